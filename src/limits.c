@@ -1,0 +1,140 @@
+/* limits.c: the lookup of DESIGN.md "Lookup". */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "limits.h"
+
+int
+limits_open(struct limits *l, const char *path)
+{
+	char v[16];
+	unsigned vlen;
+	int r;
+
+	if ((l->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+		return -1;
+	if (cdb_init(&l->cdb, l->fd) < 0) {
+		close(l->fd);
+		return -1;
+	}
+	r = cdb_find(&l->cdb, "/format", 7);
+	vlen = cdb_datalen(&l->cdb);
+	if (r != 1 || vlen >= sizeof(v) ||
+	    cdb_read(&l->cdb, v, vlen, cdb_datapos(&l->cdb)) < 0 ||
+	    (v[vlen] = '\0', strcmp(v, LIMITS_FORMAT) != 0)) {
+		limits_close(l);
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
+void
+limits_close(struct limits *l)
+{
+	cdb_free(&l->cdb);
+	close(l->fd);
+}
+
+/* 1 found (r filled), 0 not found, -1 corrupt. */
+static int
+get(struct limits *l, const char *key, struct rule *r)
+{
+	char v[RULE_VALMAX];
+	unsigned vlen;
+
+	switch (cdb_find(&l->cdb, key, (unsigned)strlen(key))) {
+	case 0:
+		return 0;
+	case 1:
+		break;
+	default:
+		errno = EPROTO;
+		return -1;
+	}
+	vlen = cdb_datalen(&l->cdb);
+	if (vlen >= sizeof(v) ||
+	    cdb_read(&l->cdb, v, vlen, cdb_datapos(&l->cdb)) < 0 ||
+	    rule_parsevalue(v, vlen, r) < 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 1;
+}
+
+static int
+found(int rc, const char *key, char *matched, size_t msz)
+{
+	if (rc == 1)
+		snprintf(matched, msz, "%s", key);
+	return rc;
+}
+
+/* Longest matching prefix among the lengths listed under /4 or /6. */
+static int
+prefix(struct limits *l, const struct ipaddr *ip, struct rule *r,
+    char *matched, size_t msz)
+{
+	char list[512], key[NAME_ENCMAX + 1];
+	const char *p;
+	unsigned vlen;
+	int plen, rc, max = ip->family == AF_INET ? 32 : 128;
+	struct ipaddr net;
+
+	switch (cdb_find(&l->cdb, ip->family == AF_INET ? "/4" : "/6", 2)) {
+	case 0:
+		return 0;
+	case 1:
+		break;
+	default:
+		errno = EPROTO;
+		return -1;
+	}
+	vlen = cdb_datalen(&l->cdb);
+	if (vlen >= sizeof(list) ||
+	    cdb_read(&l->cdb, list, vlen, cdb_datapos(&l->cdb)) < 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	list[vlen] = '\0';
+	for (p = list; *p != '\0';) {		/* "24,16,8" */
+		for (plen = 0; *p >= '0' && *p <= '9' && plen <= max; p++)
+			plen = plen * 10 + (*p - '0');
+		if (plen > max || (*p != ',' && *p != '\0')) {
+			errno = EPROTO;
+			return -1;
+		}
+		if (*p == ',')
+			p++;
+		net = *ip;
+		name_mask(&net, plen);
+		name_fmtnet(&net, plen, key, sizeof(key));
+		if ((rc = get(l, key, r)) != 0)
+			return found(rc, key, matched, msz);
+	}
+	return 0;
+}
+
+int
+limits_lookup(struct limits *l, enum name_kind kind, const char *norm,
+    size_t len, const struct ipaddr *ip, const char *enc,
+    struct rule *r, char *matched, size_t msz)
+{
+	char dom[NAME_ENCMAX + 2];
+	int rc;
+
+	if ((rc = get(l, enc, r)) != 0)
+		return found(rc, enc, matched, msz);
+	if (kind == NAME_USER && name_domainkey(norm, len, dom) == 0 &&
+	    (rc = get(l, dom, r)) != 0)
+		return found(rc, dom, matched, msz);
+	if (kind == NAME_IP && (rc = prefix(l, ip, r, matched, msz)) != 0)
+		return rc;
+	return found(get(l, "", r), "", matched, msz);
+}

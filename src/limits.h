@@ -1,0 +1,31 @@
+/* limits.h: look a client's rule up in the compiled limits CDB. */
+#ifndef LIMITS_H
+#define LIMITS_H
+
+#include <cdb.h>
+
+#include "name.h"
+#include "rule.h"
+
+#define LIMITS_FORMAT	"1"	/* value of the "/format" key */
+
+struct limits {
+	struct cdb	cdb;
+	int		fd;
+};
+
+/* Open and map the CDB at path. Returns 0, or -1 with errno set
+ * (EPROTO: not a limits CDB of a format this program reads). */
+int	limits_open(struct limits *l, const char *path);
+void	limits_close(struct limits *l);
+
+/* Look the client up, most specific first (DESIGN.md "Lookup").
+ * kind/norm/len: the normalised client name; ip: its address for
+ * NAME_IP; enc: its encoded name. On a match fills r and the matched
+ * key (what the log shows; "" = the default). Returns 1 when a rule
+ * matched, 0 when none did (unlimited), -1 on a corrupt CDB (errno). */
+int	limits_lookup(struct limits *l, enum name_kind kind, const char *norm,
+	    size_t len, const struct ipaddr *ip, const char *enc,
+	    struct rule *r, char *matched, size_t msz);
+
+#endif

@@ -1,0 +1,117 @@
+/* logline.c: see logline.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <vis.h>
+
+#include "logline.h"
+
+static void
+append(struct logline *l, const char *s, size_t n)
+{
+	if (n > sizeof(l->buf) - 1 - l->len)
+		n = sizeof(l->buf) - 1 - l->len;	/* room for '\n' */
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+}
+
+static void
+key(struct logline *l, const char *k)
+{
+	append(l, " ", 1);
+	append(l, k, strlen(k));
+	append(l, "=", 1);
+}
+
+void
+log_start(struct logline *l, const char *prog)
+{
+	l->len = 0;
+	append(l, prog, strlen(prog));
+	append(l, ":", 1);
+}
+
+void
+log_add(struct logline *l, const char *k, const char *val)
+{
+	key(l, k);
+	append(l, val, strlen(val));
+}
+
+static void
+esc(struct logline *l, const char *val, size_t len, int flags)
+{
+	char enc[5], *e;
+	size_t i, n = len > LOGLINE_VALMAX ? LOGLINE_VALMAX : len;
+
+	for (i = 0; i < n; i++) {
+		e = vis(enc, (unsigned char)val[i], flags,
+		    i + 1 < len ? (unsigned char)val[i + 1] : '\0');
+		append(l, enc, (size_t)(e - enc));
+	}
+	if (n < len)
+		append(l, "...", 3);
+}
+
+void
+log_esc(struct logline *l, const char *k, const char *val, size_t len)
+{
+	key(l, k);
+	if (len == 0)
+		append(l, "\"\"", 2);
+	esc(l, val, len, VIS_OCTAL | VIS_CSTYLE | VIS_WHITE | VIS_DQ);
+}
+
+void
+log_str(struct logline *l, const char *s)
+{
+	append(l, s, strlen(s));
+}
+
+void
+log_bytes(struct logline *l, const char *val, size_t len)
+{
+	esc(l, val, len, VIS_OCTAL | VIS_CSTYLE | VIS_TAB | VIS_NL);
+}
+
+void
+log_quote(struct logline *l, const char *k, const char *val)
+{
+	key(l, k);
+	append(l, "\"", 1);
+	esc(l, val, strlen(val), VIS_OCTAL | VIS_CSTYLE | VIS_TAB | VIS_NL |
+	    VIS_DQ);
+	append(l, "\"", 1);
+}
+
+void
+log_fmt(struct logline *l, const char *k, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	key(l, k);
+	append(l, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+void
+log_flush(struct logline *l, int fd)
+{
+	ssize_t w;
+	size_t off = 0;
+
+	l->buf[l->len++] = '\n';
+	while (off < l->len) {
+		if ((w = write(fd, l->buf + off, l->len - off)) <= 0)
+			break;			/* a lost log line is no reason to fail */
+		off += (size_t)w;
+	}
+	l->len--;
+}

@@ -1,0 +1,48 @@
+/* rule.h: control-file lines, and the rule value stored in the CDB. */
+#ifndef RULE_H
+#define RULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "name.h"
+
+#define RULE_MAXWIN	8		/* limits per rule */
+#define RULE_MAXLIMIT	1000000000u	/* largest N */
+#define RULE_MAXPERIOD	(366u * 86400u)	/* longest window */
+#define RULE_VALMAX	256		/* longest CDB value */
+
+struct window {
+	uint32_t	limit;		/* N; never 0 (0 = no limit, dropped) */
+	uint32_t	period;		/* seconds; 0 = until reset (classic) */
+};
+
+struct rule {
+	unsigned long	line;		/* control-file line */
+	int		nwin;		/* 0: unlimited */
+	struct window	win[RULE_MAXWIN];
+};
+
+struct rulekey {
+	char	key[NAME_ENCMAX + 2];	/* CDB key */
+	int	family;			/* AF_INET/AF_INET6 for IP prefixes, else 0 */
+	int	plen;			/* prefix length of a prefix rule, else -1 */
+};
+
+enum { RULE_EMPTY, RULE_OK, RULE_ERR };
+
+/* Parse one control-file line (len bytes, no trailing newline).
+ * RULE_EMPTY: blank or comment. RULE_OK: k and r filled.
+ * RULE_ERR: *err names what is wrong (a static string). */
+int	rule_parseline(const char *line, size_t len, unsigned long lineno,
+	    struct rulekey *k, struct rule *r, const char **err);
+
+/* The CDB value of r ("LINE N/P,N", or "LINE 0" when unlimited). */
+void	rule_fmtvalue(const struct rule *r, char *buf, size_t bufsz);
+/* Parse a CDB value. Returns 0, or -1 when it is malformed. */
+int	rule_parsevalue(const char *v, size_t len, struct rule *r);
+
+/* "1h", "7d", "90m", "45s"; "" for 0. */
+void	rule_fmtperiod(uint32_t secs, char *buf, size_t bufsz);
+
+#endif

@@ -1,0 +1,564 @@
+/* store.c: the counter store of DESIGN.md "Counter store". */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+
+static const unsigned char magic[8] = { 'R', 'C', 'P', 'T', 'O', 'L', '1', '\n' };
+
+#define CLASSICMAX	(1 << 20)	/* largest classic 'X' file read */
+
+static void
+put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+static void
+put64(unsigned char *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static uint64_t
+get64(const unsigned char *p)
+{
+	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+static void
+hdr_encode(const struct store_hdr *h, unsigned char *b)
+{
+	int i;
+
+	memset(b, 0, STORE_HDRSIZE);
+	memcpy(b, magic, sizeof(magic));
+	put32(b + 8, STORE_HDRSIZE);
+	put32(b + 12, STORE_RECSIZE);
+	put32(b + 16, h->nrec);
+	put32(b + 20, h->flags);
+	put64(b + 24, h->total);
+	put64(b + 32, h->refused);
+	put64(b + 40, (uint64_t)h->last_accept);
+	put64(b + 48, (uint64_t)h->reset);
+	put64(b + 56, (uint64_t)h->last_refuse);
+	put64(b + 64, h->base);
+	for (i = 0; i < RULE_MAXWIN; i++) {
+		put32(b + 72 + 16 * i, h->hint[i].period);
+		put32(b + 76 + 16 * i, h->hint[i].first);
+	}
+}
+
+static int
+hdr_decode(struct store_hdr *h, const unsigned char *b)
+{
+	int i;
+
+	if (memcmp(b, magic, sizeof(magic)) != 0 ||
+	    get32(b + 8) != STORE_HDRSIZE || get32(b + 12) != STORE_RECSIZE)
+		return -1;
+	h->nrec = get32(b + 16);
+	h->flags = get32(b + 20);
+	h->total = get64(b + 24);
+	h->refused = get64(b + 32);
+	h->last_accept = (int64_t)get64(b + 40);
+	h->reset = (int64_t)get64(b + 48);
+	h->last_refuse = (int64_t)get64(b + 56);
+	h->base = get64(b + 64);
+	for (i = 0; i < RULE_MAXWIN; i++) {
+		h->hint[i].period = get32(b + 72 + 16 * i);
+		h->hint[i].first = get32(b + 76 + 16 * i);
+	}
+	return h->nrec > STORE_MAXREC ? -1 : 0;
+}
+
+static int
+fail(struct client *c, const char *what, int err)
+{
+	if (err)
+		snprintf(c->err, sizeof(c->err), "%s %s: %s", what, c->name,
+		    strerror(err));
+	else
+		snprintf(c->err, sizeof(c->err), "%s: %s", c->name, what);
+	return -1;
+}
+
+int
+store_open(struct store *s, const char *dir)
+{
+	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY);
+	return s->dirfd < 0 ? -1 : 0;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	s->dirfd = -1;
+}
+
+static const char *
+kindof(mode_t m)
+{
+	if (S_ISLNK(m))
+		return "counter file is a symlink";
+	if (S_ISDIR(m))
+		return "counter file is a directory";
+	if (S_ISFIFO(m))
+		return "counter file is a FIFO";
+	if (S_ISSOCK(m))
+		return "counter file is a socket";
+	return "counter file is not a regular file";
+}
+
+/* Read the header (or a classic file) of the locked c->fd. */
+static int
+readhdr(struct client *c)
+{
+	unsigned char b[STORE_HDRSIZE], x[4096];
+	struct stat st;
+	ssize_t n;
+	off_t off;
+	int i;
+
+	memset(&c->h, 0, sizeof(c->h));
+	if (fstat(c->fd, &st) < 0)
+		return fail(c, "stat", errno);
+	if (st.st_size == 0)
+		return 0;				/* new client */
+	if ((n = pread(c->fd, b, sizeof(b), 0)) < 0)
+		return fail(c, "read", errno);
+	if (n == STORE_HDRSIZE && hdr_decode(&c->h, b) == 0) {
+		if ((uint64_t)st.st_size < STORE_HDRSIZE +
+		    (uint64_t)c->h.nrec * STORE_RECSIZE)
+			return fail(c, "corrupt counter file (short)", 0);
+		return 0;
+	}
+	for (i = 0; i < n && i < 8 && b[i] == 0; i++)
+		;
+	if (i == n || i == 8) {			/* interrupted creation */
+		memset(&c->h, 0, sizeof(c->h));
+		return 0;
+	}
+	if (st.st_size > CLASSICMAX)
+		return fail(c, "corrupt counter file", 0);
+	for (off = 0; off < st.st_size; off += n) {	/* classic: all 'X' */
+		if ((n = pread(c->fd, x, sizeof(x), off)) <= 0)
+			return fail(c, "read", n < 0 ? errno : EIO);
+		for (i = 0; i < n; i++)
+			if (x[i] != 'X')
+				return fail(c, "corrupt counter file", 0);
+	}
+	memset(&c->h, 0, sizeof(c->h));
+	c->h.total = (uint64_t)st.st_size;
+	c->migrated = 1;
+	return 0;
+}
+
+int
+store_lock(struct store *s, const char *name, int create, struct client *c)
+{
+	struct flock fl;
+	struct stat st, now;
+	int tries, flags, err;
+
+	c->fd = -1;
+	c->migrated = 0;
+	c->cn = 0;
+	c->err[0] = '\0';
+	strlcpy(c->name, name, sizeof(c->name));
+	flags = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+	if (create)
+		flags |= O_CREAT;
+	for (tries = 0; tries < 16; tries++) {
+		if ((c->fd = openat(s->dirfd, name, flags, 0600)) < 0) {
+			if (errno == ENOENT && !create)
+				return 1;
+			if (fstatat(s->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
+			    && !S_ISREG(st.st_mode))
+				return fail(c, kindof(st.st_mode), 0);
+			return fail(c, "open", errno);
+		}
+		if (fstat(c->fd, &st) < 0) {
+			store_unlock(c);
+			return fail(c, "stat", errno);
+		}
+		if (!S_ISREG(st.st_mode)) {
+			store_unlock(c);
+			return fail(c, kindof(st.st_mode), 0);
+		}
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		while (fcntl(c->fd, F_SETLKW, &fl) < 0) {
+			if (errno != EINTR) {
+				store_unlock(c);
+				return fail(c, "lock", errno);
+			}
+		}
+		/* still the file of that name? (compacted or removed) */
+		if (fstatat(s->dirfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    now.st_ino == st.st_ino && now.st_dev == st.st_dev)
+			return readhdr(c) < 0 ? (store_unlock(c), -1) : 0;
+		err = errno;
+		store_unlock(c);
+		if (!create && err == ENOENT)
+			return 1;
+	}
+	return fail(c, "counter file keeps changing", 0);
+}
+
+void
+store_unlock(struct client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);		/* drops the lock */
+	c->fd = -1;
+}
+
+/* Record i of the locked file. */
+static int
+rec(struct client *c, uint32_t i, int64_t *t, uint64_t *cum)
+{
+	const unsigned char *p;
+	uint32_t start, n;
+	ssize_t got;
+
+	if (i >= c->h.nrec)
+		return -1;
+	if (c->cn == 0 || i < c->cstart || i >= c->cstart + c->cn) {
+		start = i - i % STORE_CACHEREC;
+		n = c->h.nrec - start;
+		if (n > STORE_CACHEREC)
+			n = STORE_CACHEREC;
+		got = pread(c->fd, c->cbuf, (size_t)n * STORE_RECSIZE,
+		    STORE_HDRSIZE + (off_t)start * STORE_RECSIZE);
+		if (got != (ssize_t)n * STORE_RECSIZE) {
+			c->cn = 0;
+			return -1;
+		}
+		c->cstart = start;
+		c->cn = n;
+	}
+	p = c->cbuf + (size_t)(i - c->cstart) * STORE_RECSIZE;
+	*t = (int64_t)get64(p);
+	*cum = get64(p + 8);
+	return 0;
+}
+
+static int
+cumbefore(struct client *c, uint32_t i, uint64_t *cum)
+{
+	int64_t t;
+
+	if (i == 0) {
+		*cum = c->h.base;
+		return 0;
+	}
+	return rec(c, i - 1, &t, cum);
+}
+
+/* Index of the first record with time > cutoff, starting from hint. */
+static int
+first(struct client *c, int64_t cutoff, uint32_t hint, uint32_t *out)
+{
+	uint32_t lo, hi, mid, steps;
+	int64_t t;
+	uint64_t cum;
+
+	if (hint > c->h.nrec)
+		hint = 0;
+	if (hint > 0) {				/* is the hint behind cutoff? */
+		if (rec(c, hint - 1, &t, &cum) < 0)
+			return -1;
+		if (t > cutoff)
+			hint = 0;		/* clock stepped back: search */
+	}
+	for (steps = 0; hint < c->h.nrec && steps < 64; steps++, hint++) {
+		if (rec(c, hint, &t, &cum) < 0)
+			return -1;
+		if (t > cutoff) {
+			*out = hint;
+			return 0;
+		}
+	}
+	lo = hint;
+	hi = c->h.nrec;
+	while (lo < hi) {			/* binary search the rest */
+		mid = lo + (hi - lo) / 2;
+		if (rec(c, mid, &t, &cum) < 0)
+			return -1;
+		if (t > cutoff)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	*out = lo;
+	return 0;
+}
+
+static uint32_t
+hintof(const struct client *c, uint32_t period)
+{
+	int i;
+
+	for (i = 0; i < RULE_MAXWIN; i++)
+		if (c->h.hint[i].period == period)
+			return c->h.hint[i].first;
+	return 0;
+}
+
+/* Count in the window of period (> 0) seconds; *firstp its first record. */
+static int
+window(struct client *c, uint32_t period, time_t now, uint64_t *count,
+    uint32_t *firstp)
+{
+	uint64_t last, before;
+
+	if (first(c, (int64_t)now - period, hintof(c, period), firstp) < 0 ||
+	    cumbefore(c, c->h.nrec, &last) < 0 ||
+	    cumbefore(c, *firstp, &before) < 0 || last < before)
+		return -1;
+	*count = last - before;
+	return 0;
+}
+
+int
+store_window(struct client *c, uint32_t period, time_t now, uint64_t *count)
+{
+	uint32_t f;
+
+	if (period == 0) {
+		*count = c->h.total;
+		return 0;
+	}
+	return window(c, period, now, count, &f);
+}
+
+static int
+writehdr(int fd, const struct store_hdr *h)
+{
+	unsigned char b[STORE_HDRSIZE];
+
+	hdr_encode(h, b);
+	return pwrite(fd, b, sizeof(b), 0) == (ssize_t)sizeof(b) ? 0 : -1;
+}
+
+/* Write records [dead, nrec) to a new file renamed over the client's. */
+static int
+compact(struct store *s, struct client *c, uint32_t dead)
+{
+	char tmp[64];
+	unsigned char buf[STORE_CACHEREC * STORE_RECSIZE];
+	struct store_hdr nh = c->h;
+	struct stat st;
+	uint32_t i, n;
+	ssize_t got;
+	int fd, err, tries;
+
+	snprintf(tmp, sizeof(tmp), ".cmp.%ld", (long)getpid());
+	for (tries = 0; (fd = openat(s->dirfd, tmp, O_RDWR | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0600)) < 0; tries++)
+		if (errno != EEXIST || tries > 0 ||
+		    unlinkat(s->dirfd, tmp, 0) < 0)
+			return fail(c, "create temporary file for", errno);
+	if (cumbefore(c, dead, &nh.base) < 0) {
+		err = EIO;
+		goto bad;
+	}
+	nh.nrec = c->h.nrec - dead;
+	for (i = 0; i < RULE_MAXWIN; i++)
+		nh.hint[i].first = c->h.hint[i].first >= dead ?
+		    c->h.hint[i].first - dead : 0;
+	if (fstat(c->fd, &st) == 0) {		/* keep owner and mode */
+		if (fchown(fd, st.st_uid, st.st_gid) < 0 && errno != EPERM) {
+			err = errno;
+			goto bad;
+		}
+		fchmod(fd, st.st_mode & 07777);
+	}
+	if (writehdr(fd, &nh) < 0) {
+		err = errno ? errno : EIO;
+		goto bad;
+	}
+	for (i = dead; i < c->h.nrec; i += n) {
+		n = c->h.nrec - i;
+		if (n > STORE_CACHEREC)
+			n = STORE_CACHEREC;
+		got = pread(c->fd, buf, (size_t)n * STORE_RECSIZE,
+		    STORE_HDRSIZE + (off_t)i * STORE_RECSIZE);
+		if (got != (ssize_t)n * STORE_RECSIZE ||
+		    pwrite(fd, buf, (size_t)got, STORE_HDRSIZE +
+		    (off_t)(i - dead) * STORE_RECSIZE) != got) {
+			err = got < 0 || errno ? errno : EIO;
+			goto bad;
+		}
+	}
+	if (renameat(s->dirfd, tmp, s->dirfd, c->name) < 0) {
+		err = errno;
+		goto bad;
+	}
+	close(fd);
+	c->h = nh;
+	c->cn = 0;
+	return 0;
+bad:
+	close(fd);
+	unlinkat(s->dirfd, tmp, 0);
+	return fail(c, "compact", err);
+}
+
+/* Records every window of r is done with (nrec when r has none). */
+static int
+deadrecs(struct client *c, const struct rule *r, time_t now, uint32_t *dead,
+    uint32_t firsts[RULE_MAXWIN])
+{
+	uint64_t cnt;
+	uint32_t f;
+	int i;
+
+	*dead = c->h.nrec;
+	for (i = 0; i < r->nwin; i++) {
+		firsts[i] = 0;
+		if (r->win[i].period == 0)
+			continue;
+		if (window(c, r->win[i].period, now, &cnt, &f) < 0)
+			return -1;
+		firsts[i] = f;
+		if (f < *dead)
+			*dead = f;
+	}
+	return 0;
+}
+
+static void
+sethints(struct client *c, const struct rule *r, const uint32_t *firsts)
+{
+	int i, n = 0;
+
+	memset(c->h.hint, 0, sizeof(c->h.hint));
+	for (i = 0; i < r->nwin; i++)
+		if (r->win[i].period != 0) {
+			c->h.hint[n].period = r->win[i].period;
+			c->h.hint[n].first = firsts[i];
+			n++;
+		}
+}
+
+int
+store_count(struct store *s, struct client *c, const struct rule *r,
+    time_t now, struct verdict *v)
+{
+	unsigned char b[STORE_RECSIZE];
+	uint32_t firsts[RULE_MAXWIN], dead;
+	uint64_t last, cnt;
+	int64_t t = now, lt;
+	int i, windows = 0;
+
+	v->accepted = 0;
+	v->over = -1;
+	for (i = 0; i < r->nwin; i++) {
+		firsts[i] = 0;
+		if (r->win[i].period == 0)
+			cnt = c->h.total;
+		else if (windows++, window(c, r->win[i].period, now, &cnt,
+		    &firsts[i]) < 0)
+			return fail(c, "corrupt counter file (records)", 0);
+		v->count[i] = cnt;
+		if (cnt >= r->win[i].limit && v->over < 0)
+			v->over = i;
+	}
+	if (c->h.reset == 0)
+		c->h.reset = now;
+	sethints(c, r, firsts);
+	if (v->over >= 0) {
+		c->h.refused++;
+		c->h.last_refuse = now;
+		if (writehdr(c->fd, &c->h) < 0)
+			return fail(c, "write", errno ? errno : EIO);
+		return 0;
+	}
+	if (windows) {				/* append, then commit */
+		if (cumbefore(c, c->h.nrec, &last) < 0)
+			return fail(c, "corrupt counter file (records)", 0);
+		if (c->h.nrec > 0 && rec(c, c->h.nrec - 1, &lt, &cnt) == 0 &&
+		    lt > t)
+			t = lt;			/* clock stepped back */
+		put64(b, (uint64_t)t);
+		put64(b + 8, last + 1);
+		if (c->h.nrec >= STORE_MAXREC)
+			return fail(c, "counter file full", 0);
+		if (pwrite(c->fd, b, sizeof(b), STORE_HDRSIZE +
+		    (off_t)c->h.nrec * STORE_RECSIZE) != (ssize_t)sizeof(b))
+			return fail(c, "write", errno ? errno : EIO);
+		c->h.nrec++;
+		c->cn = 0;
+	}
+	c->h.total++;
+	c->h.last_accept = now;
+	if (writehdr(c->fd, &c->h) < 0)
+		return fail(c, "write", errno ? errno : EIO);
+	if (c->migrated && ftruncate(c->fd, STORE_HDRSIZE +
+	    (off_t)c->h.nrec * STORE_RECSIZE) == 0)
+		c->migrated = 0;
+	v->accepted = 1;
+	for (i = 0; i < r->nwin; i++)
+		v->count[i]++;
+	/* compact when the dead records are many and the larger half */
+	dead = c->h.nrec;
+	for (i = 0; i < RULE_MAXWIN && windows; i++)
+		if (c->h.hint[i].period != 0 && c->h.hint[i].first < dead)
+			dead = c->h.hint[i].first;
+	if (dead >= STORE_CACHEREC && dead >= c->h.nrec / 2)
+		(void)compact(s, c, dead);	/* a failure costs only space */
+	return 0;
+}
+
+int
+store_tidy(struct store *s, struct client *c, const struct rule *r,
+    time_t now, int reset, int *removed)
+{
+	uint32_t firsts[RULE_MAXWIN], dead;
+
+	*removed = 0;
+	if (deadrecs(c, r, now, &dead, firsts) < 0)
+		return fail(c, "corrupt counter file (records)", 0);
+	if (reset) {
+		c->h.total = 0;
+		c->h.refused = 0;
+		c->h.reset = now;
+	}
+	if (dead == c->h.nrec && c->h.total == 0 && c->h.refused == 0 &&
+	    c->h.flags == 0) {
+		if (unlinkat(s->dirfd, c->name, 0) < 0)
+			return fail(c, "remove", errno);
+		*removed = 1;
+		return 0;
+	}
+	sethints(c, r, firsts);
+	if (dead > 0)
+		return compact(s, c, dead);
+	if (writehdr(c->fd, &c->h) < 0)
+		return fail(c, "write", errno ? errno : EIO);
+	if (c->migrated && ftruncate(c->fd, STORE_HDRSIZE) < 0)
+		return fail(c, "truncate", errno);
+	return 0;
+}

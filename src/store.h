@@ -1,0 +1,80 @@
+/* store.h: the counter store -- one locked file per client (DESIGN.md "Counter store"). */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "name.h"
+#include "rule.h"
+
+#define STORE_HDRSIZE	256
+#define STORE_RECSIZE	16
+#define STORE_MAXREC	(1u << 24)	/* more records: corrupt */
+#define STORE_CACHEREC	256		/* records read per pread */
+
+struct store_hdr {
+	uint32_t	nrec;
+	uint32_t	flags;
+	uint64_t	total;		/* accepted since the last reset */
+	uint64_t	refused;	/* refused since the last reset */
+	int64_t		last_accept;
+	int64_t		reset;
+	int64_t		last_refuse;
+	uint64_t	base;		/* cumulative count before record 0 */
+	struct {
+		uint32_t	period;
+		uint32_t	first;
+	}		hint[RULE_MAXWIN];
+};
+
+struct store {
+	int	dirfd;
+};
+
+struct client {
+	int		fd;
+	char		name[NAME_ENCMAX + 1];
+	struct store_hdr h;
+	int		migrated;	/* read from a classic 'X' file */
+	uint32_t	cstart, cn;	/* records cached in cbuf */
+	unsigned char	cbuf[STORE_CACHEREC * STORE_RECSIZE];
+	char		err[300];	/* what failed, for the log */
+};
+
+struct verdict {
+	int		accepted;
+	int		over;		/* first window that refused, or -1 */
+	uint64_t	count[RULE_MAXWIN]; /* per window, after this recipient */
+};
+
+/* Open the overlimit directory. Returns 0, or -1 with errno. */
+int	store_open(struct store *s, const char *dir);
+void	store_close(struct store *s);
+
+/* Open (creating it if create), lock and read a client's file.
+ * Returns 0 when locked, 1 when it does not exist (create == 0),
+ * -1 on error (c->err says what). */
+int	store_lock(struct store *s, const char *name, int create,
+	    struct client *c);
+/* Drop the lock and close. */
+void	store_unlock(struct client *c);
+
+/* Decide and commit one recipient under rule r at time now.
+ * Returns 0 (v filled), or -1 on error (nothing committed; c->err). */
+int	store_count(struct store *s, struct client *c, const struct rule *r,
+	    time_t now, struct verdict *v);
+
+/* Recipients inside the window of period seconds ending at now
+ * (period 0: the classic total). Returns 0, or -1 on a corrupt file. */
+int	store_window(struct client *c, uint32_t period, time_t now,
+	    uint64_t *count);
+
+/* Cleanup of one locked client under rule r: reset the classic counter
+ * when reset is set, drop records outside every window, remove the file
+ * when it holds nothing. *removed is set to 1 when it was removed.
+ * Returns 0, or -1 on error (c->err). */
+int	store_tidy(struct store *s, struct client *c, const struct rule *r,
+	    time_t now, int reset, int *removed);
+
+#endif
