@@ -8,6 +8,7 @@
 PREFIX	?= /var/qmail
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/man
+CRONDIR	?= /etc/cron.d
 DESTDIR	?=
 
 CC	?= cc
@@ -62,6 +63,9 @@ tests/unit: tests/unit.c tests/check_*.c liboverlimit.a
 	    tests/unit.c tests/check_*.c liboverlimit.a $(LIBS) \
 	    $$(pkg-config --libs check)
 
+lint:
+	mandoc -T lint -W warning man/*.[58]
+
 check: all $(TESTPROGS)
 	@rc=0; \
 	echo "== unit tests"; ./tests/unit || rc=1; \
@@ -69,19 +73,31 @@ check: all $(TESTPROGS)
 	exit $$rc
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PREFIX)/control \
-	    $(DESTDIR)$(PREFIX)/overlimit
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PREFIX)/control
+	install -d -m 700 $(DESTDIR)$(PREFIX)/overlimit
 	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
-	install -m 755 cron/overlimit-cleanup.cron $(DESTDIR)$(BINDIR)/
 	test -e $(DESTDIR)$(PREFIX)/control/relaylimits || \
 	    install -m 644 control/relaylimits $(DESTDIR)$(PREFIX)/control/
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 644 man/relaylimits.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/rcptcheck-overlimit.8 man/cdbmake-limits.8 \
+	    man/overlimit-cleanup.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(CRONDIR)
+	test -e $(DESTDIR)$(CRONDIR)/rcptcheck-overlimit || \
+	    install -m 644 cron/rcptcheck-overlimit $(DESTDIR)$(CRONDIR)/
 
 uninstall:
-	for p in $(PROGS) overlimit-cleanup.cron; do \
-	    rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	rm -f $(DESTDIR)$(MANDIR)/man5/relaylimits.5
+	for p in $(PROGS); do rm -f $(DESTDIR)$(MANDIR)/man8/$$p.8; done
+	if cmp -s cron/rcptcheck-overlimit \
+	    $(DESTDIR)$(CRONDIR)/rcptcheck-overlimit; then \
+	    rm -f $(DESTDIR)$(CRONDIR)/rcptcheck-overlimit; fi
+	@echo "left in place: $(PREFIX)/control/relaylimits, the overlimit" \
+	    "directory and a changed $(CRONDIR)/rcptcheck-overlimit"
 
 clean:
 	rm -f $(PROGS) $(OBJS) liboverlimit.a $(TESTPROGS) bench/noop \
 	    bench/execbench
 
-.PHONY: all check install uninstall clean
+.PHONY: all check lint install uninstall clean

@@ -1,0 +1,79 @@
+#!/bin/sh
+# demo.sh: build, then run rcptcheck-overlimit on the shipped sample
+# configuration (control/relaylimits) exactly as qmail-smtpd runs it:
+# one exec per RCPT TO, the environment qmail-smtpd sets, fd 4 a pipe.
+set -e
+cd "$(dirname "$0")"
+sh scripts/deps.sh build
+make -s all tests/rcptsim
+
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+mkdir "$T/overlimit"
+export OVERLIMIT_DIR="$T/overlimit" OVERLIMIT_CDB="$T/relaylimits.cdb"
+
+say() { printf '\n== %s\n' "$*"; }
+
+# rcpt ENV...: one RCPT TO, as qmail-smtpd's RCPTCHECK call; prints the
+# exit code and what the client would be told.
+rcpt() {
+	out=$(env -i USE_FD4=1 HELO=client.example SENDER=someone@example.com \
+	    OVERLIMIT_DIR="$OVERLIMIT_DIR" OVERLIMIT_CDB="$OVERLIMIT_CDB" \
+	    "$@" ./tests/rcptsim ./rcptcheck-overlimit 2>>"$T/smtpd.log")
+	code=${out#exit=}; code=${code%%
+*}
+	case $code in
+	112) echo "250 ok" ;;
+	113) echo "421 you have exceeded your messaging limits (#4.3.0)" ;;
+	*) echo "exit $code" ;;
+	esac
+}
+
+say "the sample limits (control/relaylimits), compiled:"
+grep -v '^#' control/relaylimits | grep -v '^$' | sed 's/^/    /'
+./cdbmake-limits "$OVERLIMIT_CDB" "$T/relaylimits.tmp" < control/relaylimits
+echo "    -> cdbmake-limits: ok"
+
+say "alice@example.com, a normal user, sends one message to 3 recipients"
+for r in bob@example.net carol@example.org dave@example.net; do
+	printf '    RCPT TO:<%s>  ->  %s\n' "$r" "$(rcpt RELAYCLIENT= \
+	    SMTPAUTHUSER=alice@example.com TCPREMOTEIP=198.51.100.7 \
+	    RECIPIENT=$r)"
+done
+tail -n 3 "$T/smtpd.log" | sed 's/^/    log: /'
+
+say "mallory's password was stolen: 250 recipients in one burst
+   (default rule 200/1h,1000/1d; the spammer logs in as Mallory%Example.COM)"
+: > "$T/burst"
+i=0
+while [ $i -lt 250 ]; do
+	i=$((i + 1))
+	rcpt RELAYCLIENT= SMTPAUTHUSER=Mallory%Example.COM \
+	    TCPREMOTEIP=203.0.113.66 RECIPIENT=victim$i@example.net >> "$T/burst"
+done
+sort "$T/burst" | uniq -c | sed 's/^/    /'
+grep -n '' "$T/smtpd.log" | grep 'mallory' | sed -n '200,201p' |
+    cut -d: -f2- | sed 's/^/    log: /'
+echo "    ... the 201st recipient and every one after it is refused;"
+echo "    refused attempts use up no quota: the block lifts as the hour slides."
+
+say "mallory writes to our own postmaster (RCPTHOSTS=1): free, never counted"
+printf '    RCPT TO:<postmaster@example.com>  ->  %s\n' "$(rcpt RELAYCLIENT= \
+    SMTPAUTHUSER=mallory@example.com TCPREMOTEIP=203.0.113.66 RCPTHOSTS=1 \
+    RECIPIENT=postmaster@example.com)"
+
+say "an inbound client (no RELAYCLIENT) delivers to our users"
+n=$(wc -l < "$T/smtpd.log")
+for r in alice@example.com mallory@example.com; do
+	printf '    RCPT TO:<%s>  ->  %s\n' "$r" "$(rcpt TCPREMOTEIP=192.0.2.1 \
+	    RCPTHOSTS=1 RECIPIENT=$r)"
+done
+echo "    log lines written: $(( $(wc -l < "$T/smtpd.log") - n )) (inbound costs only the exec)"
+
+say "an office PC on 192.168.1.0/24 (rule 192.168.1.:500/1h), no auth"
+printf '    RCPT TO:<x@example.net>  ->  %s\n' "$(rcpt RELAYCLIENT= \
+    TCPREMOTEIP=192.168.1.23 RECIPIENT=x@example.net)"
+tail -n 1 "$T/smtpd.log" | sed 's/^/    log: /'
+
+say "the counter directory: one file per client"
+ls -l "$OVERLIMIT_DIR" | sed 1d | awk '{print "    " $5 " bytes  " $9}'
