@@ -130,6 +130,10 @@ main(void)
 	    strcmp(env("OVERLIMIT_COUNT_LOCAL", "0"), "0") == 0)
 		return EX_ACCEPT;		/* to our own domains: free */
 
+	e = env("OVERLIMIT_ONERROR", "accept");
+	if (strcmp(e, "defer") == 0)
+		onerror = EX_DEFER;
+
 	user = env("SMTPAUTHUSER", NULL);
 	if ((rip = env("TCPREMOTEIP", NULL)) == NULL)
 		rip = env("TCP6REMOTEIP", NULL);
@@ -158,11 +162,8 @@ main(void)
 	}
 	name_encode(kind, norm, len, enc);
 
-	e = env("OVERLIMIT_ONERROR", "accept");
 	who(&lg, norm, len, kind == NAME_USER ? rip : NULL);
-	if (strcmp(e, "defer") == 0)
-		onerror = EX_DEFER;
-	else if (strcmp(e, "accept") != 0)
+	if (onerror != EX_DEFER && strcmp(e, "accept") != 0)
 		return failed(&lg, "OVERLIMIT_ONERROR is neither accept nor "
 		    "defer:", e, 0);
 	timeout = strtol(env("OVERLIMIT_TIMEOUT", "10"), NULL, 10);
