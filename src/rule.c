@@ -1,6 +1,7 @@
 /* rule.c: control-file syntax (DESIGN.md "Control file") and CDB values. */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,9 +101,9 @@ static const char *
 limits(const char *s, size_t len, struct rule *r)
 {
 	const char *item, *end = s + len, *comma, *slash, *e;
+	uint32_t p, seen[2 * RULE_MAXWIN];
 	unsigned long n;
-	uint32_t p;
-	int i;
+	int i, nseen = 0;
 
 	r->nwin = 0;
 	if (len == 0)
@@ -121,10 +122,13 @@ limits(const char *s, size_t len, struct rule *r)
 		if (slash != NULL && (e = period(slash + 1,
 		    (size_t)(comma - slash - 1), &p)) != NULL)
 			return e;
-		for (i = 0; i < r->nwin; i++)
-			if (r->win[i].period == p)
+		for (i = 0; i < nseen; i++)
+			if (seen[i] == p)
 				return p ? "period given twice" :
 				    "plain limit given twice";
+		if (nseen == 2 * RULE_MAXWIN)
+			return "too many limits (at most 8)";
+		seen[nseen++] = p;
 		if (n == 0)
 			continue;		/* 0 = no limit */
 		if (r->nwin == RULE_MAXWIN)
@@ -158,7 +162,7 @@ ipkey(const char *s, size_t len, int v6only, struct rulekey *k)
 	int bits, dots = 0;
 	size_t i;
 
-	if (len >= sizeof(buf))
+	if (len > INET6_ADDRSTRLEN + 4)		/* address and "/128" */
 		return "bad IP address";
 	memcpy(buf, s, len);
 	buf[len] = '\0';
@@ -166,7 +170,7 @@ ipkey(const char *s, size_t len, int v6only, struct rulekey *k)
 	if (!v6only && len > 0 && buf[len - 1] == '.') {	/* 192.168.1. */
 		for (i = 0; i < len; i++)
 			dots += buf[i] == '.';
-		if (dots > 3 || !alldigitsdots(buf, len))
+		if (dots > 3 || len > 12 || !alldigitsdots(buf, len))
 			return "bad IP prefix";
 		plen = 8 * (unsigned long)dots;
 		while (dots++ < 4)
@@ -281,10 +285,11 @@ rule_parseline(const char *line, size_t len, unsigned long lineno,
 		}
 		*colon = '\0';
 		rest = colon + 1;
-		if (strchr(rest, ':') != NULL) {
-			*err = strspn(name, "0123456789abcdefABCDEF") ==
-			    strlen(name) ? "IPv6 addresses go in brackets: "
-			    "[2001:db8::1]:100" : "unknown option after the limit";
+		if ((colon = strchr(rest, ':')) != NULL) {
+			/* "2001:db8::1:5", "::1:50": an IPv6 line, not options */
+			*err = limits(rest, (size_t)(colon - rest), r) == NULL ?
+			    "unknown option after the limit" :
+			    "IPv6 addresses go in brackets, as in [2001:db8::1]:100";
 			return RULE_ERR;
 		}
 		if ((*err = namekey(name, strlen(name), k)) != NULL)

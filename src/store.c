@@ -369,6 +369,7 @@ compact(struct store *s, struct client *c, uint32_t dead)
 	char tmp[64];
 	unsigned char buf[STORE_CACHEREC * STORE_RECSIZE];
 	struct store_hdr nh = c->h;
+	struct flock fl;
 	struct stat st;
 	uint32_t i, n;
 	ssize_t got;
@@ -412,13 +413,21 @@ compact(struct store *s, struct client *c, uint32_t dead)
 			goto bad;
 		}
 	}
-	if (renameat(s->dirfd, tmp, s->dirfd, c->name) < 0) {
+	/* lock the new file before it takes the name, then hold it instead
+	 * of the old one: waiters on the old inode retry and queue here */
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_SETLK, &fl) < 0 ||
+	    renameat(s->dirfd, tmp, s->dirfd, c->name) < 0) {
 		err = errno;
 		goto bad;
 	}
-	close(fd);
+	close(c->fd);
+	c->fd = fd;
 	c->h = nh;
 	c->cn = 0;
+	c->migrated = 0;
 	return 0;
 bad:
 	close(fd);

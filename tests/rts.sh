@@ -12,7 +12,9 @@
 # start at all.
 #
 # Environment: RTS_CONC_REPEAT (default 20) repetitions of each concurrency
-# test; CC (default cc) builds tests/rcptsim and tests/concurrent into the
+# test; RTS_HELPER, RTS_CDBMAKE, RTS_CLEANUP other programs to test (e.g.
+# valgrind wrappers); RTS_LIGHT=1 skips the tests that start hundreds of
+# helpers at once (for valgrind); CC (default cc) builds tests/rcptsim and tests/concurrent into the
 # temporary directory when they are missing or older than their source.
 
 set -u
@@ -22,9 +24,9 @@ unset CDPATH
 
 cd "$(dirname "$0")/.." || { echo "rts: cannot cd to the repo root" >&2; exit 2; }
 ROOT=$(pwd -P)
-HELPER=$ROOT/rcptcheck-overlimit
-CDBMAKE=$ROOT/cdbmake-limits
-CLEANUP=$ROOT/overlimit-cleanup
+HELPER=${RTS_HELPER:-$ROOT/rcptcheck-overlimit}
+CDBMAKE=${RTS_CDBMAKE:-$ROOT/cdbmake-limits}
+CLEANUP=${RTS_CLEANUP:-$ROOT/overlimit-cleanup}
 REPEAT=${RTS_CONC_REPEAT:-20}
 SIMTIMEOUT=10
 
@@ -538,6 +540,7 @@ cnv() { # run concurrent with a relay client; N [VAR=VALUE...]
         OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$@" \
         "$CONCURRENT" "$cn_k" "$HELPER"
 }
+if [ -z "${RTS_LIGHT:-}" ]; then
 setup compact ':400/2s'
 check compact.fill "112=300 113=0 other=0" "$(cnv 300 TCPREMOTEIP=1.2.3.4)"
 check compact.cleanupfill "112=300 113=0 other=0" "$(cnv 300 TCPREMOTEIP=1.2.3.5)"
@@ -553,6 +556,7 @@ check compact.cleanup.exit 0 "$?"
 check compact.cleanup.size "small" "$(if [ ! -e "$OL/1.2.3.5" ]; then echo small; else sz=$(wc -c < "$OL/1.2.3.5"); [ "$sz" -le 256 ] && echo small || echo "$sz"; fi)"
 seqx compact.cleanup.counts "112 112 113" ipc 1.2.3.5
 olsane compact.olsane
+else skip compact "RTS_LIGHT is set (valgrind run): see the plain and sanitizer runs"; fi
 
 # -------------------------------------------------- the log line
 setup log ':1'
@@ -974,6 +978,7 @@ conc() { # NAME RULE
     check "conc.$1.after" 113 "$R"
     olsane "conc.$1.olsane"
 }
+if [ -z "${RTS_LIGHT:-}" ]; then
 conc plain ':50'
 conc window ':50/1h'
 
@@ -993,6 +998,7 @@ while [ "$sp_i" -le "$REPEAT" ]; do
     sp_i=$((sp_i + 1))
 done
 check conc.spelling.file "user@example.com" "$(ollist)"
+else skip conc "RTS_LIGHT is set (valgrind run): see the plain and sanitizer runs"; fi
 
 teardown
 finish

@@ -1,0 +1,85 @@
+#!/bin/bash
+# test.sh: build and run the whole test suite on a fresh Debian machine
+# (what CI runs): Check unit tests and the black-box rts tests, built with
+# gcc and with clang (-Wall -Wextra -Werror), under AddressSanitizer+UBSan,
+# and under valgrind; then the man page lint. Ends with one line
+# "N passed, M failed" summing every runner; exits non-zero on any failure.
+set -u -o pipefail
+cd "$(dirname "$0")"
+bash scripts/deps.sh test || { echo "cannot install the dependencies"; exit 1; }
+
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+passed=0 failed=0 broken=0
+
+# stage NAME COMMAND...: run a runner, add up its "N passed, M failed"
+stage() {
+	local name=$1 line p f
+	shift
+	echo "### $name"
+	"$@" 2>&1 | tee "$OUT/log"
+	local st=$?
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/log" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "### $name: no result line (exit $st)"
+		broken=$((broken + 1))
+		return
+	fi
+	p=${line%% passed*}
+	f=${line#*passed, }
+	f=${f%% failed*}
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$st" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "### $name: exit $st"
+		broken=$((broken + 1))
+	fi
+}
+
+build() { # make arguments: a clean build, stop on a warning
+	echo "### build: make $*"
+	make -s clean && make -s "$@" all tests/unit tests/rcptsim \
+	    tests/concurrent || { echo "### build failed: make $*"; broken=$((broken + 1)); return 1; }
+}
+
+if build CC=gcc; then
+	stage "unit (gcc)" ./tests/unit
+	stage "rts (gcc)" sh tests/rts.sh
+fi
+if build CC=clang; then
+	stage "unit (clang)" ./tests/unit
+	stage "rts (clang)" env RTS_CONC_REPEAT=5 sh tests/rts.sh
+fi
+if build CC=gcc SAN=1; then
+	stage "unit (ASan+UBSan)" ./tests/unit
+	stage "rts (ASan+UBSan)" env RTS_CONC_REPEAT=5 sh tests/rts.sh
+fi
+# valgrind: a dynamic build (memcheck cannot follow malloc in a static one)
+if build CC=gcc STATIC= CFLAGS="-O1 -g"; then
+	VG="$OUT/vg"
+	mkdir -m 1777 "$VG"
+	for p in rcptcheck-overlimit cdbmake-limits overlimit-cleanup; do
+		printf '#!/bin/sh\nexec %s -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --log-file=%s/%s.%%p %s "$@"\n' \
+		    "$(command -v valgrind)" "$VG" "$p" "$PWD/$p" > "$OUT/$p"
+		chmod 755 "$OUT/$p"
+	done
+	chmod 755 "$OUT"
+	stage "unit (valgrind)" env CK_FORK=no valgrind -q --error-exitcode=99 \
+	    --leak-check=full --errors-for-leak-kinds=definite ./tests/unit
+	stage "rts (valgrind)" env RTS_LIGHT=1 RTS_HELPER="$OUT/rcptcheck-overlimit" \
+	    RTS_CDBMAKE="$OUT/cdbmake-limits" RTS_CLEANUP="$OUT/overlimit-cleanup" \
+	    sh tests/rts.sh
+	reports=$(find "$VG" -type f -size +0 | wc -l)
+	echo "### valgrind reports from the programs: $reports"
+	if [ "$reports" -ne 0 ]; then
+		head -n 40 $(find "$VG" -type f -size +0 | head -n 3)
+		broken=$((broken + 1))
+	fi
+fi
+echo "### man pages: mandoc -T lint"
+make -s lint || broken=$((broken + 1))
+make -s clean && make -s all tests/rcptsim tests/concurrent tests/unit
+
+[ "$broken" -eq 0 ] || echo "### $broken stage(s) broken (build, exit status or valgrind)"
+echo "$passed passed, $((failed + broken)) failed"
+[ "$failed" -eq 0 ] && [ "$broken" -eq 0 ]

@@ -1,0 +1,574 @@
+/* check_limits.c: unit tests of src/limits.[ch] (DESIGN.md "Lookup"). */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <cdb.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "limits.h"
+#include "name.h"
+#include "rule.h"
+
+Suite	*limits_suite(void);
+
+static char tmpdir[64];
+static char cdbpath[128];
+
+/* the directory: see check_store.c */
+static void
+mkdir_tc(void)
+{
+	strcpy(tmpdir, "/tmp/ck_limits.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		abort();
+	}
+	snprintf(cdbpath, sizeof(cdbpath), "%s/limits.cdb", tmpdir);
+}
+
+static void
+rmfile(const char *name)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
+	unlink(p);
+	rmdir(p);
+}
+
+static void
+empty(void)
+{
+	rmfile("limits.cdb");
+	rmfile("limits.tmp");
+	rmfile("garbage");
+	rmfile("empty");
+	rmfile("dir");
+}
+
+static void
+rmdir_tc(void)
+{
+	empty();
+	rmdir(tmpdir);
+}
+
+struct ent {
+	struct rulekey	k;
+	char		val[RULE_VALMAX];
+};
+
+/* "24,16,8": prefix lengths of family, longest first (as cdbmake-limits). */
+static void
+plens(const struct ent *e, size_t n, int family, char *out, size_t outsz)
+{
+	char seen[129] = { 0 };
+	size_t i, o = 0;
+	int p;
+
+	for (i = 0; i < n; i++)
+		if (e[i].k.family == family && e[i].k.plen >= 0)
+			seen[e[i].k.plen] = 1;
+	out[0] = '\0';
+	for (p = 128; p >= 0; p--)
+		if (seen[p])
+			o += (size_t)snprintf(out + o, outsz - o, "%s%d",
+			    o ? "," : "", p);
+}
+
+static void
+add(struct cdb_make *cm, const char *k, const char *v)
+{
+	ck_assert_int_eq(cdb_make_add(cm, k, (unsigned)strlen(k), v,
+	    (unsigned)strlen(v)), 0);
+}
+
+/*
+ * Compile control lines into cdbpath the way cdbmake-limits does (last
+ * duplicate wins, /4 and /6 lists, /format), plus raw key/value pairs
+ * from extra (NULL-terminated). format: the /format value, or NULL.
+ */
+static void
+build(const char *const *lines, const char *const *extra, const char *format)
+{
+	struct ent ents[64];
+	struct rulekey k;
+	struct rule r;
+	struct cdb_make cm;
+	char list[512], tmp[160];
+	const char *why;
+	size_t n = 0, i, j;
+	int fd, rc;
+
+	for (i = 0; lines != NULL && lines[i] != NULL; i++) {
+		rc = rule_parseline(lines[i], strlen(lines[i]), i + 1, &k, &r, &why);
+		ck_assert_msg(rc != RULE_ERR, "%s: %s", lines[i], why);
+		if (rc == RULE_EMPTY)
+			continue;
+		for (j = 0; j < n && strcmp(ents[j].k.key, k.key) != 0; j++)
+			;
+		ck_assert_uint_lt(j, sizeof(ents) / sizeof(ents[0]));
+		ents[j].k = k;
+		rule_fmtvalue(&r, ents[j].val, sizeof(ents[j].val));
+		if (j == n)
+			n++;
+	}
+	snprintf(tmp, sizeof(tmp), "%s/limits.tmp", tmpdir);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(cdb_make_start(&cm, fd), 0);
+	for (i = 0; extra != NULL && extra[i] != NULL; i += 2)
+		add(&cm, extra[i], extra[i + 1]);
+	for (i = 0; i < n; i++)
+		add(&cm, ents[i].k.key, ents[i].val);
+	plens(ents, n, AF_INET, list, sizeof(list));
+	if (list[0] != '\0')
+		add(&cm, "/4", list);
+	plens(ents, n, AF_INET6, list, sizeof(list));
+	if (list[0] != '\0')
+		add(&cm, "/6", list);
+	if (format != NULL)
+		add(&cm, "/format", format);
+	ck_assert_int_eq(cdb_make_finish(&cm), 0);
+	ck_assert_int_eq(close(fd), 0);
+	ck_assert_int_eq(rename(tmp, cdbpath), 0);
+}
+
+/* Look who up (an auth user, or an IP when isip) in l. */
+static int
+look(struct limits *l, const char *who, int isip, struct rule *r,
+    char *matched, size_t msz)
+{
+	char norm[512], enc[NAME_ENCMAX + 1];
+	struct ipaddr ip;
+	size_t len;
+
+	memset(&ip, 0, sizeof(ip));
+	if (isip) {
+		ck_assert_msg(name_parseip(who, &ip) == 0, "bad IP %s", who);
+		name_fmtip(&ip, norm, sizeof(norm));
+		len = strlen(norm);
+		name_encode(NAME_IP, norm, len, enc);
+	} else {
+		len = strlen(who);
+		ck_assert_uint_lt(len, sizeof(norm));
+		memcpy(norm, who, len + 1);
+		name_normuser(norm, len);
+		name_encode(NAME_USER, norm, len, enc);
+	}
+	memset(r, 0x5a, sizeof(*r));
+	strcpy(matched, "unset");
+	return limits_lookup(l, isip ? NAME_IP : NAME_USER, norm, len, &ip,
+	    enc, r, matched, msz);
+}
+
+/* who matches the rule of key (its value "LINE want"), or nothing if
+ * key is NULL. */
+static void
+expect(struct limits *l, const char *who, int isip, const char *key,
+    const char *want)
+{
+	struct rule r;
+	char matched[NAME_ENCMAX + 2], v[RULE_VALMAX];
+	int rc = look(l, who, isip, &r, matched, sizeof(matched));
+
+	if (key == NULL) {
+		ck_assert_msg(rc == 0, "%s: rc %d (matched %s), want no rule",
+		    who, rc, matched);
+		return;
+	}
+	ck_assert_msg(rc == 1, "%s: rc %d, want %s", who, rc, key);
+	ck_assert_msg(strcmp(matched, key) == 0, "%s: matched \"%s\", want \"%s\"",
+	    who, matched, key);
+	rule_fmtvalue(&r, v, sizeof(v));
+	ck_assert_msg(strcmp(strchr(v, ' ') + 1, want) == 0,
+	    "%s: rule \"%s\", want \"%s\"", who, v, want);
+}
+
+/* ---- limits_open ---- */
+
+START_TEST(open_missing)
+{
+	struct limits l;
+
+	errno = 0;
+	ck_assert_int_eq(limits_open(&l, cdbpath), -1);
+	ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
+static void
+writefile(const char *name, const void *b, size_t n)
+{
+	char p[256];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, b, n), (ssize_t)n);
+	close(fd);
+}
+
+START_TEST(open_garbage)
+{
+	struct limits l;
+	static unsigned char big[16384];
+	char p[256];
+	size_t i;
+	unsigned s = 1;
+
+	writefile("garbage", "this is not a cdb\n", 18);
+	snprintf(p, sizeof(p), "%s/garbage", tmpdir);
+	ck_assert_int_eq(limits_open(&l, p), -1);
+
+	for (i = 0; i < sizeof(big); i++)	/* large random garbage */
+		big[i] = (unsigned char)((s = s * 1103515245u + 12345u) >> 16);
+	writefile("garbage", big, sizeof(big));
+	ck_assert_int_eq(limits_open(&l, p), -1);
+	memset(big, 0xff, sizeof(big));		/* offsets far out */
+	writefile("garbage", big, sizeof(big));
+	ck_assert_int_eq(limits_open(&l, p), -1);
+	memset(big, 0, sizeof(big));		/* an empty table */
+	writefile("garbage", big, sizeof(big));
+	errno = 0;
+	ck_assert_int_eq(limits_open(&l, p), -1);
+	ck_assert_int_eq(errno, EPROTO);
+
+	writefile("empty", "", 0);
+	snprintf(p, sizeof(p), "%s/empty", tmpdir);
+	ck_assert_int_eq(limits_open(&l, p), -1);
+
+	snprintf(p, sizeof(p), "%s/dir", tmpdir);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+	ck_assert_int_eq(limits_open(&l, p), -1);
+}
+END_TEST
+
+START_TEST(open_no_format)
+{
+	static const char *const lines[] = { ":100", "x@y:5", NULL };
+	static const char *const fmt2[] = { "/format", "2", NULL };
+	struct limits l;
+
+	build(lines, NULL, NULL);
+	errno = 0;
+	ck_assert_int_eq(limits_open(&l, cdbpath), -1);
+	ck_assert_int_eq(errno, EPROTO);
+
+	build(lines, NULL, "2");		/* a format we do not know */
+	errno = 0;
+	ck_assert_int_eq(limits_open(&l, cdbpath), -1);
+	ck_assert_int_eq(errno, EPROTO);
+
+	build(lines, NULL, "1 ");
+	errno = 0;
+	ck_assert_int_eq(limits_open(&l, cdbpath), -1);
+	ck_assert_int_eq(errno, EPROTO);
+
+	build(lines, NULL, "11111111111111111111111111111111111111");
+	errno = 0;
+	ck_assert_int_eq(limits_open(&l, cdbpath), -1);
+	ck_assert_int_eq(errno, EPROTO);
+
+	build(lines, NULL, "");
+	errno = 0;
+	ck_assert_int_eq(limits_open(&l, cdbpath), -1);
+	ck_assert_int_eq(errno, EPROTO);
+
+	build(lines, fmt2, "1");		/* the first "/format" counts */
+	errno = 0;
+	ck_assert_int_eq(limits_open(&l, cdbpath), -1);
+	ck_assert_int_eq(errno, EPROTO);
+
+	build(NULL, NULL, "1");			/* empty but valid */
+	ck_assert_int_eq(limits_open(&l, cdbpath), 0);
+	expect(&l, "anyone@x", 0, NULL, NULL);
+	expect(&l, "1.2.3.4", 1, NULL, NULL);
+	limits_close(&l);
+}
+END_TEST
+
+/* ---- lookup ---- */
+
+static const char *const table[] = {
+	"# a test table",
+	":100",
+	"@x.com:50/1h",
+	"info@x.com:10",
+	"User%Y.com:11,22/1d",
+	"@y.com:0",
+	"1.2.3.4:3000",
+	"2.3.4.5:7",
+	"1.2.3.:200/1h",
+	"1.2.:300",
+	"10.0.0.0/8:400",
+	"10.1.0.0/16:500",
+	"10.1.2.128/25:550",
+	"[2001:db8::]/32:600",
+	"[2001:db8:1::]/48:700",
+	"[2001:db8::5]:800",
+	"[2001:db8:1:2::]/64:750",
+	"[::ffff:9.9.9.9]:900",
+	"free@x.com:0",
+	NULL
+};
+
+START_TEST(lookup_users)
+{
+	struct limits l;
+
+	build(table, NULL, "1");
+	ck_assert_int_eq(limits_open(&l, cdbpath), 0);
+	/* exact user > @domain > default */
+	expect(&l, "info@x.com", 0, "info@x.com", "10");
+	expect(&l, "Info@X.COM", 0, "info@x.com", "10");
+	expect(&l, "info%x.com", 0, "info@x.com", "10");
+	expect(&l, "info/x.com", 0, "info@x.com", "10");
+	expect(&l, "testinfo@x.com", 0, "@x.com", "50/3600");
+	expect(&l, "nfo@x.com", 0, "@x.com", "50/3600");
+	expect(&l, "info@x.co", 0, "", "100");
+	expect(&l, "info@x.com.evil", 0, "", "100");
+	expect(&l, "info@sub.x.com", 0, "", "100");
+	expect(&l, "bob@x.com", 0, "@x.com", "50/3600");
+	expect(&l, "user@y.com", 0, "user@y.com", "11,22/86400");
+	expect(&l, "USER/y.com", 0, "user@y.com", "11,22/86400");
+	/* an unlimited rule is a match with no windows */
+	expect(&l, "other@y.com", 0, "@y.com", "0");
+	expect(&l, "free@x.com", 0, "free@x.com", "0");
+	expect(&l, "bob@z.org", 0, "", "100");
+	expect(&l, "bob", 0, "", "100");
+	expect(&l, "", 0, "", "100");
+	/* an auth user named like an IP is not the IP client */
+	expect(&l, "1.2.3.4", 0, "", "100");
+	expect(&l, "10.1.2.3", 0, "", "100");
+	expect(&l, "2001:db8::5", 0, "", "100");
+	limits_close(&l);
+}
+END_TEST
+
+START_TEST(lookup_ips)
+{
+	struct limits l;
+
+	build(table, NULL, "1");
+	ck_assert_int_eq(limits_open(&l, cdbpath), 0);
+	/* IP exact > longest prefix > default */
+	expect(&l, "1.2.3.4", 1, "1.2.3.4", "3000");
+	expect(&l, "::ffff:1.2.3.4", 1, "1.2.3.4", "3000");
+	expect(&l, "1.2.3.5", 1, "1.2.3.0/24", "200/3600");
+	expect(&l, "1.2.9.9", 1, "1.2.0.0/16", "300");
+	expect(&l, "1.3.0.0", 1, "", "100");
+	expect(&l, "2.3.4.5", 1, "2.3.4.5", "7");
+	expect(&l, "12.3.4.5", 1, "", "100");
+	expect(&l, "2.3.4.50", 1, "", "100");
+	expect(&l, "10.2.3.4", 1, "10.0.0.0/8", "400");
+	expect(&l, "10.1.3.4", 1, "10.1.0.0/16", "500");
+	expect(&l, "10.1.2.127", 1, "10.1.0.0/16", "500");
+	expect(&l, "10.1.2.128", 1, "10.1.2.128/25", "550");
+	expect(&l, "10.1.2.255", 1, "10.1.2.128/25", "550");
+	expect(&l, "11.0.0.1", 1, "", "100");
+	expect(&l, "9.9.9.9", 1, "9.9.9.9", "900");
+	expect(&l, "::ffff:9.9.9.9", 1, "9.9.9.9", "900");
+	/* IPv6 */
+	expect(&l, "2001:db8::5", 1, "2001:db8::5", "800");
+	expect(&l, "2001:DB8:0::5", 1, "2001:db8::5", "800");
+	expect(&l, "2001:db8::6", 1, "2001:db8::/32", "600");
+	expect(&l, "2001:db8:1::9", 1, "2001:db8:1::/48", "700");
+	expect(&l, "2001:db8:1:2::9", 1, "2001:db8:1:2::/64", "750");
+	expect(&l, "2001:db8:1:3::9", 1, "2001:db8:1::/48", "700");
+	expect(&l, "2001:db8:2::1", 1, "2001:db8::/32", "600");
+	expect(&l, "2001:db9::1", 1, "", "100");
+	expect(&l, "::1", 1, "", "100");
+	/* IPv4 prefixes never match IPv6 clients and vice versa */
+	expect(&l, "::10.1.2.3", 1, "", "100");
+	limits_close(&l);
+}
+END_TEST
+
+START_TEST(lookup_no_default)
+{
+	static const char *const lines[] = { "a@b:5", "@c:6", "10.0.0.0/8:7",
+	    "[2001:db8::]/32:8", NULL };
+	struct limits l;
+
+	build(lines, NULL, "1");
+	ck_assert_int_eq(limits_open(&l, cdbpath), 0);
+	expect(&l, "a@b", 0, "a@b", "5");
+	expect(&l, "x@c", 0, "@c", "6");
+	expect(&l, "x@d", 0, NULL, NULL);
+	expect(&l, "x", 0, NULL, NULL);
+	expect(&l, "10.9.9.9", 1, "10.0.0.0/8", "7");
+	expect(&l, "11.9.9.9", 1, NULL, NULL);
+	expect(&l, "2001:db8::1", 1, "2001:db8::/32", "8");
+	expect(&l, "2001:db9::1", 1, NULL, NULL);
+	limits_close(&l);
+}
+END_TEST
+
+START_TEST(lookup_zero_length_prefixes)
+{
+	static const char *const lines[] = { "0.0.0.0/0:1", "[::]/0:2",
+	    "10.0.0.0/8:3", "10.1.2.3:4", "[2001:db8::]/32:5", "a@b:6", NULL };
+	struct limits l;
+
+	build(lines, NULL, "1");
+	ck_assert_int_eq(limits_open(&l, cdbpath), 0);
+	expect(&l, "8.8.8.8", 1, "0.0.0.0/0", "1");
+	expect(&l, "255.255.255.255", 1, "0.0.0.0/0", "1");
+	expect(&l, "10.9.9.9", 1, "10.0.0.0/8", "3");
+	expect(&l, "10.1.2.3", 1, "10.1.2.3", "4");
+	expect(&l, "::1", 1, "::/0", "2");
+	expect(&l, "2001:db8::1", 1, "2001:db8::/32", "5");
+	expect(&l, "::ffff:8.8.4.4", 1, "0.0.0.0/0", "1");
+	/* users are never IP prefixes */
+	expect(&l, "a@b", 0, "a@b", "6");
+	expect(&l, "c@d", 0, NULL, NULL);
+	limits_close(&l);
+}
+END_TEST
+
+START_TEST(lookup_only_listed_lengths)
+{
+	/* a prefix key not listed under /4 is never probed */
+	static const char *const extra[] = { "10.0.0.0/8", "1 5", NULL };
+	static const char *const lines[] = { ":100", NULL };
+	struct limits l;
+
+	build(lines, extra, "1");
+	ck_assert_int_eq(limits_open(&l, cdbpath), 0);
+	expect(&l, "10.1.1.1", 1, "", "100");
+	limits_close(&l);
+}
+END_TEST
+
+START_TEST(lookup_hashed_names)
+{
+	char line[720], user[700];
+	const char *lines[3];
+	struct limits l;
+
+	memset(user, 'u', 300);
+	strcpy(user + 300, "@x.com");
+	snprintf(line, sizeof(line), "%s:9", user);
+	lines[0] = line;
+	lines[1] = "@x.com:8";
+	lines[2] = NULL;
+	build(lines, NULL, "1");
+	ck_assert_int_eq(limits_open(&l, cdbpath), 0);
+	{
+		struct rule r;
+		char m[NAME_ENCMAX + 2];
+
+		ck_assert_int_eq(look(&l, user, 0, &r, m, sizeof(m)), 1);
+		ck_assert_int_eq(m[0], '~');
+		ck_assert_uint_eq(r.win[0].limit, 9);
+	}
+	user[299] = 'v';
+	expect(&l, user, 0, "@x.com", "8");
+	limits_close(&l);
+}
+END_TEST
+
+static void
+corrupt(const char *const *extra, const char *who, int isip)
+{
+	static const char *const lines[] = { "a@b:5", NULL };
+	struct limits l;
+	struct rule r;
+	char m[NAME_ENCMAX + 2];
+
+	build(lines, extra, "1");
+	ck_assert_int_eq(limits_open(&l, cdbpath), 0);
+	errno = 0;
+	ck_assert_msg(look(&l, who, isip, &r, m, sizeof(m)) == -1,
+	    "%s with %s=\"%s\": not -1", who, extra[0], extra[1]);
+	ck_assert_int_eq(errno, EPROTO);
+	limits_close(&l);
+}
+
+START_TEST(lookup_corrupt_values)
+{
+	static char longval[400];
+	const char *ex[3] = { NULL, NULL, NULL };
+
+	ex[0] = "x@y";
+	ex[1] = "garbage";
+	corrupt(ex, "x@y", 0);
+	ex[1] = "";
+	corrupt(ex, "x@y", 0);
+	ex[1] = "12 5/0";
+	corrupt(ex, "x@y", 0);
+	ex[1] = "12 5 opt=1";			/* a format we do not know */
+	corrupt(ex, "x@y", 0);
+	memset(longval, '1', sizeof(longval) - 1);
+	ex[1] = longval;
+	corrupt(ex, "x@y", 0);
+	ex[0] = "@y";
+	ex[1] = "12 x";
+	corrupt(ex, "x@y", 0);
+	ex[0] = "";
+	ex[1] = "7";
+	corrupt(ex, "nobody@nowhere", 0);
+	corrupt(ex, "8.8.8.8", 1);
+	ex[0] = "1.2.3.4";
+	ex[1] = "1 1,";
+	corrupt(ex, "1.2.3.4", 1);
+	ex[0] = "/4";
+	ex[1] = "x";
+	corrupt(ex, "1.2.3.4", 1);
+	ex[1] = "24;16";
+	corrupt(ex, "1.2.3.4", 1);
+	ex[1] = "33";
+	corrupt(ex, "1.2.3.4", 1);
+	ex[1] = "99999999999";
+	corrupt(ex, "1.2.3.4", 1);
+	ex[1] = longval;
+	corrupt(ex, "1.2.3.4", 1);
+	ex[0] = "/6";
+	ex[1] = "129";
+	corrupt(ex, "2001:db8::1", 1);
+	{
+		const char *two[5] = { "/6", "48", "2001:db8::/48", "bad", NULL };
+
+		corrupt(two, "2001:db8::1", 1);
+	}
+}
+END_TEST
+
+Suite *
+limits_suite(void)
+{
+	Suite *s = suite_create("limits");
+	TCase *tc;
+
+	tc = tcase_create("open");
+	tcase_set_timeout(tc, 30);
+	tcase_add_unchecked_fixture(tc, mkdir_tc, rmdir_tc);
+	tcase_add_checked_fixture(tc, empty, empty);
+	tcase_add_test(tc, open_missing);
+	tcase_add_test(tc, open_garbage);
+	tcase_add_test(tc, open_no_format);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("lookup");
+	tcase_set_timeout(tc, 30);
+	tcase_add_unchecked_fixture(tc, mkdir_tc, rmdir_tc);
+	tcase_add_checked_fixture(tc, empty, empty);
+	tcase_add_test(tc, lookup_users);
+	tcase_add_test(tc, lookup_ips);
+	tcase_add_test(tc, lookup_no_default);
+	tcase_add_test(tc, lookup_zero_length_prefixes);
+	tcase_add_test(tc, lookup_only_listed_lengths);
+	tcase_add_test(tc, lookup_hashed_names);
+	tcase_add_test(tc, lookup_corrupt_values);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,1450 @@
+/* check_store.c: unit tests of src/store.[ch] (DESIGN.md "Counter store"). */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "rule.h"
+#include "store.h"
+
+Suite	*store_suite(void);
+
+#define CHECK(c, ...) do { if (!(c)) ck_abort_msg(__VA_ARGS__); } while (0)
+
+static char dir[64];
+static struct store st;
+
+static void
+rmtree(const char *d)
+{
+	DIR *dp;
+	struct dirent *e;
+	char p[512];
+
+	if ((dp = opendir(d)) == NULL)
+		return;
+	while ((e = readdir(dp)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", d, e->d_name);
+		if (unlink(p) < 0)
+			rmtree(p);		/* a directory */
+	}
+	closedir(dp);
+	rmdir(d);
+}
+
+/*
+ * One directory per test case (unchecked fixture: made and removed by
+ * the runner, so it goes even when a forked test fails), emptied
+ * around every test (checked fixture).
+ */
+static void
+mkdir_tc(void)
+{
+	strcpy(dir, "/tmp/ck_store.XXXXXX");
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		abort();
+	}
+}
+
+static void
+rmdir_tc(void)
+{
+	rmtree(dir);
+}
+
+static void
+empty(void)
+{
+	DIR *dp;
+	struct dirent *e;
+	char p[512];
+
+	ck_assert_ptr_nonnull(dp = opendir(dir));
+	while ((e = readdir(dp)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (unlink(p) < 0)
+			rmtree(p);
+	}
+	closedir(dp);
+}
+
+static void
+setup(void)
+{
+	empty();
+	ck_assert_int_eq(store_open(&st, dir), 0);
+}
+
+static void
+teardown(void)
+{
+	store_close(&st);
+	empty();
+}
+
+static const char *
+path(const char *name)
+{
+	static char p[4][256];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
+	return p[i];
+}
+
+static struct rule
+R(const char *v)
+{
+	struct rule r;
+	char buf[160];
+
+	snprintf(buf, sizeof(buf), "1 %s", v);
+	ck_assert_msg(rule_parsevalue(buf, strlen(buf), &r) == 0, "rule %s", v);
+	return r;
+}
+
+/* One recipient the way the helper counts it: lock, count, unlock. */
+static int
+send1(const char *name, const struct rule *r, time_t now, struct verdict *vp)
+{
+	struct client c;
+	struct verdict v;
+	int rc;
+
+	rc = store_lock(&st, name, 1, &c);
+	CHECK(rc == 0, "store_lock %s: %d %s", name, rc, c.err);
+	rc = store_count(&st, &c, r, now, &v);
+	CHECK(rc == 0, "store_count %s at %ld: %s", name, (long)now, c.err);
+	store_unlock(&c);
+	if (vp != NULL)
+		*vp = v;
+	return v.accepted;
+}
+
+static struct store_hdr
+hdr(const char *name)
+{
+	struct client c;
+	int rc;
+
+	rc = store_lock(&st, name, 0, &c);
+	ck_assert_msg(rc == 0, "store_lock %s: %d %s", name, rc, c.err);
+	store_unlock(&c);
+	return c.h;
+}
+
+static uint64_t
+win(const char *name, uint32_t period, time_t now)
+{
+	struct client c;
+	uint64_t n = 0xdeadbeef;
+	int rc;
+
+	rc = store_lock(&st, name, 0, &c);
+	ck_assert_msg(rc == 0, "store_lock %s: %d %s", name, rc, c.err);
+	ck_assert_msg(store_window(&c, period, now, &n) == 0, "store_window: %s",
+	    c.err);
+	store_unlock(&c);
+	return n;
+}
+
+static off_t
+fsize(const char *name)
+{
+	struct stat sb;
+
+	ck_assert_int_eq(lstat(path(name), &sb), 0);
+	return sb.st_size;
+}
+
+static ino_t
+inode(const char *name)
+{
+	struct stat sb;
+
+	ck_assert_int_eq(lstat(path(name), &sb), 0);
+	return sb.st_ino;
+}
+
+static int
+exists(const char *name)
+{
+	struct stat sb;
+
+	return lstat(path(name), &sb) == 0;
+}
+
+/* ---- raw file access ---- */
+
+static void
+put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+static void
+put64(unsigned char *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint64_t
+get64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static void
+writeraw(const char *name, const void *b, size_t n)
+{
+	int fd = open(path(name), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, b, n), (ssize_t)n);
+	close(fd);
+}
+
+static void
+pwriteraw(const char *name, const void *b, size_t n, off_t off)
+{
+	int fd = open(path(name), O_WRONLY);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pwrite(fd, b, n, off), (ssize_t)n);
+	close(fd);
+}
+
+/* The whole file (malloc'ed, caller frees); *n its size. */
+static unsigned char *
+slurp(const char *name, size_t *n)
+{
+	struct stat sb;
+	unsigned char *b;
+	int fd = open(path(name), O_RDONLY);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &sb), 0);
+	b = malloc((size_t)sb.st_size + 1);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(read(fd, b, (size_t)sb.st_size), (ssize_t)sb.st_size);
+	close(fd);
+	*n = (size_t)sb.st_size;
+	return b;
+}
+
+/* A valid version 1 header. */
+static void
+mkhdr(unsigned char *b, uint32_t nrec, uint64_t total, uint64_t base)
+{
+	memset(b, 0, STORE_HDRSIZE);
+	memcpy(b, "RCPTOL1\n", 8);
+	put32(b + 8, STORE_HDRSIZE);
+	put32(b + 12, STORE_RECSIZE);
+	put32(b + 16, nrec);
+	put64(b + 24, total);
+	put64(b + 64, base);
+}
+
+/*
+ * Check the file's records (time non-decreasing, cum +1 each) and
+ * return the count in the window of period ending at now, found by
+ * brute force from the raw bytes.
+ */
+static uint64_t
+brute(const char *name, uint32_t period, int64_t now)
+{
+	size_t n, i;
+	unsigned char *b = slurp(name, &n);
+	uint32_t nrec;
+	uint64_t base, cum, before, last;
+	int64_t t, prev = INT64_MIN;
+
+	ck_assert_uint_ge(n, STORE_HDRSIZE);
+	ck_assert_mem_eq(b, "RCPTOL1\n", 8);
+	nrec = get32(b + 16);
+	base = get64(b + 64);
+	ck_assert_uint_ge(n, STORE_HDRSIZE + (size_t)nrec * STORE_RECSIZE);
+	before = last = base;
+	for (i = 0; i < nrec; i++) {
+		t = (int64_t)get64(b + STORE_HDRSIZE + i * STORE_RECSIZE);
+		cum = get64(b + STORE_HDRSIZE + i * STORE_RECSIZE + 8);
+		CHECK(t >= prev, "record %zu: time %lld < %lld", i, (long long)t,
+		    (long long)prev);
+		CHECK(cum == last + 1, "record %zu: cum %llu after %llu", i,
+		    (unsigned long long)cum, (unsigned long long)last);
+		if (t <= now - (int64_t)period)
+			before = cum;
+		prev = t;
+		last = cum;
+	}
+	free(b);
+	return last - before;
+}
+
+static int
+tempfiles(void)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(dp);
+	while ((e = readdir(dp)) != NULL)
+		n += strncmp(e->d_name, ".cmp.", 5) == 0;
+	closedir(dp);
+	return n;
+}
+
+/* ---- basic ---- */
+
+START_TEST(open_missing_dir)
+{
+	struct store s2;
+	char p[128];
+
+	snprintf(p, sizeof(p), "%s/nonexistent", dir);
+	ck_assert_int_eq(store_open(&s2, p), -1);
+	writeraw("file", "x", 1);
+	ck_assert_int_eq(store_open(&s2, path("file")), -1);
+}
+END_TEST
+
+START_TEST(lock_nocreate_missing)
+{
+	struct client c;
+
+	ck_assert_int_eq(store_lock(&st, "nobody", 0, &c), 1);
+	ck_assert(!exists("nobody"));
+	ck_assert_int_eq(store_lock(&st, "somebody", 1, &c), 0);
+	ck_assert_int_eq(c.h.total, 0);
+	ck_assert_int_eq(c.h.nrec, 0);
+	store_unlock(&c);
+	ck_assert(exists("somebody"));
+	ck_assert_int_eq(store_lock(&st, "somebody", 0, &c), 0);
+	store_unlock(&c);
+}
+END_TEST
+
+START_TEST(plain_limit)
+{
+	struct rule r = R("5");
+	struct verdict v;
+	struct store_hdr h;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		ck_assert_int_eq(send1("u", &r, 1000 + i, &v), 1);
+		ck_assert_int_eq(v.over, -1);
+		ck_assert_uint_eq(v.count[0], (uint64_t)i + 1);
+	}
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(send1("u", &r, 2000 + i, &v), 0);
+		ck_assert_int_eq(v.over, 0);
+		ck_assert_uint_eq(v.count[0], 5);
+	}
+	h = hdr("u");
+	ck_assert_uint_eq(h.total, 5);
+	ck_assert_uint_eq(h.refused, 3);
+	ck_assert_uint_eq(h.nrec, 0);		/* no records without windows */
+	ck_assert_int_eq(h.last_accept, 1004);
+	ck_assert_int_eq(h.last_refuse, 2002);
+	ck_assert_int_eq(h.reset, 1000);
+	ck_assert_uint_eq(win("u", 0, 3000), 5);
+	ck_assert_int_eq(fsize("u"), STORE_HDRSIZE);
+	/* a limit of 1 */
+	r = R("1");
+	ck_assert_int_eq(send1("one", &r, 1, NULL), 1);
+	ck_assert_int_eq(send1("one", &r, 1, NULL), 0);
+	/* unlimited: no windows, everything accepted and counted */
+	r = R("0");
+	for (i = 0; i < 50; i++)
+		ck_assert_int_eq(send1("free", &r, 1, NULL), 1);
+	ck_assert_uint_eq(hdr("free").total, 50);
+}
+END_TEST
+
+START_TEST(refusals_use_no_quota)
+{
+	struct rule r = R("2/100");
+	struct store_hdr h;
+	int i;
+
+	ck_assert_int_eq(send1("u", &r, 1000, NULL), 1);
+	ck_assert_int_eq(send1("u", &r, 1000, NULL), 1);
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(send1("u", &r, 1050 + i, NULL), 0);
+	h = hdr("u");
+	ck_assert_uint_eq(h.total, 2);
+	ck_assert_uint_eq(h.refused, 10);
+	ck_assert_uint_eq(h.nrec, 2);
+	ck_assert_uint_eq(win("u", 100, 1099), 2);
+	/* the refusals at 1050.. do not hold the window closed */
+	ck_assert_int_eq(send1("u", &r, 1100, NULL), 1);
+	ck_assert_int_eq(send1("u", &r, 1100, NULL), 1);
+	ck_assert_int_eq(send1("u", &r, 1100, NULL), 0);
+	h = hdr("u");
+	ck_assert_uint_eq(h.total, 4);
+	ck_assert_uint_eq(h.refused, 11);
+	ck_assert_uint_eq(h.nrec, 4);
+}
+END_TEST
+
+START_TEST(window_basic)
+{
+	struct rule r = R("3/100");
+	struct verdict v;
+
+	ck_assert_int_eq(send1("u", &r, 1000, &v), 1);
+	ck_assert_uint_eq(v.count[0], 1);
+	ck_assert_int_eq(send1("u", &r, 1000, NULL), 1);
+	ck_assert_int_eq(send1("u", &r, 1000, &v), 1);
+	ck_assert_uint_eq(v.count[0], 3);
+	ck_assert_int_eq(send1("u", &r, 1000, &v), 0);
+	ck_assert_int_eq(v.over, 0);
+	ck_assert_uint_eq(v.count[0], 3);
+	ck_assert_int_eq(send1("u", &r, 1099, NULL), 0);
+	ck_assert_uint_eq(win("u", 100, 1099), 3);
+	ck_assert_uint_eq(win("u", 100, 1100), 0);
+	ck_assert_int_eq(send1("u", &r, 1100, &v), 1);
+	ck_assert_uint_eq(v.count[0], 1);
+	ck_assert_uint_eq(hdr("u").total, 4);
+	ck_assert_uint_eq(brute("u", 100, 1100), 1);
+}
+END_TEST
+
+START_TEST(window_sliding)
+{
+	struct rule r = R("3/100");
+	struct verdict v;
+
+	ck_assert_int_eq(send1("u", &r, 1000, NULL), 1);
+	ck_assert_int_eq(send1("u", &r, 1010, NULL), 1);
+	ck_assert_int_eq(send1("u", &r, 1020, NULL), 1);
+	ck_assert_int_eq(send1("u", &r, 1030, NULL), 0);
+	ck_assert_int_eq(send1("u", &r, 1099, NULL), 0);
+	/* the oldest (1000) has left: one more */
+	ck_assert_int_eq(send1("u", &r, 1100, &v), 1);
+	ck_assert_uint_eq(v.count[0], 3);
+	ck_assert_int_eq(send1("u", &r, 1100, NULL), 0);
+	ck_assert_int_eq(send1("u", &r, 1109, NULL), 0);
+	ck_assert_int_eq(send1("u", &r, 1110, NULL), 1);	/* 1010 left */
+	ck_assert_int_eq(send1("u", &r, 1119, NULL), 0);
+	ck_assert_int_eq(send1("u", &r, 1120, NULL), 1);	/* 1020 left */
+	ck_assert_int_eq(send1("u", &r, 1120, NULL), 0);
+	ck_assert_uint_eq(win("u", 100, 1120), 3);
+	ck_assert_uint_eq(win("u", 100, 1199), 3);
+	ck_assert_uint_eq(win("u", 100, 1200), 2);
+	ck_assert_uint_eq(win("u", 100, 1210), 1);
+	ck_assert_uint_eq(win("u", 100, 1220), 0);
+	ck_assert_uint_eq(win("u", 100, 5000), 0);
+	ck_assert_uint_eq(win("u", 1000, 1220), 6);
+	ck_assert_uint_eq(win("u", 0, 1220), 6);
+	ck_assert_uint_eq(brute("u", 100, 1200), 2);
+}
+END_TEST
+
+START_TEST(two_windows)
+{
+	struct rule r = R("2/10,3/100");
+	struct verdict v;
+
+	ck_assert_int_eq(send1("u", &r, 0, NULL), 1);
+	ck_assert_int_eq(send1("u", &r, 1, NULL), 1);
+	ck_assert_int_eq(send1("u", &r, 2, &v), 0);
+	ck_assert_int_eq(v.over, 0);			/* the 10s window */
+	ck_assert_uint_eq(v.count[0], 2);
+	ck_assert_uint_eq(v.count[1], 2);
+	ck_assert_int_eq(send1("u", &r, 10, &v), 1);	/* t=0 left the 10s */
+	ck_assert_uint_eq(v.count[0], 2);
+	ck_assert_uint_eq(v.count[1], 3);
+	ck_assert_int_eq(send1("u", &r, 11, &v), 0);
+	ck_assert_int_eq(v.over, 1);			/* the 100s window */
+	ck_assert_uint_eq(v.count[0], 1);
+	ck_assert_uint_eq(v.count[1], 3);
+	ck_assert_int_eq(send1("u", &r, 99, &v), 0);
+	ck_assert_int_eq(send1("u", &r, 100, &v), 1);	/* t=0 left the 100s */
+	ck_assert_uint_eq(v.count[0], 1);
+	ck_assert_uint_eq(v.count[1], 3);
+	ck_assert_int_eq(send1("u", &r, 100, &v), 0);
+	ck_assert_int_eq(v.over, 1);
+	ck_assert_uint_eq(hdr("u").total, 4);
+	ck_assert_uint_eq(hdr("u").refused, 4);
+
+	/* a plain limit next to a window */
+	r = R("5/100,3");
+	ck_assert_int_eq(send1("p", &r, 0, NULL), 1);
+	ck_assert_int_eq(send1("p", &r, 0, NULL), 1);
+	ck_assert_int_eq(send1("p", &r, 0, NULL), 1);
+	ck_assert_int_eq(send1("p", &r, 0, &v), 0);
+	ck_assert_int_eq(v.over, 1);
+	ck_assert_uint_eq(v.count[0], 3);
+	ck_assert_uint_eq(v.count[1], 3);
+	ck_assert_int_eq(send1("p", &r, 1000, &v), 0);	/* never slides */
+	ck_assert_int_eq(v.over, 1);
+	ck_assert_uint_eq(v.count[0], 0);
+}
+END_TEST
+
+/* ---- a model of the decision, run against the store ---- */
+
+static uint64_t mrng = 88172645463325252ULL;
+
+static uint32_t
+rnd(void)
+{
+	mrng ^= mrng << 13;
+	mrng ^= mrng >> 7;
+	mrng ^= mrng << 17;
+	return (uint32_t)(mrng >> 16);
+}
+
+static void
+simulate(const char *name, const char *rule, int steps, int back,
+    int64_t start)
+{
+	struct rule r = R(rule);
+	struct verdict v;
+	int64_t *stamps, now = start, last = INT64_MIN;
+	uint64_t total = 0, cnt, want[RULE_MAXWIN];
+	int n = 0, i, k, over, windows = 0, accepted = 0;
+
+	stamps = malloc(sizeof(*stamps) * (size_t)steps);
+	ck_assert_ptr_nonnull(stamps);
+	for (i = 0; i < r.nwin; i++)
+		windows += r.win[i].period != 0;
+	for (k = 0; k < steps; k++) {
+		if (back && rnd() % 20 == 0)
+			now -= rnd() % 100;		/* clock steps back */
+		else
+			now += rnd() % 20;
+		over = -1;
+		for (i = 0; i < r.nwin; i++) {
+			if (r.win[i].period == 0)
+				cnt = total;
+			else {
+				int j;
+
+				for (cnt = 0, j = n - 1; j >= 0 &&
+				    stamps[j] > now - (int64_t)r.win[i].period; j--)
+					cnt++;
+			}
+			want[i] = cnt;
+			if (cnt >= r.win[i].limit && over < 0)
+				over = i;
+		}
+		send1(name, &r, (time_t)now, &v);
+		CHECK(v.accepted == (over < 0), "step %d at %lld: accepted %d, "
+		    "model %d", k, (long long)now, v.accepted, over < 0);
+		CHECK(v.over == over, "step %d: over %d, model %d", k, v.over,
+		    over);
+		for (i = 0; i < r.nwin; i++)
+			CHECK(v.count[i] == want[i] + (over < 0), "step %d at %lld "
+			    "window %d: count %llu, model %llu", k, (long long)now,
+			    i, (unsigned long long)v.count[i],
+			    (unsigned long long)(want[i] + (over < 0)));
+		if (over < 0) {
+			accepted++;
+			total++;
+			if (windows) {
+				last = now > last ? now : last;
+				stamps[n++] = last;
+			}
+		}
+	}
+	CHECK(hdr(name).total == total, "total %llu, model %llu",
+	    (unsigned long long)hdr(name).total, (unsigned long long)total);
+	CHECK(accepted >= 20, "only %d accepted", accepted);
+	for (i = 0; i < r.nwin; i++)
+		if (r.win[i].period != 0) {
+			int j;
+
+			for (cnt = 0, j = n - 1; j >= 0 &&
+			    stamps[j] > now - (int64_t)r.win[i].period; j--)
+				cnt++;
+			CHECK(win(name, r.win[i].period, now) == cnt,
+			    "final window %d", i);
+			CHECK(brute(name, r.win[i].period, now) == cnt,
+			    "final window %d (raw)", i);
+		}
+	free(stamps);
+}
+
+START_TEST(model_windows)
+{
+	simulate("m1", "10/60,30/600,1500", 3000, 0, 1700000000);
+	/* compaction happened on the way: the file stays small */
+	ck_assert_int_lt(fsize("m1"), STORE_HDRSIZE + 1000 * STORE_RECSIZE);
+	ck_assert_int_eq(tempfiles(), 0);
+}
+END_TEST
+
+START_TEST(model_many_windows)
+{
+	simulate("m2", "3/7,5/30,9/100,20/1000,40/3000,60/7000,80/10000,300",
+	    3000, 0, 1000);
+}
+END_TEST
+
+START_TEST(model_clock_back)
+{
+	/* few enough records that nothing is compacted: a step back
+	 * may bring compacted records back into a window */
+	simulate("m3", "10/60,30/600", 600, 1, 1700000000);
+	ck_assert_uint_lt(hdr("m3").nrec, 256);
+	simulate("m4", "5/100", 600, 1, 500);
+	ck_assert_uint_lt(hdr("m4").nrec, 256);
+}
+END_TEST
+
+/* ---- clock stepping back ---- */
+
+START_TEST(clock_backwards)
+{
+	struct rule r = R("3/100,20");
+	struct store_hdr h;
+	struct verdict v;
+
+	ck_assert_int_eq(send1("u", &r, 1000, NULL), 1);
+	ck_assert_int_eq(send1("u", &r, 500, &v), 1);	/* stamped 1000 */
+	ck_assert_uint_eq(v.count[0], 2);
+	ck_assert_int_eq(send1("u", &r, 500, &v), 1);
+	ck_assert_uint_eq(v.count[0], 3);
+	ck_assert_int_eq(send1("u", &r, 1, &v), 0);	/* 3 after -99 */
+	ck_assert_int_eq(v.over, 0);
+	ck_assert_uint_eq(v.count[0], 3);
+	ck_assert_uint_eq(brute("u", 100, 1099), 3);
+	ck_assert_uint_eq(brute("u", 100, 1100), 0);
+	ck_assert_uint_eq(win("u", 100, 1099), 3);
+	ck_assert_uint_eq(win("u", 100, 1100), 0);
+	ck_assert_uint_eq(win("u", 100, 0), 3);
+	ck_assert_uint_eq(win("u", 100, -100000), 3);
+	ck_assert_int_eq(send1("u", &r, 1100, NULL), 1);
+	ck_assert_int_eq(send1("u", &r, 1150, NULL), 1);
+	ck_assert_int_eq(send1("u", &r, -5, &v), 0);	/* before the epoch */
+	ck_assert_uint_eq(v.count[0], 5);
+	ck_assert_int_eq(send1("u", &r, 3000, NULL), 1);
+	ck_assert_int_eq(send1("u", &r, 2000, NULL), 1);/* stamped 3000 */
+	ck_assert_int_eq(send1("u", &r, 2000, NULL), 1);
+	ck_assert_int_eq(send1("u", &r, 2000, &v), 0);
+	ck_assert_uint_eq(v.count[0], 3);
+	h = hdr("u");
+	ck_assert_uint_eq(h.total, 8);
+	ck_assert_uint_eq(h.refused, 3);
+	ck_assert_uint_eq(h.nrec, 8);
+	ck_assert_uint_eq(brute("u", 100, 3099), 3);	/* checks the order */
+	ck_assert_uint_eq(brute("u", 100, 3100), 0);
+	ck_assert_uint_eq(win("u", 100, 3099), 3);
+	ck_assert_uint_eq(win("u", 100, 3100), 0);
+	ck_assert_uint_eq(win("u", 1000000, 3000), 8);
+	ck_assert_uint_eq(win("u", 0, 3000), 8);
+}
+END_TEST
+
+/* ---- compaction ---- */
+
+START_TEST(compaction)
+{
+	struct rule r = R("2000/10");
+	ino_t ino;
+	int i;
+
+	for (i = 0; i < 300; i++)
+		ck_assert_int_eq(send1("u", &r, 1000, NULL), 1);
+	ck_assert_int_eq(fsize("u"), STORE_HDRSIZE + 300 * STORE_RECSIZE);
+	ck_assert_uint_eq(win("u", 10, 1009), 300);
+	ino = inode("u");
+	ck_assert_int_eq(send1("u", &r, 1100, NULL), 1);
+	ck_assert_int_lt(fsize("u"), STORE_HDRSIZE + 300 * STORE_RECSIZE);
+	ck_assert_int_eq(fsize("u"), STORE_HDRSIZE + 1 * STORE_RECSIZE);
+	ck_assert_msg(inode("u") != ino, "no new inode after compaction");
+	ck_assert_int_eq(tempfiles(), 0);
+	ck_assert_uint_eq(hdr("u").total, 301);
+	ck_assert_uint_eq(hdr("u").nrec, 1);
+	ck_assert_uint_eq(hdr("u").base, 300);
+	ck_assert_uint_eq(win("u", 10, 1100), 1);
+	ck_assert_uint_eq(win("u", 10, 1109), 1);
+	ck_assert_uint_eq(win("u", 10, 1110), 0);
+	ck_assert_uint_eq(brute("u", 10, 1100), 1);
+	/* and it goes on counting */
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(send1("u", &r, 1105, NULL), 1);
+	ck_assert_uint_eq(win("u", 10, 1105), 11);
+	ck_assert_uint_eq(hdr("u").total, 311);
+}
+END_TEST
+
+START_TEST(no_compaction_below_thresholds)
+{
+	struct rule r = R("2000/10");
+	ino_t ino;
+	int i;
+
+	/* 255 dead records: too few */
+	for (i = 0; i < 255; i++)
+		send1("few", &r, 1000, NULL);
+	ino = inode("few");
+	ck_assert_int_eq(send1("few", &r, 1100, NULL), 1);
+	ck_assert(inode("few") == ino);
+	ck_assert_int_eq(fsize("few"), STORE_HDRSIZE + 256 * STORE_RECSIZE);
+
+	/* 300 dead but fewer than the 401 live ones */
+	for (i = 0; i < 300; i++)
+		send1("half", &r, 1000, NULL);
+	for (i = 0; i < 400; i++)
+		send1("half", &r, 1005, NULL);
+	ino = inode("half");
+	ck_assert_int_eq(send1("half", &r, 1012, NULL), 1);
+	ck_assert(inode("half") == ino);
+	ck_assert_uint_eq(hdr("half").nrec, 701);
+	ck_assert_uint_eq(win("half", 10, 1012), 401);
+	/* once they too have left, it compacts */
+	ck_assert_int_eq(send1("half", &r, 1020, NULL), 1);
+	ck_assert(inode("half") != ino);
+	ck_assert_uint_eq(hdr("half").nrec, 2);		/* 1012 and 1020 */
+	ck_assert_uint_eq(hdr("half").total, 702);
+	ck_assert_uint_eq(win("half", 10, 1020), 2);
+	ck_assert_uint_eq(brute("half", 10, 1020), 2);
+	ck_assert_int_eq(tempfiles(), 0);
+}
+END_TEST
+
+START_TEST(compaction_keeps_window_records)
+{
+	/* two windows: the long one keeps the records alive */
+	struct rule r = R("2000/10,2000/1000");
+	int i;
+
+	for (i = 0; i < 300; i++)
+		send1("u", &r, 1000, NULL);
+	ck_assert_int_eq(send1("u", &r, 1100, NULL), 1);
+	ck_assert_uint_eq(hdr("u").nrec, 301);
+	ck_assert_uint_eq(win("u", 1000, 1100), 301);
+	ck_assert_int_eq(send1("u", &r, 2000, NULL), 1);
+	ck_assert_uint_eq(hdr("u").nrec, 2);		/* 1100 and 2000 */
+	ck_assert_uint_eq(win("u", 1000, 2000), 2);
+	ck_assert_uint_eq(hdr("u").total, 302);
+}
+END_TEST
+
+/*
+ * The handle stays usable after a count that compacted: store_window
+ * and a second store_count under the same lock see the new file.
+ */
+START_TEST(compaction_same_handle)
+{
+	struct rule r = R("2000/10");
+	struct client c;
+	struct verdict v;
+	uint64_t n;
+	int i;
+
+	for (i = 0; i < 300; i++)
+		send1("u", &r, 1000, NULL);
+	ck_assert_int_eq(store_lock(&st, "u", 1, &c), 0);
+	ck_assert_int_eq(store_count(&st, &c, &r, 1100, &v), 0);
+	ck_assert_int_eq(v.accepted, 1);
+	ck_assert_int_eq(store_window(&c, 10, 1100, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(store_count(&st, &c, &r, 1100, &v), 0);
+	ck_assert_uint_eq(v.count[0], 2);
+	store_unlock(&c);
+	ck_assert_uint_eq(hdr("u").total, 302);
+	ck_assert_uint_eq(win("u", 10, 1100), 2);
+}
+END_TEST
+
+/* ---- hints are only a cache ---- */
+
+START_TEST(hints_corrupted)
+{
+	struct rule r = R("1000/50,1000/1000");
+	unsigned char g[128], h1[16];
+	static const uint32_t firsts[] = { 0, 1, 5, 100, 150, 170, 171, 172,
+	    190, 199, 200, 201, 1000, 0x7fffffff, 0xffffffff };
+	struct verdict v;
+	uint64_t w50, w1000;
+	size_t i, j;
+	int64_t now;
+
+	for (i = 0; i < 200; i++)
+		ck_assert_int_eq(send1("u", &r, (time_t)i, NULL), 1);
+	for (now = 200; now < 1300; now += 37) {
+		w50 = brute("u", 50, now);
+		w1000 = brute("u", 1000, now);
+		/* random garbage over the whole hint area (72..199) */
+		for (j = 0; j < sizeof(g); j++)
+			g[j] = (unsigned char)rnd();
+		pwriteraw("u", g, sizeof(g), 72);
+		CHECK(win("u", 50, now) == w50, "garbage: 50s at %lld", (long long)now);
+		CHECK(win("u", 1000, now) == w1000, "garbage: 1000s at %lld",
+		    (long long)now);
+		/* plausible but wrong hints for the very periods */
+		for (j = 0; j < sizeof(firsts) / sizeof(firsts[0]); j++) {
+			memset(h1, 0xee, sizeof(h1));
+			put32(h1, 50);
+			put32(h1 + 4, firsts[j]);
+			pwriteraw("u", h1, sizeof(h1), 72);
+			put32(h1, 1000);
+			put32(h1 + 4, firsts[(j + 3) % (sizeof(firsts) /
+			    sizeof(firsts[0]))]);
+			pwriteraw("u", h1, sizeof(h1), 72 + 16 * 7);
+			CHECK(win("u", 50, now) == w50, "hint %u: 50s at %lld: %llu, "
+			    "want %llu", firsts[j], (long long)now,
+			    (unsigned long long)win("u", 50, now),
+			    (unsigned long long)w50);
+			CHECK(win("u", 1000, now) == w1000, "hint: 1000s at %lld",
+			    (long long)now);
+		}
+	}
+	/* and a count with wrong hints decides right and repairs them */
+	memset(g, 0xff, sizeof(g));
+	pwriteraw("u", g, sizeof(g), 72);
+	w50 = brute("u", 50, 199);
+	ck_assert_int_eq(send1("u", &r, 199, &v), 1);
+	ck_assert_uint_eq(v.count[0], w50 + 1);
+	ck_assert_uint_eq(v.count[1], 201);
+	{
+		size_t n;
+		unsigned char *b = slurp("u", &n);
+
+		ck_assert_uint_eq(get32(b + 72), 50);
+		ck_assert_uint_eq(get32(b + 76), 150);	/* first time > 149 */
+		ck_assert_uint_eq(get32(b + 88), 1000);
+		ck_assert_uint_eq(get32(b + 92), 0);
+		for (i = 104; i < 256; i++)
+			ck_assert_int_eq(b[i], 0);
+		free(b);
+	}
+	for (i = 0; i < 5; i++) {
+		memset(h1, 0, sizeof(h1));
+		put32(h1, 50);
+		put32(h1 + 4, (uint32_t)(i * 50));
+		pwriteraw("u", h1, sizeof(h1), 72);
+		ck_assert_uint_eq(win("u", 50, 199), brute("u", 50, 199));
+	}
+}
+END_TEST
+
+/* ---- corrupt and odd files ---- */
+
+static void
+lockfails(const char *name, const char *what)
+{
+	struct client c;
+	unsigned char *before, *after;
+	size_t n1, n2;
+	int create;
+
+	for (create = 0; create <= 1; create++) {
+		before = slurp(name, &n1);
+		memset(&c, 0, sizeof(c));
+		ck_assert_int_eq(store_lock(&st, name, create, &c), -1);
+		ck_assert_msg(strstr(c.err, what) != NULL, "%s: err \"%s\", want %s",
+		    name, c.err, what);
+		ck_assert_int_eq(c.fd, -1);
+		after = slurp(name, &n2);
+		ck_assert_msg(n1 == n2 && memcmp(before, after, n1) == 0,
+		    "%s changed", name);
+		free(before);
+		free(after);
+	}
+}
+
+START_TEST(corrupt_files)
+{
+	unsigned char b[STORE_HDRSIZE + 64];
+	static char ys[300], xs[10000];
+
+	writeraw("text", "hello world\n", 12);
+	lockfails("text", "corrupt");
+	memset(ys, 'Y', sizeof(ys));
+	writeraw("ys", ys, sizeof(ys));
+	lockfails("ys", "corrupt");
+	writeraw("xxxxy", "XXXXY", 5);
+	lockfails("xxxxy", "corrupt");
+	memset(xs, 'X', sizeof(xs));
+	xs[sizeof(xs) - 1] = '\n';
+	writeraw("xsnl", xs, sizeof(xs));
+	lockfails("xsnl", "corrupt");
+
+	mkhdr(b, 10, 10, 0);			/* nrec past the end */
+	writeraw("short", b, STORE_HDRSIZE);
+	lockfails("short", "corrupt");
+	memset(b + STORE_HDRSIZE, 0, 64);	/* 4 of 10 records */
+	writeraw("short2", b, STORE_HDRSIZE + 64);
+	lockfails("short2", "corrupt");
+
+	mkhdr(b, STORE_MAXREC + 1, 0, 0);
+	writeraw("huge", b, STORE_HDRSIZE);
+	lockfails("huge", "corrupt");
+	mkhdr(b, 0xffffffff, 0, 0);
+	writeraw("huge2", b, STORE_HDRSIZE);
+	lockfails("huge2", "corrupt");
+
+	mkhdr(b, 0, 5, 0);			/* a truncated header */
+	writeraw("trunc", b, 100);
+	lockfails("trunc", "corrupt");
+	writeraw("trunc8", b, 8);
+	lockfails("trunc8", "corrupt");
+
+	mkhdr(b, 0, 5, 0);			/* wrong sizes */
+	put32(b + 12, 32);
+	writeraw("recsz", b, STORE_HDRSIZE);
+	lockfails("recsz", "corrupt");
+	mkhdr(b, 0, 5, 0);
+	put32(b + 8, 512);
+	writeraw("hdrsz", b, STORE_HDRSIZE);
+	lockfails("hdrsz", "corrupt");
+	mkhdr(b, 0, 5, 0);
+	b[6] = '2';				/* a version we do not know */
+	writeraw("version", b, STORE_HDRSIZE);
+	lockfails("version", "corrupt");
+}
+END_TEST
+
+START_TEST(corrupt_records)
+{
+	unsigned char b[STORE_HDRSIZE + 3 * STORE_RECSIZE];
+	struct rule r = R("10/100");
+	struct client c;
+	struct verdict v;
+	uint64_t n;
+
+	/* cum going down */
+	mkhdr(b, 3, 3, 4);
+	put64(b + 256, 10); put64(b + 264, 5);
+	put64(b + 272, 11); put64(b + 280, 6);
+	put64(b + 288, 100); put64(b + 296, 1);
+	writeraw("u", b, sizeof(b));
+	ck_assert_int_eq(store_lock(&st, "u", 1, &c), 0);
+	ck_assert_int_eq(store_count(&st, &c, &r, 150, &v), -1);
+	ck_assert_msg(strstr(c.err, "corrupt") != NULL, "err %s", c.err);
+	store_unlock(&c);
+	ck_assert_int_eq(store_lock(&st, "u", 1, &c), 0);
+	ck_assert_int_eq(store_window(&c, 100, 150, &n), -1);
+	store_unlock(&c);
+	/* nothing was committed */
+	ck_assert_uint_eq(hdr("u").total, 3);
+	ck_assert_uint_eq(hdr("u").nrec, 3);
+}
+END_TEST
+
+START_TEST(classic_migration)
+{
+	struct rule r = R("10");
+	struct client c;
+	struct store_hdr h;
+	uint64_t n;
+	size_t sz;
+	unsigned char *b;
+	static char xs[300];
+
+	writeraw("u", "XXXXX", 5);
+	ck_assert_int_eq(store_lock(&st, "u", 0, &c), 0);
+	ck_assert_uint_eq(c.h.total, 5);
+	ck_assert_uint_eq(c.h.nrec, 0);
+	ck_assert_int_eq(store_window(&c, 0, 1000, &n), 0);
+	ck_assert_uint_eq(n, 5);
+	store_unlock(&c);
+	ck_assert_int_eq(fsize("u"), 5);	/* reading changes nothing */
+	ck_assert_int_eq(send1("u", &r, 1000, NULL), 1);
+	b = slurp("u", &sz);
+	ck_assert_uint_eq(sz, STORE_HDRSIZE);
+	ck_assert_mem_eq(b, "RCPTOL1\n", 8);
+	free(b);
+	h = hdr("u");
+	ck_assert_uint_eq(h.total, 6);
+	ck_assert_int_eq(h.last_accept, 1000);
+	ck_assert_int_eq(store_lock(&st, "u", 0, &c), 0);
+	ck_assert_int_eq(c.migrated, 0);
+	store_unlock(&c);
+	/* the classic limit still counts what the old script counted */
+	r = R("6");
+	ck_assert_int_eq(send1("u", &r, 1001, NULL), 0);
+
+	/* with windows: the record follows the header */
+	writeraw("w", "XXXXX", 5);
+	r = R("10,3/100");
+	ck_assert_int_eq(send1("w", &r, 1000, NULL), 1);
+	ck_assert_int_eq(fsize("w"), STORE_HDRSIZE + STORE_RECSIZE);
+	ck_assert_uint_eq(hdr("w").total, 6);
+	ck_assert_uint_eq(win("w", 100, 1000), 1);
+	ck_assert_uint_eq(brute("w", 100, 1000), 1);
+
+	/* larger than a header */
+	memset(xs, 'X', sizeof(xs));
+	writeraw("big", xs, sizeof(xs));
+	ck_assert_uint_eq(hdr("big").total, 300);
+	r = R("1000,5/60");
+	ck_assert_int_eq(send1("big", &r, 1000, NULL), 1);
+	ck_assert_int_eq(fsize("big"), STORE_HDRSIZE + STORE_RECSIZE);
+	ck_assert_uint_eq(hdr("big").total, 301);
+	ck_assert_uint_eq(win("big", 60, 1000), 1);
+
+	/* refused: still a valid file afterwards */
+	writeraw("over", xs, sizeof(xs));
+	r = R("300");
+	ck_assert_int_eq(send1("over", &r, 1000, NULL), 0);
+	h = hdr("over");
+	ck_assert_uint_eq(h.total, 300);
+	ck_assert_uint_eq(h.refused, 1);
+	ck_assert_int_eq(send1("over", &r, 1001, NULL), 0);
+	ck_assert_uint_eq(hdr("over").refused, 2);
+}
+END_TEST
+
+START_TEST(fresh_files)
+{
+	struct rule r = R("3/100");
+	struct client c;
+	static unsigned char z[STORE_HDRSIZE + 3 * STORE_RECSIZE];
+
+	writeraw("empty", "", 0);
+	ck_assert_int_eq(store_lock(&st, "empty", 0, &c), 0);
+	ck_assert_uint_eq(c.h.total, 0);
+	ck_assert_uint_eq(c.h.nrec, 0);
+	store_unlock(&c);
+	ck_assert_int_eq(send1("empty", &r, 1000, NULL), 1);
+	ck_assert_uint_eq(hdr("empty").total, 1);
+	ck_assert_uint_eq(win("empty", 100, 1000), 1);
+
+	/* records written but the header never was (a crash) */
+	writeraw("zero", z, sizeof(z));
+	ck_assert_uint_eq(hdr("zero").total, 0);
+	ck_assert_int_eq(send1("zero", &r, 1000, NULL), 1);
+	ck_assert_uint_eq(hdr("zero").total, 1);
+	ck_assert_uint_eq(win("zero", 100, 1000), 1);
+}
+END_TEST
+
+static void
+notregular(const char *name, const char *what)
+{
+	struct client c;
+	int create;
+
+	alarm(20);				/* never hang */
+	for (create = 1; create >= 0; create--) {
+		ck_assert_int_eq(store_lock(&st, name, create, &c), -1);
+		ck_assert_msg(strstr(c.err, what) != NULL, "%s: err \"%s\"", name,
+		    c.err);
+		ck_assert_int_eq(c.fd, -1);
+	}
+	alarm(0);
+}
+
+START_TEST(not_regular_files)
+{
+	char buf[64];
+	ssize_t n;
+	int fd;
+	struct stat sb;
+
+	writeraw(".target", "keep me", 7);
+	ck_assert_int_eq(symlink(".target", path("link")), 0);
+	notregular("link", "symlink");
+	fd = open(path(".target"), O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	ck_assert_int_eq(n, 7);
+	ck_assert_mem_eq(buf, "keep me", 7);
+
+	ck_assert_int_eq(symlink(".nothere", path("dangling")), 0);
+	notregular("dangling", "symlink");
+	ck_assert_int_eq(lstat(path(".nothere"), &sb), -1);
+
+	ck_assert_int_eq(mkdir(path("d"), 0700), 0);
+	ck_assert_int_eq(symlink("d", path("dirlink")), 0);
+	notregular("dirlink", "symlink");
+	notregular("d", "directory");
+
+	ck_assert_int_eq(mkfifo(path("fifo"), 0600), 0);
+	notregular("fifo", "FIFO");
+}
+END_TEST
+
+/* ---- store_tidy ---- */
+
+static int
+tidy(const char *name, const char *rule, time_t now, int reset)
+{
+	struct rule r = R(rule);
+	struct client c;
+	int removed = -1, rc;
+
+	rc = store_lock(&st, name, 0, &c);
+	ck_assert_msg(rc == 0, "store_lock %s: %d %s", name, rc, c.err);
+	ck_assert_msg(store_tidy(&st, &c, &r, now, reset, &removed) == 0,
+	    "store_tidy: %s", c.err);
+	store_unlock(&c);
+	ck_assert(removed == 0 || removed == 1);
+	ck_assert_int_eq(exists(name), !removed);
+	return removed;
+}
+
+START_TEST(tidy_plain)
+{
+	struct rule r = R("5");
+	struct store_hdr h;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		send1("u", &r, 100, NULL);
+	ck_assert_int_eq(tidy("u", "5", 200, 0), 0);	/* no reset: kept */
+	ck_assert_uint_eq(hdr("u").total, 3);
+	ck_assert_int_eq(tidy("u", "5", 200, 1), 1);	/* reset: nothing left */
+
+	for (i = 0; i < 6; i++)
+		send1("v", &r, 100, NULL);
+	h = hdr("v");
+	ck_assert_uint_eq(h.refused, 1);
+	ck_assert_int_eq(tidy("v", "5", 200, 0), 0);
+	ck_assert_uint_eq(hdr("v").total, 5);
+	ck_assert_uint_eq(hdr("v").refused, 1);
+	ck_assert_int_eq(tidy("v", "5", 300, 1), 1);
+	/* after removal the client starts afresh */
+	ck_assert_int_eq(send1("v", &r, 400, NULL), 1);
+	ck_assert_uint_eq(hdr("v").total, 1);
+}
+END_TEST
+
+START_TEST(tidy_windows)
+{
+	struct rule r = R("5/100");
+	struct store_hdr h;
+
+	send1("u", &r, 0, NULL);
+	send1("u", &r, 10, NULL);
+	ck_assert_int_eq(tidy("u", "5/100", 50, 1), 0);	/* inside: kept */
+	h = hdr("u");
+	ck_assert_uint_eq(h.total, 0);
+	ck_assert_uint_eq(h.refused, 0);
+	ck_assert_int_eq(h.reset, 50);
+	ck_assert_uint_eq(h.nrec, 2);
+	ck_assert_uint_eq(win("u", 100, 50), 2);
+	ck_assert_uint_eq(win("u", 100, 105), 1);
+	ck_assert_int_eq(tidy("u", "5/100", 105, 1), 0);	/* t=10 inside */
+	ck_assert_uint_eq(win("u", 100, 105), 1);
+	ck_assert_uint_eq(brute("u", 100, 105), 1);
+	ck_assert_int_eq(tidy("u", "5/100", 110, 1), 1);	/* all out */
+}
+END_TEST
+
+START_TEST(tidy_compacts)
+{
+	struct rule r = R("1000/100");
+	struct store_hdr h;
+	ino_t ino;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		send1("u", &r, 0, NULL);
+	for (i = 0; i < 2; i++)
+		send1("u", &r, 150, NULL);
+	ino = inode("u");
+	ck_assert_int_eq(tidy("u", "1000/100", 160, 1), 0);
+	h = hdr("u");
+	ck_assert_uint_eq(h.nrec, 2);
+	ck_assert_uint_eq(h.total, 0);
+	ck_assert_uint_eq(h.base, 3);
+	ck_assert(inode("u") != ino);
+	ck_assert_int_eq(fsize("u"), STORE_HDRSIZE + 2 * STORE_RECSIZE);
+	ck_assert_uint_eq(win("u", 100, 160), 2);
+	ck_assert_uint_eq(brute("u", 100, 160), 2);
+	ck_assert_int_eq(tempfiles(), 0);
+	/* counting goes on after it */
+	ck_assert_int_eq(send1("u", &r, 170, NULL), 1);
+	ck_assert_uint_eq(win("u", 100, 170), 3);
+
+	/* without reset: the classic total keeps the file */
+	for (i = 0; i < 4; i++)
+		send1("k", &r, 0, NULL);
+	ck_assert_int_eq(tidy("k", "1000/100", 500, 0), 0);
+	h = hdr("k");
+	ck_assert_uint_eq(h.nrec, 0);
+	ck_assert_uint_eq(h.total, 4);
+	ck_assert_int_eq(fsize("k"), STORE_HDRSIZE);
+
+	/* the rule lost its windows: its records go */
+	for (i = 0; i < 4; i++)
+		send1("p", &r, 0, NULL);
+	ck_assert_int_eq(tidy("p", "1000", 10, 0), 0);
+	ck_assert_uint_eq(hdr("p").nrec, 0);
+	ck_assert_uint_eq(hdr("p").total, 4);
+}
+END_TEST
+
+START_TEST(tidy_classic)
+{
+	writeraw("u", "XXXXX", 5);
+	ck_assert_int_eq(tidy("u", "10", 100, 0), 0);
+	ck_assert_int_eq(fsize("u"), STORE_HDRSIZE);
+	ck_assert_uint_eq(hdr("u").total, 5);
+	writeraw("v", "XXXXX", 5);
+	ck_assert_int_eq(tidy("v", "10", 100, 1), 1);
+}
+END_TEST
+
+/* ---- lock waiters and a file that changes under them ---- */
+
+/*
+ * Fork a child that, once told through the pipe, locks name (create as
+ * given) and counts one recipient under rule at now. Its exit code: 0
+ * accepted, 1 refused, 2 the file did not exist, 3.. errors.
+ */
+static pid_t
+waiter(const char *name, const struct rule *r, time_t now, int create,
+    int *go)
+{
+	int p[2];
+	pid_t pid;
+	char b;
+
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct client c;
+		struct verdict v;
+		int rc;
+
+		alarm(20);
+		close(p[1]);
+		if (read(p[0], &b, 1) != 1)
+			_exit(3);
+		if ((rc = store_lock(&st, name, create, &c)) == 1)
+			_exit(2);
+		if (rc != 0)
+			_exit(4);
+		if (store_count(&st, &c, r, now, &v) != 0)
+			_exit(5);
+		store_unlock(&c);
+		_exit(v.accepted ? 0 : 1);
+	}
+	close(p[0]);
+	*go = p[1];
+	return pid;
+}
+
+/* Let the waiter go, give it time to block on our lock. */
+static void
+release(int go)
+{
+	ck_assert_int_eq(write(go, "g", 1), 1);
+	close(go);
+	usleep(200 * 1000);
+}
+
+static int
+reap(pid_t pid)
+{
+	int status;
+
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status), "waiter died: status %d", status);
+	return WEXITSTATUS(status);
+}
+
+START_TEST(waiter_follows_compaction)
+{
+	struct rule r = R("2000/10");
+	struct client c;
+	struct verdict v;
+	pid_t pid;
+	ino_t ino;
+	int go, i;
+
+	for (i = 0; i < 300; i++)
+		send1("u", &r, 1000, NULL);
+	ino = inode("u");
+	pid = waiter("u", &r, 1100, 1, &go);
+	ck_assert_int_eq(store_lock(&st, "u", 1, &c), 0);
+	release(go);				/* it opens the old inode */
+	ck_assert_int_eq(store_count(&st, &c, &r, 1100, &v), 0);
+	ck_assert_int_eq(v.accepted, 1);
+	store_unlock(&c);
+	ck_assert_int_eq(reap(pid), 0);
+	ck_assert(inode("u") != ino);
+	ck_assert_uint_eq(hdr("u").total, 302);
+	ck_assert_uint_eq(hdr("u").nrec, 2);
+	ck_assert_uint_eq(win("u", 10, 1100), 2);
+	ck_assert_uint_eq(brute("u", 10, 1100), 2);
+}
+END_TEST
+
+START_TEST(waiter_follows_removal)
+{
+	struct rule r = R("5");
+	struct client c;
+	pid_t pid;
+	int go, removed;
+
+	send1("u", &r, 100, NULL);
+	send1("u", &r, 100, NULL);
+	pid = waiter("u", &r, 200, 1, &go);	/* creates it anew */
+	ck_assert_int_eq(store_lock(&st, "u", 1, &c), 0);
+	release(go);
+	ck_assert_int_eq(store_tidy(&st, &c, &r, 150, 1, &removed), 0);
+	ck_assert_int_eq(removed, 1);
+	store_unlock(&c);
+	ck_assert_int_eq(reap(pid), 0);
+	ck_assert_uint_eq(hdr("u").total, 1);
+	ck_assert_int_eq(hdr("u").reset, 200);
+
+	pid = waiter("u", &r, 300, 0, &go);	/* no create: gone */
+	ck_assert_int_eq(store_lock(&st, "u", 0, &c), 0);
+	release(go);
+	ck_assert_int_eq(store_tidy(&st, &c, &r, 250, 1, &removed), 0);
+	ck_assert_int_eq(removed, 1);
+	store_unlock(&c);
+	ck_assert_int_eq(reap(pid), 2);
+	ck_assert(!exists("u"));
+}
+END_TEST
+
+START_TEST(waiters_count_every_recipient)
+{
+	struct rule r = R("1000/60,10000");
+	struct client c;
+	pid_t pids[8];
+	int go[8], i, acc = 0;
+
+	ck_assert_int_eq(store_lock(&st, "u", 1, &c), 0);
+	for (i = 0; i < 8; i++) {
+		pids[i] = waiter("u", &r, 5000, 1, &go[i]);
+		ck_assert_int_eq(write(go[i], "g", 1), 1);
+		close(go[i]);
+	}
+	usleep(200 * 1000);
+	store_unlock(&c);
+	for (i = 0; i < 8; i++)
+		acc += reap(pids[i]) == 0;
+	ck_assert_int_eq(acc, 8);
+	ck_assert_uint_eq(hdr("u").total, 8);
+	ck_assert_uint_eq(win("u", 60, 5000), 8);
+	ck_assert_uint_eq(brute("u", 60, 5000), 8);
+}
+END_TEST
+
+START_TEST(stale_compaction_temp)
+{
+	struct rule r = R("2000/10");
+	char tmp[64];
+	int i;
+
+	for (i = 0; i < 300; i++)
+		send1("u", &r, 1000, NULL);
+	snprintf(tmp, sizeof(tmp), ".cmp.%ld", (long)getpid());
+	writeraw(tmp, "stale", 5);		/* left by a crash */
+	ck_assert_int_eq(send1("u", &r, 1100, NULL), 1);
+	ck_assert_uint_eq(hdr("u").nrec, 1);
+	ck_assert_int_eq(tempfiles(), 0);
+	ck_assert_uint_eq(hdr("u").total, 301);
+}
+END_TEST
+
+Suite *
+store_suite(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc;
+
+	tc = tcase_create("count");
+	tcase_set_timeout(tc, 60);
+	tcase_add_unchecked_fixture(tc, mkdir_tc, rmdir_tc);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, open_missing_dir);
+	tcase_add_test(tc, lock_nocreate_missing);
+	tcase_add_test(tc, plain_limit);
+	tcase_add_test(tc, refusals_use_no_quota);
+	tcase_add_test(tc, window_basic);
+	tcase_add_test(tc, window_sliding);
+	tcase_add_test(tc, two_windows);
+	tcase_add_test(tc, clock_backwards);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("model");
+	tcase_set_timeout(tc, 120);
+	tcase_add_unchecked_fixture(tc, mkdir_tc, rmdir_tc);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, model_windows);
+	tcase_add_test(tc, model_many_windows);
+	tcase_add_test(tc, model_clock_back);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("compaction");
+	tcase_set_timeout(tc, 60);
+	tcase_add_unchecked_fixture(tc, mkdir_tc, rmdir_tc);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, compaction);
+	tcase_add_test(tc, no_compaction_below_thresholds);
+	tcase_add_test(tc, compaction_keeps_window_records);
+	tcase_add_test(tc, compaction_same_handle);
+	tcase_add_test(tc, hints_corrupted);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("files");
+	tcase_set_timeout(tc, 30);
+	tcase_add_unchecked_fixture(tc, mkdir_tc, rmdir_tc);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, corrupt_files);
+	tcase_add_test(tc, corrupt_records);
+	tcase_add_test(tc, classic_migration);
+	tcase_add_test(tc, fresh_files);
+	tcase_add_test(tc, not_regular_files);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("waiters");
+	tcase_set_timeout(tc, 60);
+	tcase_add_unchecked_fixture(tc, mkdir_tc, rmdir_tc);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, waiter_follows_compaction);
+	tcase_add_test(tc, waiter_follows_removal);
+	tcase_add_test(tc, waiters_count_every_recipient);
+	tcase_add_test(tc, stale_compaction_temp);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("tidy");
+	tcase_set_timeout(tc, 30);
+	tcase_add_unchecked_fixture(tc, mkdir_tc, rmdir_tc);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, tidy_plain);
+	tcase_add_test(tc, tidy_windows);
+	tcase_add_test(tc, tidy_compacts);
+	tcase_add_test(tc, tidy_classic);
+	suite_add_tcase(s, tc);
+	return s;
+}
