@@ -143,9 +143,14 @@ main(int argc, char **argv)
 	}
 	if (ferror(stdin))
 		die(111, "unable to read the control file", NULL);
+	free(line);
+	line = NULL;
 	if (errors) {
 		fprintf(stderr, PROG ": %lu bad line%s, %s not written\n",
 		    errors, errors == 1 ? "" : "s", argv[1]);
+		for (i = 0; i < n; i++)
+			free(ents[i].key);
+		free(ents);
 		return 100;
 	}
 
@@ -153,11 +158,13 @@ main(int argc, char **argv)
 	if (n > 0)
 		qsort(ents, n, sizeof(*ents), bykey);
 	for (i = 0, keep = 0; i < n; i = j) {
-		for (j = i + 1; j < n && strcmp(ents[j].key, ents[i].key) == 0; j++)
+		for (j = i + 1; j < n && strcmp(ents[j].key, ents[i].key) == 0; j++) {
 			fprintf(stderr, PROG ": warning: line %lu repeats line "
 			    "%lu (%s); line %lu wins\n", ents[j].line,
 			    ents[j - 1].line, ents[i].key[0] ? ents[i].key :
 			    "the default", ents[j].line);
+			free(ents[j - 1].key);
+		}
 		ents[keep++] = ents[j - 1];
 	}
 	n = keep;
@@ -189,5 +196,10 @@ main(int argc, char **argv)
 		(void)fsync(fd);		/* make the rename durable */
 		close(fd);
 	}
+	free(dir);
+	for (i = 0; i < n; i++)
+		free(ents[i].key);
+	free(ents);
+	free(line);
 	return 0;
 }

@@ -10,26 +10,42 @@
 
 #include "limits.h"
 
+/* Read the value of key into v (vsz bytes, NUL-terminated).
+ * 1 found, 0 not found, -1 error or value too long (errno). */
+static int
+value(struct limits *l, const char *key, char *v, size_t vsz)
+{
+	unsigned vlen;
+	int rc;
+
+	if ((rc = cdb_seek(l->fd, key, (unsigned)strlen(key), &vlen)) <= 0) {
+		if (rc < 0 && errno != EIO)
+			return -1;
+		if (rc < 0)
+			errno = EPROTO;
+		return rc;
+	}
+	if (vlen >= vsz || cdb_bread(l->fd, v, (int)vlen) < 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	v[vlen] = '\0';
+	return 1;
+}
+
 int
 limits_open(struct limits *l, const char *path)
 {
 	char v[16];
-	unsigned vlen;
-	int r;
+	int err;
 
 	if ((l->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
 		return -1;
-	if (cdb_init(&l->cdb, l->fd) < 0) {
+	if (value(l, "/format", v, sizeof(v)) != 1 ||
+	    strcmp(v, LIMITS_FORMAT) != 0) {
+		err = errno == EISDIR ? EISDIR : EPROTO;
 		close(l->fd);
-		return -1;
-	}
-	r = cdb_find(&l->cdb, "/format", 7);
-	vlen = cdb_datalen(&l->cdb);
-	if (r != 1 || vlen >= sizeof(v) ||
-	    cdb_read(&l->cdb, v, vlen, cdb_datapos(&l->cdb)) < 0 ||
-	    (v[vlen] = '\0', strcmp(v, LIMITS_FORMAT) != 0)) {
-		limits_close(l);
-		errno = EPROTO;
+		errno = err;
 		return -1;
 	}
 	return 0;
@@ -38,7 +54,6 @@ limits_open(struct limits *l, const char *path)
 void
 limits_close(struct limits *l)
 {
-	cdb_free(&l->cdb);
 	close(l->fd);
 }
 
@@ -47,21 +62,11 @@ static int
 get(struct limits *l, const char *key, struct rule *r)
 {
 	char v[RULE_VALMAX];
-	unsigned vlen;
+	int rc;
 
-	switch (cdb_find(&l->cdb, key, (unsigned)strlen(key))) {
-	case 0:
-		return 0;
-	case 1:
-		break;
-	default:
-		errno = EPROTO;
-		return -1;
-	}
-	vlen = cdb_datalen(&l->cdb);
-	if (vlen >= sizeof(v) ||
-	    cdb_read(&l->cdb, v, vlen, cdb_datapos(&l->cdb)) < 0 ||
-	    rule_parsevalue(v, vlen, r) < 0) {
+	if ((rc = value(l, key, v, sizeof(v))) <= 0)
+		return rc;
+	if (rule_parsevalue(v, strlen(v), r) < 0) {
 		errno = EPROTO;
 		return -1;
 	}
@@ -83,26 +88,12 @@ prefix(struct limits *l, const struct ipaddr *ip, struct rule *r,
 {
 	char list[512], key[NAME_ENCMAX + 1];
 	const char *p;
-	unsigned vlen;
 	int plen, rc, max = ip->family == AF_INET ? 32 : 128;
 	struct ipaddr net;
 
-	switch (cdb_find(&l->cdb, ip->family == AF_INET ? "/4" : "/6", 2)) {
-	case 0:
-		return 0;
-	case 1:
-		break;
-	default:
-		errno = EPROTO;
-		return -1;
-	}
-	vlen = cdb_datalen(&l->cdb);
-	if (vlen >= sizeof(list) ||
-	    cdb_read(&l->cdb, list, vlen, cdb_datapos(&l->cdb)) < 0) {
-		errno = EPROTO;
-		return -1;
-	}
-	list[vlen] = '\0';
+	if ((rc = value(l, ip->family == AF_INET ? "/4" : "/6", list,
+	    sizeof(list))) <= 0)
+		return rc;
 	for (p = list; *p != '\0';) {		/* "24,16,8" */
 		for (plen = 0; *p >= '0' && *p <= '9' && plen <= max; p++)
 			plen = plen * 10 + (*p - '0');

@@ -10,11 +10,12 @@
 #define LIMITS_FORMAT	"1"	/* value of the "/format" key */
 
 struct limits {
-	struct cdb	cdb;
-	int		fd;
+	int	fd;
 };
 
-/* Open and map the CDB at path. Returns 0, or -1 with errno set
+/* Open the CDB at path. Lookups read it with pread-style seeks
+ * (cdb_seek), not a mapping: their cost does not depend on the size of
+ * the file. Returns 0, or -1 with errno set
  * (EPROTO: not a limits CDB of a format this program reads). */
 int	limits_open(struct limits *l, const char *path);
 void	limits_close(struct limits *l);

@@ -182,7 +182,8 @@ store_lock(struct store *s, const char *name, int create, struct client *c)
 
 	c->fd = -1;
 	c->migrated = 0;
-	c->cn = 0;
+	c->cn[0] = c->cn[1] = 0;
+	c->cnext = 0;
 	c->err[0] = '\0';
 	strlcpy(c->name, name, sizeof(c->name));
 	flags = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
@@ -234,31 +235,38 @@ store_unlock(struct client *c)
 	c->fd = -1;
 }
 
-/* Record i of the locked file. */
+/* Record i of the locked file, through a two-block cache. */
 static int
 rec(struct client *c, uint32_t i, int64_t *t, uint64_t *cum)
 {
 	const unsigned char *p;
 	uint32_t start, n;
 	ssize_t got;
+	int b;
 
 	if (i >= c->h.nrec)
 		return -1;
-	if (c->cn == 0 || i < c->cstart || i >= c->cstart + c->cn) {
+	for (b = 0; b < 2; b++)
+		if (c->cn[b] != 0 && i >= c->cstart[b] &&
+		    i < c->cstart[b] + c->cn[b])
+			break;
+	if (b == 2) {
+		b = c->cnext & 1;
+		c->cnext ^= 1;
 		start = i - i % STORE_CACHEREC;
 		n = c->h.nrec - start;
 		if (n > STORE_CACHEREC)
 			n = STORE_CACHEREC;
-		got = pread(c->fd, c->cbuf, (size_t)n * STORE_RECSIZE,
+		got = pread(c->fd, c->cbuf[b], (size_t)n * STORE_RECSIZE,
 		    STORE_HDRSIZE + (off_t)start * STORE_RECSIZE);
 		if (got != (ssize_t)n * STORE_RECSIZE) {
-			c->cn = 0;
+			c->cn[b] = 0;
 			return -1;
 		}
-		c->cstart = start;
-		c->cn = n;
+		c->cstart[b] = start;
+		c->cn[b] = n;
 	}
-	p = c->cbuf + (size_t)(i - c->cstart) * STORE_RECSIZE;
+	p = c->cbuf[b] + (size_t)(i - c->cstart[b]) * STORE_RECSIZE;
 	*t = (int64_t)get64(p);
 	*cum = get64(p + 8);
 	return 0;
@@ -426,7 +434,7 @@ compact(struct store *s, struct client *c, uint32_t dead)
 	close(c->fd);
 	c->fd = fd;
 	c->h = nh;
-	c->cn = 0;
+	c->cn[0] = c->cn[1] = 0;
 	c->migrated = 0;
 	return 0;
 bad:
@@ -519,7 +527,7 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 		    (off_t)c->h.nrec * STORE_RECSIZE) != (ssize_t)sizeof(b))
 			return fail(c, "write", errno ? errno : EIO);
 		c->h.nrec++;
-		c->cn = 0;
+		c->cn[0] = c->cn[1] = 0;
 	}
 	c->h.total++;
 	c->h.last_accept = now;

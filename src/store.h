@@ -37,8 +37,10 @@ struct client {
 	char		name[NAME_ENCMAX + 1];
 	struct store_hdr h;
 	int		migrated;	/* read from a classic 'X' file */
-	uint32_t	cstart, cn;	/* records cached in cbuf */
-	unsigned char	cbuf[STORE_CACHEREC * STORE_RECSIZE];
+	/* two blocks of records: a window's first and the last record */
+	uint32_t	cstart[2], cn[2];
+	int		cnext;
+	unsigned char	cbuf[2][STORE_CACHEREC * STORE_RECSIZE];
 	char		err[300];	/* what failed, for the log */
 };
 

@@ -962,6 +962,78 @@ cl
 check cleanup.nodir 111 "$CL"
 outside cleanup.nodir.outside
 
+# -------------------------------------------------- a full disk
+# (root only: a 64 KiB tmpfs is mounted under the test dir)
+if [ "$(id -u)" = 0 ] && command -v mount >/dev/null 2>&1; then
+    setup diskfull ':100' '1.2.3.6:1000/1h'
+    mkdir "$W/full"
+    if mount -t tmpfs -o size=64k,mode=755 tmpfs "$W/full" 2>/dev/null; then
+        OLSAVE=$OL
+        OL=$W/full/ol
+        mkdir "$OL"
+        ipc 1.2.3.4
+        check diskfull.before 112 "$R"
+        df_i=0
+        while [ "$df_i" -lt 240 ]; do           # 256 + 240 * 16 = 4096
+            ipc 1.2.3.6
+            df_i=$((df_i + 1))
+        done
+        check diskfull.block "4096" "$(wc -c < "$OL/1.2.3.6" | tr -d ' ')"
+        dd if=/dev/zero of="$W/full/filler" bs=4096 2>/dev/null
+        # a new client: its file cannot be written
+        errcase diskfull.new ipc 1.2.3.5
+        # a known client whose file has room in its block still counts
+        ipc 1.2.3.4
+        check diskfull.known "112 2/100" "$R $(logkv total)"
+        # one whose next record needs a new block: error, nothing counted
+        errcase diskfull.grow ipc 1.2.3.6
+        check diskfull.grow.size "4096" "$(wc -c < "$OL/1.2.3.6" | tr -d ' ')"
+        rm -f "$W/full/filler"
+        ipc 1.2.3.6
+        check diskfull.after "112 241/1000" "$R $(logkv 1h)"
+        olsane diskfull.olsane
+        umount "$W/full"
+        OL=$OLSAVE
+    else
+        skip diskfull "cannot mount a tmpfs here"
+    fi
+else
+    skip diskfull "needs root to mount a small tmpfs"
+fi
+
+# -------------------------------------------------- the CDB replaced while helpers run
+# cdbmake-limits renames a complete file over the old one: a helper sees
+# the old or the new CDB, whole, never an error
+setup cdbswap ':1000000'
+i=0
+while [ "$i" -lt 2000 ]; do echo "user$i@example.com:$i"; i=$((i + 1)); done > "$W/pad"
+{ cat "$W/pad"; echo ':1000000'; } > "$W/ctlA"
+{ echo ':999999'; cat "$W/pad"; } > "$W/ctlB"
+(
+    j=0
+    while [ "$j" -lt 150 ]; do
+        "$CDBMAKE" "$CDB" "$CDB.tmp" < "$W/ctlA" || echo "cdbmake failed" >&2
+        "$CDBMAKE" "$CDB" "$CDB.tmp" < "$W/ctlB" || echo "cdbmake failed" >&2
+        j=$((j + 1))
+    done
+) 2> "$IO/swaperr" &
+sw_pid=$!
+sw_n=0 sw_bad=0 sw_rules=
+while [ "$sw_n" -lt 150 ]; do
+    ipc 10.1.1.1
+    sw_line=$(logkv line)
+    case "$R:$sw_line" in
+    112:1|112:2001) sw_rules="$sw_rules $sw_line" ;;
+    *) sw_bad=$((sw_bad + 1)) ;;
+    esac
+    sw_n=$((sw_n + 1))
+done
+wait "$sw_pid"
+check cdbswap.errors "0" "$sw_bad"
+check cdbswap.cdbmake "" "$(cat "$IO/swaperr")"
+check cdbswap.both "yes" "$(case "$sw_rules" in *" 1"*) case "$sw_rules" in *2001*) echo yes;; *) echo "only line 1";; esac;; *) echo "only line 2001";; esac)"
+check cdbswap.notmp "" "$(ls "$W" | grep tmp)"
+
 # -------------------------------------------------- concurrency
 conc() { # NAME RULE
     cc_i=1
