@@ -9,6 +9,9 @@ PREFIX	?= /var/qmail
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/man
 CRONDIR	?= /etc/cron.d
+SYSTEMDDIR ?= /etc/systemd/system
+UNITS	= overlimit-cleanup.service overlimit-cleanup.timer \
+	  overlimit-metrics.service overlimit-metrics.timer
 DESTDIR	?=
 
 CC	?= cc
@@ -30,7 +33,7 @@ LDFLAGS	+= -fsanitize=address,undefined
 STATIC	=
 endif
 
-PROGS	= rcptcheck-overlimit cdbmake-limits overlimit-cleanup
+PROGS	= rcptcheck-overlimit cdbmake-limits overlimit-cleanup overlimitctl
 OBJS	= src/name.o src/rule.o src/limits.o src/store.o src/logline.o
 TESTPROGS = tests/rcptsim tests/concurrent tests/unit
 
@@ -52,6 +55,9 @@ cdbmake-limits: cdbmake-limits.c liboverlimit.a
 overlimit-cleanup: overlimit-cleanup.c liboverlimit.a
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -pie -o $@ $< liboverlimit.a $(LIBS)
 
+overlimitctl: overlimitctl.c liboverlimit.a
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -pie -o $@ $< liboverlimit.a $(LIBS)
+
 tests/rcptsim: tests/rcptsim.c
 	$(CC) $(STD) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
@@ -70,6 +76,7 @@ check: all $(TESTPROGS)
 	@rc=0; \
 	echo "== unit tests"; ./tests/unit || rc=1; \
 	echo "== black-box tests"; sh tests/rts.sh || rc=1; \
+	echo "== operations tests"; sh tests/rts-ops.sh || rc=1; \
 	exit $$rc
 
 install: all
@@ -81,10 +88,13 @@ install: all
 	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 644 man/relaylimits.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/rcptcheck-overlimit.8 man/cdbmake-limits.8 \
-	    man/overlimit-cleanup.8 $(DESTDIR)$(MANDIR)/man8/
+	    man/overlimit-cleanup.8 man/overlimitctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(CRONDIR)
 	test -e $(DESTDIR)$(CRONDIR)/rcptcheck-overlimit || \
 	    install -m 644 cron/rcptcheck-overlimit $(DESTDIR)$(CRONDIR)/
+	install -d $(DESTDIR)$(SYSTEMDDIR)
+	for u in $(UNITS); do test -e $(DESTDIR)$(SYSTEMDDIR)/$$u || \
+	    install -m 644 cron/$$u $(DESTDIR)$(SYSTEMDDIR)/; done
 
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
@@ -93,8 +103,10 @@ uninstall:
 	if cmp -s cron/rcptcheck-overlimit \
 	    $(DESTDIR)$(CRONDIR)/rcptcheck-overlimit; then \
 	    rm -f $(DESTDIR)$(CRONDIR)/rcptcheck-overlimit; fi
+	for u in $(UNITS); do if cmp -s cron/$$u $(DESTDIR)$(SYSTEMDDIR)/$$u; \
+	    then rm -f $(DESTDIR)$(SYSTEMDDIR)/$$u; fi; done
 	@echo "left in place: $(PREFIX)/control/relaylimits, the overlimit" \
-	    "directory and a changed $(CRONDIR)/rcptcheck-overlimit"
+	    "directory, and cron/systemd files you changed"
 
 clean:
 	rm -f $(PROGS) $(OBJS) liboverlimit.a $(TESTPROGS) bench/noop \

@@ -75,5 +75,24 @@ printf '    RCPT TO:<x@example.net>  ->  %s\n' "$(rcpt RELAYCLIENT= \
     TCPREMOTEIP=192.168.1.23 RECIPIENT=x@example.net)"
 tail -n 1 "$T/smtpd.log" | sed 's/^/    log: /'
 
-say "the counter directory: one file per client"
-ls -l "$OVERLIMIT_DIR" | sed 1d | awk '{print "    " $5 " bytes  " $9}'
+say "the admin's view: overlimitctl list (fullest first)"
+./overlimitctl list | sed 's/^/    /'
+
+say "why was mallory refused? overlimitctl explain mallory@example.com"
+./overlimitctl explain mallory@example.com | sed 's/^/    /'
+
+say "the admin confirms the password change and lifts the block: overlimitctl reset"
+./overlimitctl reset mallory@example.com | sed 's/^/    /'
+printf '    RCPT TO:<friend@example.net>  ->  %s\n' "$(rcpt RELAYCLIENT= \
+    SMTPAUTHUSER=mallory@example.com TCPREMOTEIP=198.51.100.7 \
+    RECIPIENT=friend@example.net)"
+
+say "alice's newsletter needs more today: overlimitctl raise alice@example.com 5 +1d"
+./overlimitctl raise alice@example.com 5 +1d | sed 's/^/    /'
+printf '    RCPT TO:<reader@example.net>  ->  %s\n' "$(rcpt RELAYCLIENT= \
+    SMTPAUTHUSER=alice@example.com TCPREMOTEIP=198.51.100.7 \
+    RECIPIENT=reader@example.net)"
+tail -n 1 "$T/smtpd.log" | sed 's/^/    log: /'
+
+say "metrics for Prometheus (overlimitctl metrics):"
+./overlimitctl metrics | grep -v '^#' | sed 's/^/    /'

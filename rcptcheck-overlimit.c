@@ -95,14 +95,16 @@ showcounts(struct logline *l, const struct rule *r, const struct verdict *v,
 			total = 1;
 			log_fmt(l, "total", "%llu/%lu",
 			    (unsigned long long)v->count[i],
-			    (unsigned long)r->win[i].limit);
+			    (unsigned long)v->limit[i]);
 		} else
 			log_fmt(l, per, "%llu/%lu",
 			    (unsigned long long)v->count[i],
-			    (unsigned long)r->win[i].limit);
+			    (unsigned long)v->limit[i]);
 	}
 	if (!total)
 		log_fmt(l, "total", "%llu", (unsigned long long)c->h.total);
+	if (v->raised)
+		log_fmt(l, "raised", "x%lu", (unsigned long)v->raised);
 }
 
 int
@@ -206,7 +208,7 @@ main(void)
 	if (!v.accepted) {
 		rule_fmtperiod(rule.win[v.over].period, per, sizeof(per));
 		log_fmt(&lg, "over", "%lu%s%s",
-		    (unsigned long)rule.win[v.over].limit, per[0] ? "/" : "",
+		    (unsigned long)v.limit[v.over], per[0] ? "/" : "",
 		    per);
 	}
 	log_add(&lg, "verdict", v.accepted ? "accept" : "refuse");

@@ -45,6 +45,7 @@ build() { # make arguments: a clean build, stop on a warning
 if build CC=gcc; then
 	stage "unit (gcc)" ./tests/unit
 	stage "rts (gcc)" sh tests/rts.sh
+	stage "rts-ops (gcc)" sh tests/rts-ops.sh
 fi
 if build CC=clang; then
 	stage "unit (clang)" ./tests/unit
@@ -53,12 +54,13 @@ fi
 if build CC=gcc SAN=1; then
 	stage "unit (ASan+UBSan)" ./tests/unit
 	stage "rts (ASan+UBSan)" env RTS_CONC_REPEAT=5 sh tests/rts.sh
+	stage "rts-ops (ASan+UBSan)" sh tests/rts-ops.sh
 fi
 # valgrind: a dynamic build (memcheck cannot follow malloc in a static one)
 if build CC=gcc STATIC= CFLAGS="-O1 -g"; then
 	VG="$OUT/vg"
 	mkdir -m 1777 "$VG"
-	for p in rcptcheck-overlimit cdbmake-limits overlimit-cleanup; do
+	for p in rcptcheck-overlimit cdbmake-limits overlimit-cleanup overlimitctl; do
 		printf '#!/bin/sh\nexec %s -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --log-file=%s/%s.%%p %s "$@"\n' \
 		    "$(command -v valgrind)" "$VG" "$p" "$PWD/$p" > "$OUT/$p"
 		chmod 755 "$OUT/$p"
@@ -69,6 +71,7 @@ if build CC=gcc STATIC= CFLAGS="-O1 -g"; then
 	stage "rts (valgrind)" env RTS_LIGHT=1 RTS_HELPER="$OUT/rcptcheck-overlimit" \
 	    RTS_CDBMAKE="$OUT/cdbmake-limits" RTS_CLEANUP="$OUT/overlimit-cleanup" \
 	    sh tests/rts.sh
+	stage "rts-ops (valgrind)" env RTS_CTL="$OUT/overlimitctl" sh tests/rts-ops.sh
 	reports=$(find "$VG" -type f -size +0 | wc -l)
 	echo "### valgrind reports from the programs: $reports"
 	if [ "$reports" -ne 0 ]; then

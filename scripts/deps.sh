@@ -4,7 +4,7 @@
 set -e
 pkgs="build-essential pkg-config libcdb-dev libbsd-dev"
 if [ "$1" = test ]; then
-	pkgs="$pkgs tinycdb check valgrind clang libclang-rt-14-dev mandoc"
+	pkgs="$pkgs tinycdb check valgrind clang libclang-rt-14-dev mandoc python3 systemd"
 fi
 missing=
 for p in $pkgs; do

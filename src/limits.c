@@ -73,25 +73,38 @@ get(struct limits *l, const char *key, struct rule *r)
 	return 1;
 }
 
+struct lookup {
+	struct limits	*l;
+	struct rule	*r;
+	char		*matched;
+	size_t		msz;
+	limits_tracefn	trace;
+	void		*arg;
+};
+
+/* Try one key: 1 matched (r and matched filled), 0 not, -1 corrupt. */
 static int
-found(int rc, const char *key, char *matched, size_t msz)
+try(struct lookup *lk, const char *what, const char *key)
 {
+	int rc = get(lk->l, key, lk->r);
+
+	if (rc >= 0 && lk->trace != NULL)
+		lk->trace(lk->arg, what, key, rc, lk->r);
 	if (rc == 1)
-		snprintf(matched, msz, "%s", key);
+		snprintf(lk->matched, lk->msz, "%s", key);
 	return rc;
 }
 
 /* Longest matching prefix among the lengths listed under /4 or /6. */
 static int
-prefix(struct limits *l, const struct ipaddr *ip, struct rule *r,
-    char *matched, size_t msz)
+prefix(struct lookup *lk, const struct ipaddr *ip)
 {
 	char list[512], key[NAME_ENCMAX + 1];
 	const char *p;
 	int plen, rc, max = ip->family == AF_INET ? 32 : 128;
 	struct ipaddr net;
 
-	if ((rc = value(l, ip->family == AF_INET ? "/4" : "/6", list,
+	if ((rc = value(lk->l, ip->family == AF_INET ? "/4" : "/6", list,
 	    sizeof(list))) <= 0)
 		return rc;
 	for (p = list; *p != '\0';) {		/* "24,16,8" */
@@ -106,10 +119,34 @@ prefix(struct limits *l, const struct ipaddr *ip, struct rule *r,
 		net = *ip;
 		name_mask(&net, plen);
 		name_fmtnet(&net, plen, key, sizeof(key));
-		if ((rc = get(l, key, r)) != 0)
-			return found(rc, key, matched, msz);
+		if ((rc = try(lk, "prefix", key)) != 0)
+			return rc;
 	}
 	return 0;
+}
+
+int
+limits_trace(struct limits *l, enum name_kind kind, const char *norm,
+    size_t len, const struct ipaddr *ip, const char *enc,
+    struct rule *r, char *matched, size_t msz, limits_tracefn trace,
+    void *arg)
+{
+	struct lookup lk = { l, r, matched, msz, trace, arg };
+	char dom[NAME_ENCMAX + 2];
+	int rc;
+
+	memset(r, 0, sizeof(*r));		/* no rule: unlimited */
+	matched[0] = '\0';
+	if ((rc = try(&lk, kind == NAME_IP ? "ip" : "user", enc)) != 0)
+		return rc;
+	if (kind == NAME_USER && name_domainkey(norm, len, dom) == 0 &&
+	    (rc = try(&lk, "domain", dom)) != 0)
+		return rc;
+	if (kind == NAME_IP && (rc = prefix(&lk, ip)) != 0)
+		return rc;
+	if ((rc = try(&lk, "default", "")) == 0)
+		memset(r, 0, sizeof(*r));
+	return rc;
 }
 
 int
@@ -117,15 +154,6 @@ limits_lookup(struct limits *l, enum name_kind kind, const char *norm,
     size_t len, const struct ipaddr *ip, const char *enc,
     struct rule *r, char *matched, size_t msz)
 {
-	char dom[NAME_ENCMAX + 2];
-	int rc;
-
-	if ((rc = get(l, enc, r)) != 0)
-		return found(rc, enc, matched, msz);
-	if (kind == NAME_USER && name_domainkey(norm, len, dom) == 0 &&
-	    (rc = get(l, dom, r)) != 0)
-		return found(rc, dom, matched, msz);
-	if (kind == NAME_IP && (rc = prefix(l, ip, r, matched, msz)) != 0)
-		return rc;
-	return found(get(l, "", r), "", matched, msz);
+	return limits_trace(l, kind, norm, len, ip, enc, r, matched, msz,
+	    NULL, NULL);
 }

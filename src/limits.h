@@ -29,4 +29,14 @@ int	limits_lookup(struct limits *l, enum name_kind kind, const char *norm,
 	    size_t len, const struct ipaddr *ip, const char *enc,
 	    struct rule *r, char *matched, size_t msz);
 
+/* limits_lookup, telling trace about every key tried: what ("user",
+ * "ip", "domain", "prefix", "default"), the key, and whether it matched
+ * (then r holds its rule). For "overlimitctl explain". */
+typedef void (*limits_tracefn)(void *arg, const char *what, const char *key,
+	    int found, const struct rule *r);
+int	limits_trace(struct limits *l, enum name_kind kind, const char *norm,
+	    size_t len, const struct ipaddr *ip, const char *enc,
+	    struct rule *r, char *matched, size_t msz, limits_tracefn trace,
+	    void *arg);
+
 #endif

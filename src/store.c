@@ -64,6 +64,8 @@ hdr_encode(const struct store_hdr *h, unsigned char *b)
 		put32(b + 72 + 16 * i, h->hint[i].period);
 		put32(b + 76 + 16 * i, h->hint[i].first);
 	}
+	put64(b + 200, (uint64_t)h->raise_until);
+	put32(b + 208, h->raise_factor);
 }
 
 static int
@@ -86,6 +88,8 @@ hdr_decode(struct store_hdr *h, const unsigned char *b)
 		h->hint[i].period = get32(b + 72 + 16 * i);
 		h->hint[i].first = get32(b + 76 + 16 * i);
 	}
+	h->raise_until = (int64_t)get64(b + 200);
+	h->raise_factor = get32(b + 208);
 	return h->nrec > STORE_MAXREC ? -1 : 0;
 }
 
@@ -480,6 +484,53 @@ sethints(struct client *c, const struct rule *r, const uint32_t *firsts)
 		}
 }
 
+uint32_t
+store_limit(const struct client *c, const struct rule *r, int w, time_t now)
+{
+	uint64_t n = r->win[w].limit;
+
+	if (c->h.raise_factor > 1 && c->h.raise_until > (int64_t)now)
+		n *= c->h.raise_factor;
+	return n > RULE_MAXLIMIT ? RULE_MAXLIMIT : (uint32_t)n;
+}
+
+int
+store_setraise(struct client *c, uint32_t factor, time_t until, time_t now)
+{
+	c->h.raise_factor = factor;
+	c->h.raise_until = until;
+	if (c->h.reset == 0)
+		c->h.reset = now;
+	if (writehdr(c->fd, &c->h) < 0)
+		return fail(c, "write", errno ? errno : EIO);
+	if (c->migrated && ftruncate(c->fd, STORE_HDRSIZE) == 0)
+		c->migrated = 0;
+	return 0;
+}
+
+int
+store_reset(struct store *s, struct client *c, time_t now)
+{
+	struct store_hdr h;
+
+	if (c->h.raise_factor <= 1 || c->h.raise_until <= (int64_t)now) {
+		if (unlinkat(s->dirfd, c->name, 0) < 0)
+			return fail(c, "remove", errno);
+		return 0;
+	}
+	memset(&h, 0, sizeof(h));		/* header first: the commit */
+	h.reset = now;
+	h.raise_until = c->h.raise_until;
+	h.raise_factor = c->h.raise_factor;
+	if (writehdr(c->fd, &h) < 0)
+		return fail(c, "write", errno ? errno : EIO);
+	c->h = h;
+	c->cn[0] = c->cn[1] = 0;
+	if (ftruncate(c->fd, STORE_HDRSIZE) < 0)
+		return fail(c, "truncate", errno);
+	return 0;
+}
+
 int
 store_count(struct store *s, struct client *c, const struct rule *r,
     time_t now, struct verdict *v)
@@ -500,9 +551,12 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 		    &firsts[i]) < 0)
 			return fail(c, "corrupt counter file (records)", 0);
 		v->count[i] = cnt;
-		if (cnt >= r->win[i].limit && v->over < 0)
+		v->limit[i] = store_limit(c, r, i, now);
+		if (cnt >= v->limit[i] && v->over < 0)
 			v->over = i;
 	}
+	v->raised = c->h.raise_factor > 1 && c->h.raise_until > (int64_t)now ?
+	    c->h.raise_factor : 0;
 	if (c->h.reset == 0)
 		c->h.reset = now;
 	sethints(c, r, firsts);
@@ -563,8 +617,12 @@ store_tidy(struct store *s, struct client *c, const struct rule *r,
 		c->h.refused = 0;
 		c->h.reset = now;
 	}
+	if (c->h.raise_until <= (int64_t)now) {
+		c->h.raise_until = 0;		/* an expired raise */
+		c->h.raise_factor = 0;
+	}
 	if (dead == c->h.nrec && c->h.total == 0 && c->h.refused == 0 &&
-	    c->h.flags == 0) {
+	    c->h.flags == 0 && c->h.raise_factor == 0) {
 		if (unlinkat(s->dirfd, c->name, 0) < 0)
 			return fail(c, "remove", errno);
 		*removed = 1;

@@ -26,6 +26,8 @@ struct store_hdr {
 		uint32_t	period;
 		uint32_t	first;
 	}		hint[RULE_MAXWIN];
+	int64_t		raise_until;	/* limits x raise_factor until then */
+	uint32_t	raise_factor;
 };
 
 struct store {
@@ -47,7 +49,9 @@ struct client {
 struct verdict {
 	int		accepted;
 	int		over;		/* first window that refused, or -1 */
+	uint32_t	raised;		/* factor of a raise in force, else 0 */
 	uint64_t	count[RULE_MAXWIN]; /* per window, after this recipient */
+	uint32_t	limit[RULE_MAXWIN]; /* in force (a raise applied) */
 };
 
 /* Open the overlimit directory. Returns 0, or -1 with errno. */
@@ -71,6 +75,21 @@ int	store_count(struct store *s, struct client *c, const struct rule *r,
  * (period 0: the classic total). Returns 0, or -1 on a corrupt file. */
 int	store_window(struct client *c, uint32_t period, time_t now,
 	    uint64_t *count);
+
+/* The limit of window w of r for this client at now: a raise in force
+ * multiplies it (capped at RULE_MAXLIMIT). */
+uint32_t store_limit(const struct client *c, const struct rule *r, int w,
+	    time_t now);
+
+/* Set a temporary raise (factor > 1 until the time until) and commit.
+ * Returns 0, or -1 on error (c->err). */
+int	store_setraise(struct client *c, uint32_t factor, time_t until,
+	    time_t now);
+
+/* Reset a locked client: every counter and record is gone; a raise in
+ * force stays (the file is removed when there is none).
+ * Returns 0, or -1 on error (c->err). */
+int	store_reset(struct store *s, struct client *c, time_t now);
 
 /* Cleanup of one locked client under rule r: reset the classic counter
  * when reset is set, drop records outside every window, remove the file

@@ -1376,6 +1376,64 @@ START_TEST(stale_compaction_temp)
 }
 END_TEST
 
+
+/* overlimitctl raise: limits x factor until a time, then back; a reset
+ * keeps the raise, a cleanup drops it once expired */
+START_TEST(raise_and_reset)
+{
+	struct rule r = R("2/100");
+	struct client c;
+	struct verdict v;
+	int removed;
+
+	ck_assert_int_eq(store_lock(&st, "r", 1, &c), 0);
+	ck_assert_int_eq(store_setraise(&c, 3, 2000, 1000), 0);
+	store_unlock(&c);
+	/* 6 in the window while raised */
+	ck_assert_int_eq(send1("r", &r, 1000, &v), 1);
+	ck_assert_uint_eq(v.raised, 3);
+	ck_assert_uint_eq(v.limit[0], 6);
+	ck_assert_int_eq(send1("r", &r, 1000, NULL), 1);
+	ck_assert_int_eq(send1("r", &r, 1001, NULL), 1);
+	ck_assert_int_eq(send1("r", &r, 1001, NULL), 1);
+	ck_assert_int_eq(send1("r", &r, 1002, NULL), 1);
+	ck_assert_int_eq(send1("r", &r, 1002, NULL), 1);
+	ck_assert_int_eq(send1("r", &r, 1003, &v), 0);
+	ck_assert_int_eq(v.over, 0);
+	/* a reset keeps the raise */
+	ck_assert_int_eq(store_lock(&st, "r", 0, &c), 0);
+	ck_assert_int_eq(store_reset(&st, &c, 1004), 0);
+	store_unlock(&c);
+	ck_assert_uint_eq(hdr("r").total, 0);
+	ck_assert_uint_eq(hdr("r").nrec, 0);
+	ck_assert_uint_eq(hdr("r").raise_factor, 3);
+	ck_assert_int_eq(send1("r", &r, 1005, NULL), 1);
+	/* expired: the rule's limit of 2 again */
+	ck_assert_int_eq(send1("r", &r, 2000, &v), 1);
+	ck_assert_uint_eq(v.raised, 0);
+	ck_assert_uint_eq(v.limit[0], 2);
+	ck_assert_int_eq(send1("r", &r, 2001, NULL), 1);
+	ck_assert_int_eq(send1("r", &r, 2002, NULL), 0);
+	/* the cleanup drops the expired raise, and the file once idle */
+	ck_assert_int_eq(store_lock(&st, "r", 0, &c), 0);
+	ck_assert_int_eq(store_tidy(&st, &c, &r, 5000, 1, &removed), 0);
+	store_unlock(&c);
+	ck_assert_int_eq(removed, 1);
+	/* a raise capped at the largest limit */
+	ck_assert_int_eq(store_lock(&st, "big", 1, &c), 0);
+	ck_assert_int_eq(store_setraise(&c, 1000, 2000, 1000), 0);
+	r = R("900000000/100");
+	ck_assert_uint_eq(store_limit(&c, &r, 0, 1000), RULE_MAXLIMIT);
+	store_unlock(&c);
+	/* reset without a raise removes the file */
+	ck_assert_int_eq(store_lock(&st, "big", 0, &c), 0);
+	ck_assert_int_eq(store_setraise(&c, 2, 1500, 1000), 0);
+	ck_assert_int_eq(store_reset(&st, &c, 1600), 0);
+	store_unlock(&c);
+	ck_assert_int_eq(access(path("big"), F_OK), -1);
+}
+END_TEST
+
 Suite *
 store_suite(void)
 {
@@ -1394,6 +1452,13 @@ store_suite(void)
 	tcase_add_test(tc, window_sliding);
 	tcase_add_test(tc, two_windows);
 	tcase_add_test(tc, clock_backwards);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("raise");
+	tcase_set_timeout(tc, 30);
+	tcase_add_unchecked_fixture(tc, mkdir_tc, rmdir_tc);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, raise_and_reset);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("model");

@@ -1,0 +1,764 @@
+/*
+ * overlimitctl: the admin command of rcptcheck-overlimit.
+ *
+ *	overlimitctl [-o table|tsv|json] list [over]
+ *	overlimitctl [-o table|tsv|json] show CLIENT
+ *	overlimitctl explain CLIENT
+ *	overlimitctl reset CLIENT
+ *	overlimitctl raise CLIENT FACTOR UNTIL
+ *	overlimitctl metrics [FILE]
+ *
+ * It reads the same store and CDB as the helper (OVERLIMIT_DIR,
+ * OVERLIMIT_CDB) and locks each counter file as the helper does, briefly:
+ * safe to run while mail flows. See overlimitctl(8).
+ * Exit 0 ok, 1 "no such client" (show, reset), 100 usage, 111 error.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <vis.h>
+
+#include "limits.h"
+#include "name.h"
+#include "rule.h"
+#include "store.h"
+
+#define PROG	"overlimitctl"
+
+enum fmt { TABLE, TSV, JSON };
+
+struct row {
+	char		enc[NAME_ENCMAX + 1];	/* file name */
+	char		disp[4 * NAME_ENCMAX + 1]; /* client, vis-escaped */
+	char		matched[NAME_ENCMAX + 2];
+	int		found;			/* a rule matched */
+	struct rule	r;
+	struct store_hdr h;
+	uint64_t	count[RULE_MAXWIN];
+	uint32_t	limit[RULE_MAXWIN];	/* effective (raise applied) */
+	double		usage;			/* highest count/limit */
+	int		over;
+	int		raised;
+};
+
+static enum fmt fmt = TABLE;
+static struct limits lim;
+static struct store st;
+static const char *dir, *cdb;
+static time_t now;
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: " PROG " [-o table|tsv|json] list [over]\n"
+	    "       " PROG " [-o table|tsv|json] show CLIENT\n"
+	    "       " PROG " explain CLIENT\n"
+	    "       " PROG " reset CLIENT\n"
+	    "       " PROG " raise CLIENT FACTOR UNTIL   (UNTIL: +3d, +12h, "
+	    "2026-12-24, 2026-12-24T18:00; UTC)\n"
+	    "       " PROG " metrics [FILE]\n");
+	exit(100);
+}
+
+static void
+die(const char *what, const char *arg, int err)
+{
+	fprintf(stderr, PROG ": fatal: %s%s%s%s%s\n", what, arg ? " " : "",
+	    arg ? arg : "", err ? ": " : "", err ? strerror(err) : "");
+	exit(111);
+}
+
+static const char *
+env(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : dflt;
+}
+
+static void
+opendb(void)
+{
+	if (limits_open(&lim, cdb) < 0)
+		die("unable to open", cdb, errno == EPROTO ? 0 : errno);
+}
+
+static void
+openstore(void)
+{
+	if (store_open(&st, dir) < 0)
+		die("unable to open", dir, errno);
+}
+
+/* A client given on the command line, as the helper would see it. */
+struct who {
+	enum name_kind	kind;
+	char		*norm;
+	size_t		len;
+	struct ipaddr	ip;
+	char		enc[NAME_ENCMAX + 1];
+};
+
+static void
+parsewho(const char *arg, struct who *w)
+{
+	static char ipbuf[64];
+
+	memset(w, 0, sizeof(*w));
+	if (name_parseip(arg, &w->ip) == 0) {
+		w->kind = NAME_IP;
+		name_fmtip(&w->ip, ipbuf, sizeof(ipbuf));
+		w->norm = ipbuf;
+	} else {
+		w->kind = NAME_USER;
+		if ((w->norm = strdup(arg)) == NULL)
+			die("out of memory", NULL, 0);
+		name_normuser(w->norm, strlen(w->norm));
+	}
+	w->len = strlen(w->norm);
+	name_encode(w->kind, w->norm, w->len, w->enc);
+}
+
+/* The client stored under the file name enc. */
+static void
+whoof(const char *enc, struct who *w, char *dec, size_t decsz)
+{
+	long n;
+
+	memset(w, 0, sizeof(*w));
+	strlcpy(w->enc, enc, sizeof(w->enc));
+	w->kind = NAME_USER;
+	w->norm = dec;
+	if (enc[0] == '~' || (n = name_decode(enc, dec, decsz)) < 0)
+		n = 0, dec[0] = '\0';
+	else if (enc[0] != '%' && name_parseip(dec, &w->ip) == 0)
+		w->kind = NAME_IP;
+	w->len = (size_t)n;
+}
+
+static void
+display(const struct who *w, char *out)
+{
+	if (w->enc[0] == '~')
+		strcpy(out, w->enc);		/* hashed: no name to show */
+	else
+		strvisx(out, w->norm, w->len, VIS_OCTAL | VIS_CSTYLE | VIS_WHITE);
+}
+
+/* Fill a row from a locked client. */
+static void
+fillrow(struct row *rw, struct client *c, int found)
+{
+	uint64_t f = 1;
+	int i;
+
+	rw->h = c->h;
+	rw->found = found;
+	rw->usage = 0;
+	rw->over = 0;
+	rw->raised = c->h.raise_until > (int64_t)now && c->h.raise_factor > 1;
+	if (rw->raised)
+		f = c->h.raise_factor;
+	for (i = 0; i < rw->r.nwin; i++) {
+		if (store_window(c, rw->r.win[i].period, now, &rw->count[i]) < 0)
+			rw->count[i] = 0;
+		rw->limit[i] = (uint32_t)(rw->r.win[i].limit * f > RULE_MAXLIMIT ?
+		    RULE_MAXLIMIT : rw->r.win[i].limit * f);
+		if ((double)rw->count[i] / rw->limit[i] > rw->usage)
+			rw->usage = (double)rw->count[i] / rw->limit[i];
+		if (rw->count[i] >= rw->limit[i])
+			rw->over = 1;
+	}
+}
+
+static int
+lookup(const struct who *w, struct rule *r, char *matched,
+    void (*trace)(void *, const char *, const char *, int, const struct rule *),
+    void *arg)
+{
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = limits_trace(&lim, w->kind, w->norm, w->len, &w->ip, w->enc, r,
+	    matched, NAME_ENCMAX + 2, trace, arg);
+	if (rc < 0)
+		die("corrupt limits CDB", cdb, 0);
+	return rc;
+}
+
+/* Read one client into rw. 0 ok, 1 no such client, -1 error (printed). */
+static int
+readrow(const struct who *w, struct row *rw)
+{
+	struct client c;
+	int rc;
+
+	strlcpy(rw->enc, w->enc, sizeof(rw->enc));
+	display(w, rw->disp);
+	rc = lookup(w, &rw->r, rw->matched, NULL, NULL);
+	switch (store_lock(&st, w->enc, 0, &c)) {
+	case 1:
+		return 1;
+	case -1:
+		fprintf(stderr, PROG ": %s/%s: %s\n", dir, w->enc, c.err);
+		return -1;
+	}
+	fillrow(rw, &c, rc);
+	store_unlock(&c);
+	return 0;
+}
+
+static void
+fmttime(int64_t t, char *buf, size_t sz)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || gmtime_r(&tt, &tm) == NULL)
+		snprintf(buf, sz, "-");
+	else
+		strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static const char *
+rulename(const struct row *rw)
+{
+	return !rw->found ? "none" : rw->matched[0] == '\0' ? "default" :
+	    rw->matched;
+}
+
+static const char *
+state(const struct row *rw)
+{
+	return rw->over ? "over" : rw->raised ? "raised" : "ok";
+}
+
+/* "57/200/1h,311/1000/1d" (TSV) or "1h 57/200  1d 311/1000" (table) */
+static void
+windows(const struct row *rw, char *buf, size_t sz, int table)
+{
+	char per[16];
+	size_t o = 0;
+	int i;
+
+	buf[0] = '\0';
+	if (rw->r.nwin == 0)
+		snprintf(buf, sz, table ? "unlimited" : "");
+	for (i = 0; i < rw->r.nwin && o < sz; i++) {
+		rule_fmtperiod(rw->r.win[i].period, per, sizeof(per));
+		if (table)
+			o += (size_t)snprintf(buf + o, sz - o, "%s%s %llu/%lu",
+			    i ? "  " : "", per[0] ? per : "total",
+			    (unsigned long long)rw->count[i],
+			    (unsigned long)rw->limit[i]);
+		else
+			o += (size_t)snprintf(buf + o, sz - o, "%s%s=%llu/%lu",
+			    i ? "," : "", per[0] ? per : "total",
+			    (unsigned long long)rw->count[i],
+			    (unsigned long)rw->limit[i]);
+	}
+}
+
+static void
+jsonstr(const char *s)
+{
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20 || ch >= 0x7f)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+static void
+printrow(const struct row *rw, int first)
+{
+	char w[512], la[32], lr[32], ru[32], per[16];
+	int i;
+
+	windows(rw, w, sizeof(w), fmt == TABLE);
+	fmttime(rw->h.last_accept, la, sizeof(la));
+	fmttime(rw->h.last_refuse, lr, sizeof(lr));
+	fmttime(rw->h.raise_until, ru, sizeof(ru));
+	switch (fmt) {
+	case TABLE:
+		printf("%-32s %-6s %8llu %7llu  %-20s  %-18s %s%s\n", rw->disp,
+		    state(rw), (unsigned long long)rw->h.total,
+		    (unsigned long long)rw->h.refused, la, rulename(rw), w,
+		    rw->raised ? "  (raised)" : "");
+		break;
+	case TSV:
+		printf("%s\t%s\t%s\t%lu\t%llu\t%llu\t%s\t%s\t%s\n", rw->disp,
+		    state(rw), rulename(rw), rw->found ? rw->r.line : 0,
+		    (unsigned long long)rw->h.total,
+		    (unsigned long long)rw->h.refused, la, lr, w);
+		break;
+	case JSON:
+		printf("%s{\"client\":", first ? "" : ",\n");
+		jsonstr(rw->disp);
+		printf(",\"file\":");
+		jsonstr(rw->enc);
+		printf(",\"state\":\"%s\",\"rule\":", state(rw));
+		jsonstr(rulename(rw));
+		printf(",\"line\":%lu,\"total\":%llu,\"refused\":%llu,"
+		    "\"last_accept\":\"%s\",\"last_refuse\":\"%s\","
+		    "\"raise_factor\":%lu,\"raise_until\":\"%s\",\"windows\":[",
+		    rw->found ? rw->r.line : 0, (unsigned long long)rw->h.total,
+		    (unsigned long long)rw->h.refused, la, lr,
+		    rw->raised ? (unsigned long)rw->h.raise_factor : 1UL,
+		    rw->raised ? ru : "-");
+		for (i = 0; i < rw->r.nwin; i++) {
+			rule_fmtperiod(rw->r.win[i].period, per, sizeof(per));
+			printf("%s{\"period\":\"%s\",\"seconds\":%lu,"
+			    "\"count\":%llu,\"limit\":%lu}", i ? "," : "",
+			    per[0] ? per : "total",
+			    (unsigned long)rw->r.win[i].period,
+			    (unsigned long long)rw->count[i],
+			    (unsigned long)rw->limit[i]);
+		}
+		printf("]}");
+		break;
+	}
+}
+
+static void
+header(void)
+{
+	if (fmt == TABLE)
+		printf("%-32s %-6s %8s %7s  %-20s  %-18s %s\n", "CLIENT",
+		    "STATE", "TOTAL", "REFUSED", "LAST SENT", "RULE",
+		    "WINDOWS (count/limit)");
+	else if (fmt == TSV)
+		printf("client\tstate\trule\tline\ttotal\trefused\tlast_accept"
+		    "\tlast_refuse\twindows\n");
+	else
+		printf("[");
+}
+
+static void
+footer(int n)
+{
+	if (fmt == JSON)
+		printf("%s]\n", n ? "\n" : "");
+}
+
+/* Every client file, read into a malloc'd array. */
+static struct row *
+readall(size_t *np, unsigned long *errs)
+{
+	struct row *rows = NULL, *p;
+	struct dirent *d;
+	struct who w;
+	char dec[NAME_ENCMAX + 1];
+	size_t n = 0, cap = 0;
+	DIR *dp;
+	int fd;
+
+	*errs = 0;
+	if ((fd = dup(st.dirfd)) < 0 || (dp = fdopendir(fd)) == NULL)
+		die("unable to read", dir, errno);
+	while ((errno = 0, d = readdir(dp)) != NULL) {
+		if (d->d_name[0] == '.' || !name_isclient(d->d_name))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			if ((p = reallocarray(rows, cap, sizeof(*rows))) == NULL)
+				die("out of memory", NULL, 0);
+			rows = p;
+		}
+		whoof(d->d_name, &w, dec, sizeof(dec));
+		switch (readrow(&w, &rows[n])) {
+		case 0:
+			n++;
+			break;
+		case -1:
+			(*errs)++;
+			break;
+		}
+	}
+	if (errno != 0)
+		die("unable to read", dir, errno);
+	closedir(dp);
+	*np = n;
+	return rows;
+}
+
+static int
+byusage(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	if (x->usage != y->usage)
+		return x->usage < y->usage ? 1 : -1;
+	if (x->h.total != y->h.total)
+		return x->h.total < y->h.total ? 1 : -1;
+	return strcmp(x->enc, y->enc);
+}
+
+static int
+cmd_list(int argc, char **argv)
+{
+	struct row *rows;
+	size_t n, i;
+	unsigned long errs;
+	int onlyover = 0, shown = 0;
+
+	if (argc > 1 && strcmp(argv[1], "over") == 0)
+		onlyover = 1;
+	else if (argc > 1)
+		usage();
+	opendb();
+	openstore();
+	rows = readall(&n, &errs);
+	if (n > 0)
+		qsort(rows, n, sizeof(*rows), byusage);
+	header();
+	for (i = 0; i < n; i++)
+		if (!onlyover || rows[i].over)
+			printrow(&rows[i], shown++ == 0);
+	footer(shown);
+	free(rows);
+	return errs ? 111 : 0;
+}
+
+static int
+cmd_show(int argc, char **argv)
+{
+	struct row rw;
+	struct who w;
+	char t[32];
+	int rc;
+
+	if (argc != 2)
+		usage();
+	opendb();
+	openstore();
+	parsewho(argv[1], &w);
+	if ((rc = readrow(&w, &rw)) < 0)
+		return 111;
+	if (rc == 1) {
+		fprintf(stderr, PROG ": %s: no counter file (nothing sent "
+		    "since the last reset)\n", rw.disp);
+		return 1;
+	}
+	if (fmt != TABLE) {
+		header();
+		printrow(&rw, 1);
+		footer(1);
+		return 0;
+	}
+	printf("client       %s\n", rw.disp);
+	printf("file         %s/%s\n", dir, rw.enc);
+	printf("rule         %s", rulename(&rw));
+	if (rw.found)
+		printf(" (line %lu)", rw.r.line);
+	printf("\nstate        %s\n", state(&rw));
+	{
+		char w2[512];
+
+		windows(&rw, w2, sizeof(w2), 1);
+		printf("windows      %s\n", w2);
+	}
+	printf("total        %llu since the last reset\n",
+	    (unsigned long long)rw.h.total);
+	printf("refused      %llu since the last reset\n",
+	    (unsigned long long)rw.h.refused);
+	fmttime(rw.h.last_accept, t, sizeof(t));
+	printf("last sent    %s\n", t);
+	fmttime(rw.h.last_refuse, t, sizeof(t));
+	printf("last refused %s\n", t);
+	fmttime(rw.h.reset, t, sizeof(t));
+	printf("counting since %s\n", t);
+	if (rw.raised) {
+		fmttime(rw.h.raise_until, t, sizeof(t));
+		printf("raised       x%lu until %s\n",
+		    (unsigned long)rw.h.raise_factor, t);
+	}
+	return 0;
+}
+
+static void
+explainstep(void *arg, const char *what, const char *key, int found,
+    const struct rule *r)
+{
+	char v[RULE_VALMAX];
+
+	(void)arg;
+	printf("  %-8s %-40s ", what, key[0] ? key : "(empty key)");
+	if (!found) {
+		printf("no line\n");
+		return;
+	}
+	rule_fmtvalue(r, v, sizeof(v));
+	printf("line %lu  ->  applies\n", r->line);
+}
+
+static int
+cmd_explain(int argc, char **argv)
+{
+	struct who w;
+	struct rule r;
+	char matched[NAME_ENCMAX + 2], disp[4 * NAME_ENCMAX + 1], per[16];
+	int rc, i;
+
+	if (argc != 2)
+		usage();
+	opendb();
+	parsewho(argv[1], &w);
+	display(&w, disp);
+	printf("client %s: %s, counter file %s\n", disp, w.kind == NAME_IP ?
+	    "an IP client (no SMTP auth)" : "an SMTP-auth user", w.enc);
+	printf("lookup, most specific first:\n");
+	rc = lookup(&w, &r, matched, explainstep, NULL);
+	if (rc == 0) {
+		printf("result: no line matches: unlimited (counted, never "
+		    "refused)\n");
+		return 0;
+	}
+	printf("result: line %lu: ", r.line);
+	if (r.nwin == 0)
+		printf("0 = unlimited");
+	for (i = 0; i < r.nwin; i++) {
+		rule_fmtperiod(r.win[i].period, per, sizeof(per));
+		if (r.win[i].period)
+			printf("%s%lu in any %s", i ? ", " : "",
+			    (unsigned long)r.win[i].limit, per);
+		else
+			printf("%s%lu until the next reset", i ? ", " : "",
+			    (unsigned long)r.win[i].limit);
+	}
+	printf("\n");
+	return 0;
+}
+
+static int
+cmd_reset(int argc, char **argv)
+{
+	struct who w;
+	struct client c;
+	char disp[4 * NAME_ENCMAX + 1];
+	int rc;
+
+	if (argc != 2)
+		usage();
+	openstore();
+	parsewho(argv[1], &w);
+	display(&w, disp);
+	if ((rc = store_lock(&st, w.enc, 0, &c)) == 1) {
+		fprintf(stderr, PROG ": %s: no counter file\n", disp);
+		return 1;
+	}
+	if (rc < 0 || store_reset(&st, &c, now) < 0) {
+		fprintf(stderr, PROG ": %s\n", c.err);
+		store_unlock(&c);
+		return 111;
+	}
+	store_unlock(&c);
+	printf("%s: counters reset\n", disp);
+	return 0;
+}
+
+/* "+3d", "+12h", "+90m", "2026-12-24", "2026-12-24T18:00" (UTC) */
+static int
+parseuntil(const char *s, time_t *t)
+{
+	struct tm tm;
+	char *end;
+	long n;
+
+	if (s[0] == '+') {
+		errno = 0;
+		n = strtol(s + 1, &end, 10);
+		if (errno || n <= 0 || end == s + 1 || end[0] == '\0' ||
+		    end[1] != '\0' || n > 366 * 24 * 60)
+			return -1;
+		switch (*end) {
+		case 'm': *t = now + n * 60; return 0;
+		case 'h': *t = now + n * 3600; return 0;
+		case 'd': *t = now + n * 86400; return 0;
+		}
+		return -1;
+	}
+	int y, mo, d, h = 0, mi = 0, k = 0;
+	struct tm back;
+
+	memset(&tm, 0, sizeof(tm));
+	if (strlen(s) == 10)
+		k = sscanf(s, "%4d-%2d-%2d", &y, &mo, &d) == 3;
+	else if (strlen(s) == 16 && s[10] == 'T')
+		k = sscanf(s, "%4d-%2d-%2dT%2d:%2d", &y, &mo, &d, &h, &mi) == 5;
+	if (!k)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	*t = timegm(&tm);
+	if (gmtime_r(t, &back) == NULL || back.tm_mday != d ||
+	    back.tm_mon != mo - 1 || back.tm_hour != h || back.tm_min != mi)
+		return -1;			/* 2026-02-30, 25:00 */
+	return *t > now ? 0 : -1;
+}
+
+static int
+cmd_raise(int argc, char **argv)
+{
+	struct who w;
+	struct client c;
+	char disp[4 * NAME_ENCMAX + 1], t[32], *end;
+	unsigned long factor;
+	time_t until;
+
+	if (argc != 4)
+		usage();
+	errno = 0;
+	factor = strtoul(argv[2][0] == 'x' ? argv[2] + 1 : argv[2], &end, 10);
+	if (errno || *end != '\0' || factor < 2 || factor > 1000) {
+		fprintf(stderr, PROG ": FACTOR must be a whole number from 2 "
+		    "to 1000 (e.g. 10 or x10)\n");
+		return 100;
+	}
+	now = time(NULL);
+	if (parseuntil(argv[3], &until) < 0) {
+		fprintf(stderr, PROG ": UNTIL must be in the future: +3d, "
+		    "+12h, +90m, 2026-12-24 or 2026-12-24T18:00 (UTC)\n");
+		return 100;
+	}
+	openstore();
+	parsewho(argv[1], &w);
+	display(&w, disp);
+	if (store_lock(&st, w.enc, 1, &c) < 0 ||
+	    store_setraise(&c, (uint32_t)factor, until, now) < 0) {
+		fprintf(stderr, PROG ": %s\n", c.err);
+		store_unlock(&c);
+		return 111;
+	}
+	store_unlock(&c);
+	fmttime(until, t, sizeof(t));
+	printf("%s: limits x%lu until %s\n", disp, factor, t);
+	return 0;
+}
+
+/* Prometheus node_exporter textfile, written atomically. */
+static int
+cmd_metrics(int argc, char **argv)
+{
+	struct row *rows;
+	size_t n, i;
+	unsigned long errs, over = 0, raised = 0;
+	unsigned long long total = 0, refused = 0;
+	char tmp[4096];
+	FILE *f = stdout;
+	int fd = -1;
+
+	if (argc > 2)
+		usage();
+	opendb();
+	openstore();
+	rows = readall(&n, &errs);
+	for (i = 0; i < n; i++) {
+		total += rows[i].h.total;
+		refused += rows[i].h.refused;
+		over += (unsigned long)rows[i].over;
+		raised += (unsigned long)rows[i].raised;
+	}
+	free(rows);
+	if (argc == 2) {
+		if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", argv[1],
+		    (long)getpid()) >= (int)sizeof(tmp))
+			die("name too long:", argv[1], 0);
+		if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
+		    0644)) < 0 || (f = fdopen(fd, "w")) == NULL)
+			die("unable to create", tmp, errno);
+	}
+	fprintf(f,
+	    "# HELP rcptcheck_overlimit_clients Clients with a counter file.\n"
+	    "# TYPE rcptcheck_overlimit_clients gauge\n"
+	    "rcptcheck_overlimit_clients %zu\n"
+	    "# HELP rcptcheck_overlimit_clients_over_limit Clients at or over "
+	    "a limit now.\n"
+	    "# TYPE rcptcheck_overlimit_clients_over_limit gauge\n"
+	    "rcptcheck_overlimit_clients_over_limit %lu\n"
+	    "# HELP rcptcheck_overlimit_clients_raised Clients with a "
+	    "temporary raise in force.\n"
+	    "# TYPE rcptcheck_overlimit_clients_raised gauge\n"
+	    "rcptcheck_overlimit_clients_raised %lu\n"
+	    "# HELP rcptcheck_overlimit_recipients Recipients since each "
+	    "client's last reset, by verdict.\n"
+	    "# TYPE rcptcheck_overlimit_recipients gauge\n"
+	    "rcptcheck_overlimit_recipients{verdict=\"accepted\"} %llu\n"
+	    "rcptcheck_overlimit_recipients{verdict=\"refused\"} %llu\n"
+	    "# HELP rcptcheck_overlimit_store_errors Counter files that could "
+	    "not be read.\n"
+	    "# TYPE rcptcheck_overlimit_store_errors gauge\n"
+	    "rcptcheck_overlimit_store_errors %lu\n"
+	    "# HELP rcptcheck_overlimit_scrape_time Unix time of this report.\n"
+	    "# TYPE rcptcheck_overlimit_scrape_time gauge\n"
+	    "rcptcheck_overlimit_scrape_time %lld\n",
+	    n, over, raised, total, refused, errs, (long long)now);
+	if (argc == 2) {
+		if (fflush(f) != 0 || fsync(fd) < 0 || fclose(f) != 0 ||
+		    rename(tmp, argv[1]) < 0) {
+			unlink(tmp);
+			die("unable to write", argv[1], errno);
+		}
+	}
+	return errs ? 111 : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	int c;
+
+	while ((c = getopt(argc, argv, "o:")) != -1) {
+		if (c != 'o')
+			usage();
+		if (strcmp(optarg, "table") == 0)
+			fmt = TABLE;
+		else if (strcmp(optarg, "tsv") == 0)
+			fmt = TSV;
+		else if (strcmp(optarg, "json") == 0)
+			fmt = JSON;
+		else
+			usage();
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	dir = env("OVERLIMIT_DIR", "/var/qmail/overlimit");
+	cdb = env("OVERLIMIT_CDB", "/var/qmail/control/relaylimits.cdb");
+	now = time(NULL);
+	if (strcmp(argv[0], "list") == 0)
+		return cmd_list(argc, argv);
+	if (strcmp(argv[0], "show") == 0)
+		return cmd_show(argc, argv);
+	if (strcmp(argv[0], "explain") == 0)
+		return cmd_explain(argc, argv);
+	if (strcmp(argv[0], "reset") == 0)
+		return cmd_reset(argc, argv);
+	if (strcmp(argv[0], "raise") == 0)
+		return cmd_raise(argc, argv);
+	if (strcmp(argv[0], "metrics") == 0)
+		return cmd_metrics(argc, argv);
+	usage();
+	return 100;
+}

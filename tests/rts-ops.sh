@@ -1,0 +1,287 @@
+#!/bin/sh
+# rts-ops.sh: black-box tests of operating rcptcheck-overlimit: the admin
+# command overlimitctl, metrics, make install/uninstall, the cron.d file,
+# the systemd units and the man pages. Same style as rts.sh: "ok NAME" /
+# "FAIL NAME: ..." / "skip NAME: ...", last line "N passed, M failed".
+#
+#   make && sh tests/rts-ops.sh
+
+set -u
+LC_ALL=C
+export LC_ALL
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$(pwd -P)
+HELPER=$ROOT/rcptcheck-overlimit
+CDBMAKE=$ROOT/cdbmake-limits
+CTL=${RTS_CTL:-$ROOT/overlimitctl}
+CLEANUP=$ROOT/overlimit-cleanup
+RCPTSIM=$ROOT/tests/rcptsim
+PASS=0 FAIL=0 SKIP=0
+
+check() { # NAME EXPECTED ACTUAL
+    if [ "x$2" = "x$3" ]; then
+        PASS=$((PASS + 1)); echo "ok $1"
+    else
+        FAIL=$((FAIL + 1))
+        echo "FAIL $1: expected '$(printf '%s' "$2" | tr '\n\t' '|>' | cut -c1-300)', got '$(printf '%s' "$3" | tr '\n\t' '|>' | cut -c1-300)'"
+    fi
+}
+skip() { SKIP=$((SKIP + 1)); echo "skip $1: $2"; }
+
+for p in "$HELPER" "$CDBMAKE" "$CTL" "$CLEANUP" "$RCPTSIM"; do
+    [ -x "$p" ] || { echo "FAIL setup: $p missing (make all tests/rcptsim)"; echo "0 passed, 1 failed"; exit 1; }
+done
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/rts-ops.XXXXXX") || exit 2
+trap 'chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
+OL=$T/ol
+CDB=$T/limits.cdb
+mkdir "$OL"
+printf '%s\n' ':100/1h' '@example.org:3/1h' 'vip@example.com:5' \
+    '10.0.0.0/8:2/1h' > "$T/limits"
+"$CDBMAKE" "$CDB" "$CDB.tmp" < "$T/limits" || exit 2
+
+# send CLIENT...: one relay recipient as qmail-smtpd sends it; R = exit
+send() {
+    case $1 in
+    *[!0-9.:]*) set -- SMTPAUTHUSER="$1" TCPREMOTEIP=192.0.2.9 ;;
+    *) set -- TCPREMOTEIP="$1" ;;
+    esac
+    R=$(env -i USE_FD4=1 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" \
+        RECIPIENT=r@remote.example "$@" "$RCPTSIM" "$HELPER" 2> "$T/log" |
+        sed -n 's/^exit=//p')
+}
+sendn() { # N CLIENT: N recipients, R = the exits
+    sn_i=0 sn_r=
+    while [ "$sn_i" -lt "$1" ]; do
+        send "$2"; sn_r="${sn_r:+$sn_r }$R"; sn_i=$((sn_i + 1))
+    done
+    R=$sn_r
+}
+ctl() { # ARGS...: run overlimitctl; OUT, ERR, RC
+    env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" "$@" > "$T/out" 2> "$T/err"
+    RC=$?
+    OUT=$(cat "$T/out")
+    ERR=$(cat "$T/err")
+}
+
+# ------------------------------------------------------------ list
+ctl list
+check list.empty.rc 0 "$RC"
+check list.empty.lines 1 "$(printf '%s\n' "$OUT" | wc -l | tr -d ' ')"
+ctl -o json list
+check list.empty.json "[]" "$OUT"
+
+sendn 4 a@example.org
+check setup.a "112 112 112 113" "$R"
+sendn 2 vip@example.com
+sendn 1 10.1.2.3
+sendn 1 B@Example.NET
+
+ctl list
+check list.rc 0 "$RC"
+check list.order "a@example.org 10.1.2.3 vip@example.com b@example.net" \
+    "$(printf '%s\n' "$OUT" | sed 1d | awk '{ printf "%s%s", s, $1; s = " " }')"
+check list.state.over "over" "$(printf '%s\n' "$OUT" | awk '$1 == "a@example.org" { print $2 }')"
+check list.state.ok "ok" "$(printf '%s\n' "$OUT" | awk '$1 == "vip@example.com" { print $2 }')"
+
+ctl -o tsv list
+check tsv.header "client state rule line total refused last_accept last_refuse windows" \
+    "$(printf '%s\n' "$OUT" | sed -n 1p | tr '\t' ' ')"
+check tsv.fields "9 9 9 9 9" "$(printf '%s\n' "$OUT" | awk -F '\t' '{ printf "%s%d", s, NF; s = " " }')"
+check tsv.a "a@example.org over @example.org 2 3 1 1h=3/3" \
+    "$(printf '%s\n' "$OUT" | awk -F '\t' '$1 == "a@example.org" { print $1, $2, $3, $4, $5, $6, $9 }')"
+check tsv.vip "vip@example.com ok vip@example.com 3 2 0 total=2/5" \
+    "$(printf '%s\n' "$OUT" | awk -F '\t' '$1 == "vip@example.com" { print $1, $2, $3, $4, $5, $6, $9 }')"
+check tsv.default "b@example.net default 1 1h=1/100" \
+    "$(printf '%s\n' "$OUT" | awk -F '\t' '$1 == "b@example.net" { print $1, $3, $4, $9 }')"
+
+ctl list over
+check list.over "a@example.org" "$(printf '%s\n' "$OUT" | sed 1d | awk '{ print $1 }')"
+ctl -o json list
+if command -v python3 >/dev/null 2>&1; then
+    check json.valid "4 a@example.org 3 3" "$(printf '%s' "$OUT" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+a = [c for c in d if c["client"] == "a@example.org"][0]
+print(len(d), a["client"], a["windows"][0]["count"], a["windows"][0]["limit"])')"
+else
+    skip json.valid "python3 missing"
+fi
+ctl list bogus
+check list.usage 100 "$RC"
+
+# ------------------------------------------------------------ show
+ctl show A%Example.ORG
+check show.rc 0 "$RC"
+check show.rule "rule         @example.org (line 2)" "$(printf '%s\n' "$OUT" | grep '^rule')"
+check show.windows "windows      1h 3/3" "$(printf '%s\n' "$OUT" | grep '^windows')"
+check show.refused "refused      1 since the last reset" "$(printf '%s\n' "$OUT" | grep '^refused')"
+ctl show nobody@example.org
+check show.missing 1 "$RC"
+ctl -o tsv show 10.1.2.3
+check show.tsv "10.1.2.3 ok 10.0.0.0/8 4 1h=1/2" "$(printf '%s\n' "$OUT" | awk -F '\t' 'NR == 2 { print $1, $2, $3, $4, $9 }')"
+ctl show
+check show.usage 100 "$RC"
+
+# ------------------------------------------------------------ explain
+ctl explain x@Example.ORG
+check explain.domain "result: line 2: 3 in any 1h" "$(printf '%s\n' "$OUT" | grep '^result')"
+check explain.domain.steps "user no|domain applies" "$(printf '%s\n' "$OUT" | awk '$1 == "user" || $1 == "domain" { print $1, ($NF == "applies" ? "applies" : "no") }' | paste -sd '|' -)"
+ctl explain 10.9.9.9
+check explain.prefix "result: line 4: 2 in any 1h" "$(printf '%s\n' "$OUT" | grep '^result')"
+ctl explain 192.0.2.1
+check explain.default "result: line 1: 100 in any 1h" "$(printf '%s\n' "$OUT" | grep '^result')"
+ctl explain vip@example.com
+check explain.plain "result: line 3: 5 until the next reset" "$(printf '%s\n' "$OUT" | grep '^result')"
+printf 'x@y.z:1\n' | "$CDBMAKE" "$T/nodef.cdb" "$T/nodef.tmp"
+OVERLIMIT_CDB_SAVE=$CDB; CDB=$T/nodef.cdb
+ctl explain other@y.z
+check explain.none "result: no line matches: unlimited (counted, never refused)" "$(printf '%s\n' "$OUT" | grep '^result')"
+CDB=$OVERLIMIT_CDB_SAVE
+
+# ------------------------------------------------------------ raise and reset
+ctl raise a@example.org 2 +1h
+check raise.rc 0 "$RC"
+sendn 4 a@example.org
+check raise.effect "112 112 112 113" "$R"
+check raise.log "raised=x2" "$(tr ' ' '\n' < "$T/log" | grep '^raised=')"
+ctl show a@example.org
+check raise.show "yes" "$(printf '%s\n' "$OUT" | grep -q '^raised       x2 until' && echo yes)"
+ctl raise a@example.org 1 +1h
+check raise.badfactor 100 "$RC"
+ctl raise a@example.org 2 2001-01-01
+check raise.past 100 "$RC"
+ctl raise a@example.org 2 2030-02-30
+check raise.baddate 100 "$RC"
+ctl raise a@example.org 2 +5y
+check raise.badunit 100 "$RC"
+ctl reset a@example.org
+check reset.rc 0 "$RC"
+sendn 7 a@example.org
+check reset.effect "112 112 112 112 112 112 113" "$R"   # raise x2 kept
+ctl reset vip@example.com
+check reset.plain.rc 0 "$RC"
+check reset.plain.file "gone" "$([ -e "$OL/vip@example.com" ] || echo gone)"
+ctl reset vip@example.com
+check reset.missing 1 "$RC"
+ctl raise new@example.org 3 +1d
+check raise.new.rc 0 "$RC"
+sendn 10 new@example.org
+check raise.new.effect "112 112 112 112 112 112 112 112 112 113" "$R"
+
+# ------------------------------------------------------------ metrics
+ctl metrics
+check metrics.rc 0 "$RC"
+check metrics.clients "rcptcheck_overlimit_clients 4" "$(printf '%s\n' "$OUT" | grep '^rcptcheck_overlimit_clients ')"
+check metrics.over "rcptcheck_overlimit_clients_over_limit 2" "$(printf '%s\n' "$OUT" | grep '^rcptcheck_overlimit_clients_over_limit ')"
+# a: 6 since its reset, 10.1.2.3: 1, b: 1, new: 9
+check metrics.accepted "17" "$(printf '%s\n' "$OUT" | sed -n 's/^rcptcheck_overlimit_recipients{verdict="accepted"} //p')"
+check metrics.format "0" "$(printf '%s\n' "$OUT" | grep -v '^# \(HELP\|TYPE\) ' | grep -cv '^[a-z_]*\({verdict="[a-z]*"}\)\? [0-9]*$')"
+mkdir "$T/prom"
+ctl metrics "$T/prom/ol.prom"
+check metrics.file.rc 0 "$RC"
+check metrics.file.same "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" metrics | grep -v scrape_time)" "$(grep -v scrape_time "$T/prom/ol.prom")"
+check metrics.file.notmp "ol.prom" "$(ls -A "$T/prom")"
+ctl metrics "$T/nodir/ol.prom"
+check metrics.file.err 111 "$RC"
+check metrics.stdout.nofile "" "$(ls "$T" | grep 'tmp\.' )"
+
+# a hostile name in the store stays one escaped TSV line
+env -i USE_FD4=1 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" \
+    SMTPAUTHUSER="$(printf 'ev\til\nx@example.net')" "$RCPTSIM" "$HELPER" > /dev/null 2>&1
+ctl -o tsv list
+check hostile.tsv.lines 6 "$(printf '%s\n' "$OUT" | wc -l | tr -d ' ')"
+check hostile.tsv.name 'ev\til\nx@example.net' "$(printf '%s\n' "$OUT" | awk -F '\t' '/^ev/ { print $1 }')"
+
+# errors
+env -i OVERLIMIT_DIR="$T/none" OVERLIMIT_CDB="$CDB" "$CTL" list > /dev/null 2>&1
+check error.nodir 111 "$?"
+env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$T/none.cdb" "$CTL" list > /dev/null 2>&1
+check error.nocdb 111 "$?"
+ln -s /etc/passwd "$OL/evil@example.com"
+ctl list
+check error.symlink.rc 111 "$RC"
+check error.symlink.msg "yes" "$(printf '%s' "$ERR" | grep -q symlink && echo yes)"
+check error.symlink.others 6 "$(printf '%s\n' "$OUT" | wc -l | tr -d ' ')"
+rm -f "$OL/evil@example.com"
+ctl
+check usage.none 100 "$RC"
+ctl frobnicate
+check usage.bad 100 "$RC"
+
+# ------------------------------------------------------------ install
+D=$T/dest
+make -s install DESTDIR="$D" > /dev/null 2>&1
+check install.rc 0 "$?"
+for f in bin/rcptcheck-overlimit bin/cdbmake-limits bin/overlimit-cleanup \
+    bin/overlimitctl control/relaylimits man/man5/relaylimits.5 \
+    man/man8/rcptcheck-overlimit.8 man/man8/overlimitctl.8; do
+    check "install.file.$f" yes "$([ -f "$D/var/qmail/$f" ] && echo yes)"
+done
+check install.cron yes "$([ -f "$D/etc/cron.d/rcptcheck-overlimit" ] && echo yes)"
+check install.units 4 "$(ls "$D/etc/systemd/system" | wc -l | tr -d ' ')"
+check install.overlimit.mode 700 "$(stat -c %a "$D/var/qmail/overlimit")"
+echo ':5' > "$D/var/qmail/control/relaylimits"
+echo '# mine' >> "$D/etc/cron.d/rcptcheck-overlimit"
+make -s install DESTDIR="$D" > /dev/null 2>&1
+check install.keeps.control ":5" "$(cat "$D/var/qmail/control/relaylimits")"
+check install.keeps.cron "# mine" "$(tail -n 1 "$D/etc/cron.d/rcptcheck-overlimit")"
+make -s install DESTDIR="$D" PREFIX=/opt/q > /dev/null 2>&1
+check install.prefix yes "$([ -x "$D/opt/q/bin/rcptcheck-overlimit" ] && echo yes)"
+make -s uninstall DESTDIR="$D" > /dev/null 2>&1
+check uninstall.bin "" "$(ls "$D/var/qmail/bin")"
+check uninstall.keeps.control ":5" "$(cat "$D/var/qmail/control/relaylimits")"
+check uninstall.keeps.changed.cron yes "$([ -f "$D/etc/cron.d/rcptcheck-overlimit" ] && echo yes)"
+check uninstall.units "" "$(ls "$D/etc/systemd/system")"
+
+# ------------------------------------------------------------ cron.d
+# every job line (also the commented alternatives) is "5 time fields, user,
+# command"; the commands run against a test store
+CR=$T/cron
+mkdir -p "$CR/ol" "$CR/bin" "$CR/prom"
+for p in overlimit-cleanup overlimitctl; do ln -s "$ROOT/$p" "$CR/bin/$p"; done
+printf ':2\n' | "$CDBMAKE" "$CR/l.cdb" "$CR/l.tmp"
+grep -v '^# \|^#$\|^$' cron/rcptcheck-overlimit | sed 's/^#//' > "$T/jobs"
+check cron.jobs 3 "$(wc -l < "$T/jobs" | tr -d ' ')"
+check cron.fields "yes yes yes" "$(awk -F '\t' '{ n = split($1, t, " "); printf "%s%s", s, (n == 5 && $2 == "vpopmail" && $3 ~ /^\/var\/qmail\/bin\//) ? "yes" : "no"; s = " " }' "$T/jobs")"
+i=0
+while IFS='	' read -r when user cmd; do
+    i=$((i + 1))
+    env -i OVERLIMIT_DIR="$CR/ol" OVERLIMIT_CDB="$CR/l.cdb" RELAYCLIENT= \
+        TCPREMOTEIP=1.2.3.4 "$RCPTSIM" "$HELPER" > /dev/null 2>&1
+    c=$(printf '%s' "$cmd" | sed "s|/var/qmail/bin|$CR/bin|; s|/var/lib/prometheus/node-exporter|$CR/prom|")
+    env -i OVERLIMIT_DIR="$CR/ol" OVERLIMIT_CDB="$CR/l.cdb" PATH=/usr/bin:/bin sh -c "$c"
+    check "cron.job.$i" 0 "$?"
+done < "$T/jobs"
+check cron.metrics.written yes "$([ -s "$CR/prom/rcptcheck_overlimit.prom" ] && echo yes)"
+
+# ------------------------------------------------------------ systemd
+if command -v systemd-analyze > /dev/null 2>&1; then
+    U=$T/units
+    mkdir "$U"
+    for u in cron/*.service cron/*.timer; do
+        sed "s|/var/qmail/bin|$ROOT|; s|User=vpopmail|User=root|; s|Group=vchkpw|Group=root|" "$u" > "$U/$(basename "$u")"
+    done
+    check systemd.verify "" "$(systemd-analyze verify --man=no "$U"/* 2>&1)"
+    check systemd.timer.daily "OnCalendar=*-*-* 00:00:00" "$(grep OnCalendar cron/overlimit-cleanup.timer)"
+    for u in cron/*.service; do
+        c=$(sed -n 's/^ExecStart=//p' "$u" | sed "s|/var/qmail/bin|$ROOT|; s|/var/lib/prometheus/node-exporter|$CR/prom|")
+        env -i OVERLIMIT_DIR="$CR/ol" OVERLIMIT_CDB="$CR/l.cdb" sh -c "$c" > /dev/null
+        check "systemd.exec.$(basename "$u")" 0 "$?"
+        check "systemd.rw.$(basename "$u")" yes "$(grep -q '^ReadWritePaths=' "$u" && echo yes)"
+    done
+else
+    skip systemd "systemd-analyze missing"
+fi
+
+# ------------------------------------------------------------ man pages
+if command -v mandoc > /dev/null 2>&1; then
+    check man.lint "" "$(mandoc -T lint -W warning man/*.[58] 2>&1)"
+else
+    skip man.lint "mandoc missing"
+fi
+
+echo "# $SKIP skipped"
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
