@@ -34,7 +34,8 @@ STATIC	=
 endif
 
 PROGS	= rcptcheck-overlimit cdbmake-limits overlimit-cleanup overlimitctl
-OBJS	= src/name.o src/rule.o src/limits.o src/store.o src/logline.o
+OBJS	= src/name.o src/rule.o src/limits.o src/store.o src/logline.o \
+	  src/reply.o src/notify.o
 TESTPROGS = tests/rcptsim tests/concurrent tests/unit
 
 all: $(PROGS)
@@ -77,6 +78,7 @@ check: all $(TESTPROGS)
 	echo "== unit tests"; ./tests/unit || rc=1; \
 	echo "== black-box tests"; sh tests/rts.sh || rc=1; \
 	echo "== operations tests"; sh tests/rts-ops.sh || rc=1; \
+	echo "== response tests"; sh tests/rts-responses.sh || rc=1; \
 	exit $$rc
 
 install: all

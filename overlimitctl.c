@@ -1,7 +1,7 @@
 /*
  * overlimitctl: the admin command of rcptcheck-overlimit.
  *
- *	overlimitctl [-o table|tsv|json] list [over]
+ *	overlimitctl [-o table|tsv|json] list [over|banned]
  *	overlimitctl [-o table|tsv|json] show CLIENT
  *	overlimitctl explain CLIENT
  *	overlimitctl reset CLIENT
@@ -48,6 +48,7 @@ struct row {
 	double		usage;			/* highest count/limit */
 	int		over;
 	int		raised;
+	int		banned;
 };
 
 static enum fmt fmt = TABLE;
@@ -60,7 +61,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: " PROG " [-o table|tsv|json] list [over]\n"
+	    "usage: " PROG " [-o table|tsv|json] list [over|banned]\n"
 	    "       " PROG " [-o table|tsv|json] show CLIENT\n"
 	    "       " PROG " explain CLIENT\n"
 	    "       " PROG " reset CLIENT\n"
@@ -167,6 +168,7 @@ fillrow(struct row *rw, struct client *c, int found)
 	rw->usage = 0;
 	rw->over = 0;
 	rw->raised = c->h.raise_until > (int64_t)now && c->h.raise_factor > 1;
+	rw->banned = (c->h.flags & STORE_BANNED) != 0;
 	if (rw->raised)
 		f = c->h.raise_factor;
 	for (i = 0; i < rw->r.nwin; i++) {
@@ -240,7 +242,8 @@ rulename(const struct row *rw)
 static const char *
 state(const struct row *rw)
 {
-	return rw->over ? "over" : rw->raised ? "raised" : "ok";
+	return rw->banned ? "banned" : rw->over ? "over" : rw->raised ?
+	    "raised" : "ok";
 }
 
 /* "57/200/1h,311/1000/1d" (TSV) or "1h 57/200  1d 311/1000" (table) */
@@ -404,6 +407,8 @@ byusage(const void *a, const void *b)
 {
 	const struct row *x = a, *y = b;
 
+	if (x->banned != y->banned)
+		return y->banned - x->banned;
 	if (x->usage != y->usage)
 		return x->usage < y->usage ? 1 : -1;
 	if (x->h.total != y->h.total)
@@ -417,10 +422,14 @@ cmd_list(int argc, char **argv)
 	struct row *rows;
 	size_t n, i;
 	unsigned long errs;
-	int onlyover = 0, shown = 0;
+	int onlyover = 0, onlybanned = 0, shown = 0;
 
+	if (argc > 2)
+		usage();
 	if (argc > 1 && strcmp(argv[1], "over") == 0)
 		onlyover = 1;
+	else if (argc > 1 && strcmp(argv[1], "banned") == 0)
+		onlybanned = 1;
 	else if (argc > 1)
 		usage();
 	opendb();
@@ -430,7 +439,8 @@ cmd_list(int argc, char **argv)
 		qsort(rows, n, sizeof(*rows), byusage);
 	header();
 	for (i = 0; i < n; i++)
-		if (!onlyover || rows[i].over)
+		if ((!onlyover || rows[i].over || rows[i].banned) &&
+		    (!onlybanned || rows[i].banned))
 			printrow(&rows[i], shown++ == 0);
 	footer(shown);
 	free(rows);
@@ -485,6 +495,10 @@ cmd_show(int argc, char **argv)
 	printf("last refused %s\n", t);
 	fmttime(rw.h.reset, t, sizeof(t));
 	printf("counting since %s\n", t);
+	if (rw.banned) {
+		fmttime(rw.h.ban_since, t, sizeof(t));
+		printf("banned       since %s (overlimitctl reset lifts it)\n", t);
+	}
 	if (rw.raised) {
 		fmttime(rw.h.raise_until, t, sizeof(t));
 		printf("raised       x%lu until %s\n",
@@ -553,7 +567,7 @@ cmd_reset(int argc, char **argv)
 	struct who w;
 	struct client c;
 	char disp[4 * NAME_ENCMAX + 1];
-	int rc;
+	int rc, banned;
 
 	if (argc != 2)
 		usage();
@@ -564,13 +578,14 @@ cmd_reset(int argc, char **argv)
 		fprintf(stderr, PROG ": %s: no counter file\n", disp);
 		return 1;
 	}
+	banned = rc == 0 && (c.h.flags & STORE_BANNED);
 	if (rc < 0 || store_reset(&st, &c, now) < 0) {
 		fprintf(stderr, PROG ": %s\n", c.err);
 		store_unlock(&c);
 		return 111;
 	}
 	store_unlock(&c);
-	printf("%s: counters reset\n", disp);
+	printf("%s: counters reset%s\n", disp, banned ? ", ban lifted" : "");
 	return 0;
 }
 
@@ -662,7 +677,7 @@ cmd_metrics(int argc, char **argv)
 {
 	struct row *rows;
 	size_t n, i;
-	unsigned long errs, over = 0, raised = 0;
+	unsigned long errs, over = 0, raised = 0, banned = 0;
 	unsigned long long total = 0, refused = 0;
 	char tmp[4096];
 	FILE *f = stdout;
@@ -678,6 +693,7 @@ cmd_metrics(int argc, char **argv)
 		refused += rows[i].h.refused;
 		over += (unsigned long)rows[i].over;
 		raised += (unsigned long)rows[i].raised;
+		banned += (unsigned long)rows[i].banned;
 	}
 	free(rows);
 	if (argc == 2) {
@@ -700,6 +716,10 @@ cmd_metrics(int argc, char **argv)
 	    "temporary raise in force.\n"
 	    "# TYPE rcptcheck_overlimit_clients_raised gauge\n"
 	    "rcptcheck_overlimit_clients_raised %lu\n"
+	    "# HELP rcptcheck_overlimit_clients_banned Clients banned until an "
+	    "admin resets them.\n"
+	    "# TYPE rcptcheck_overlimit_clients_banned gauge\n"
+	    "rcptcheck_overlimit_clients_banned %lu\n"
 	    "# HELP rcptcheck_overlimit_recipients Recipients since each "
 	    "client's last reset, by verdict.\n"
 	    "# TYPE rcptcheck_overlimit_recipients gauge\n"
@@ -712,7 +732,7 @@ cmd_metrics(int argc, char **argv)
 	    "# HELP rcptcheck_overlimit_scrape_time Unix time of this report.\n"
 	    "# TYPE rcptcheck_overlimit_scrape_time gauge\n"
 	    "rcptcheck_overlimit_scrape_time %lld\n",
-	    n, over, raised, total, refused, errs, (long long)now);
+	    n, over, raised, banned, total, refused, errs, (long long)now);
 	if (argc == 2) {
 		if (fflush(f) != 0 || fsync(fd) < 0 || fclose(f) != 0 ||
 		    rename(tmp, argv[1]) < 0) {

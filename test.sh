@@ -46,6 +46,7 @@ if build CC=gcc; then
 	stage "unit (gcc)" ./tests/unit
 	stage "rts (gcc)" sh tests/rts.sh
 	stage "rts-ops (gcc)" sh tests/rts-ops.sh
+	stage "rts-responses (gcc)" sh tests/rts-responses.sh
 fi
 if build CC=clang; then
 	stage "unit (clang)" ./tests/unit
@@ -55,6 +56,7 @@ if build CC=gcc SAN=1; then
 	stage "unit (ASan+UBSan)" ./tests/unit
 	stage "rts (ASan+UBSan)" env RTS_CONC_REPEAT=5 sh tests/rts.sh
 	stage "rts-ops (ASan+UBSan)" sh tests/rts-ops.sh
+	stage "rts-responses (ASan+UBSan)" env RTS_CONC_REPEAT=3 sh tests/rts-responses.sh
 fi
 # valgrind: a dynamic build (memcheck cannot follow malloc in a static one)
 if build CC=gcc STATIC= CFLAGS="-O1 -g"; then
@@ -72,6 +74,8 @@ if build CC=gcc STATIC= CFLAGS="-O1 -g"; then
 	    RTS_CDBMAKE="$OUT/cdbmake-limits" RTS_CLEANUP="$OUT/overlimit-cleanup" \
 	    sh tests/rts.sh
 	stage "rts-ops (valgrind)" env RTS_CTL="$OUT/overlimitctl" sh tests/rts-ops.sh
+	stage "rts-responses (valgrind)" env RTS_CONC_REPEAT=0 \
+	    RTS_HELPER="$OUT/rcptcheck-overlimit" sh tests/rts-responses.sh
 	reports=$(find "$VG" -type f -size +0 | wc -l)
 	echo "### valgrind reports from the programs: $reports"
 	if [ "$reports" -ne 0 ]; then

@@ -157,3 +157,24 @@ limits_lookup(struct limits *l, enum name_kind kind, const char *norm,
 	return limits_trace(l, kind, norm, len, ip, enc, r, matched, msz,
 	    NULL, NULL);
 }
+
+int
+limits_exempt(struct limits *l, const char *addr, size_t len, char *matched,
+    size_t msz)
+{
+	char key[NAME_ENCMAX + 3];
+	struct rule r;
+	int d, rc;
+
+	for (d = 0; d < 2; d++) {
+		if (rule_destkey(addr, len, d, key) < 0)
+			continue;
+		if ((rc = get(l, key, &r)) < 0)
+			return -1;
+		if (rc == 1 && (r.flags & RULE_EXEMPT)) {
+			snprintf(matched, msz, "%s", key + 1);
+			return 1;
+		}
+	}
+	return 0;
+}

@@ -29,6 +29,11 @@ int	limits_lookup(struct limits *l, enum name_kind kind, const char *norm,
 	    size_t len, const struct ipaddr *ip, const char *enc,
 	    struct rule *r, char *matched, size_t msz);
 
+/* Is the recipient addr (len bytes) an exempt destination ("">addr" or
+ * ">@domain" lines)? 1 yes (the matched key in matched), 0 no, -1 corrupt. */
+int	limits_exempt(struct limits *l, const char *addr, size_t len,
+	    char *matched, size_t msz);
+
 /* limits_lookup, telling trace about every key tried: what ("user",
  * "ip", "domain", "prefix", "default"), the key, and whether it matched
  * (then r holds its rule). For "overlimitctl explain". */

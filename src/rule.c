@@ -11,36 +11,45 @@
 
 #define LINEMAX 4096	/* a longer line is an error */
 
-/* Remove spaces and tabs, a comment ('#' at the start or after white
- * space) and a final CR. Returns the new length, or -1 on a control
- * character or NUL. */
+/* Remove spaces and tabs (not inside "double quotes"), a comment ('#'
+ * at the start or after white space) and a final CR. Returns the new
+ * length, or -1 on a control character, a NUL or an open quote. */
 static long
 strip(const char *in, size_t len, char *out, const char **err)
 {
 	size_t i, o = 0;
-	int white = 1;
+	int white = 1, inq = 0;
 	unsigned char c;
 
 	if (len > 0 && in[len - 1] == '\r')
 		len--;
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)in[i];
-		if (c == ' ' || c == '\t') {
-			white = 1;
-			continue;
-		}
-		if (c == '#' && white)
-			break;
-		white = 0;
 		if (c == '\0') {
 			*err = "NUL byte";
 			return -1;
 		}
-		if (c < 0x20 || c == 0x7f) {
+		if (c < 0x20 && !(c == '\t' && !inq)) {
 			*err = "control character";
 			return -1;
 		}
+		if (c == 0x7f) {
+			*err = "control character";
+			return -1;
+		}
+		if (c == '"')
+			inq = !inq;
+		else if (!inq && (c == ' ' || c == '\t')) {
+			white = 1;
+			continue;
+		} else if (!inq && c == '#' && white)
+			break;
+		white = 0;
 		out[o++] = (char)c;
+	}
+	if (inq) {
+		*err = "missing closing '\"'";
+		return -1;
 	}
 	out[o] = '\0';
 	return (long)o;
@@ -244,12 +253,172 @@ namekey(char *s, size_t len, struct rulekey *k)
 	return NULL;
 }
 
+/* Next ':'-separated field of *p outside double quotes; NULL at the end. */
+static char *
+field(char **p)
+{
+	char *f = *p, *q;
+	int inq = 0;
+
+	if (f == NULL)
+		return NULL;
+	for (q = f; *q != '\0'; q++) {
+		if (*q == '"')
+			inq = !inq;
+		else if (*q == ':' && !inq) {
+			*q = '\0';
+			*p = q + 1;
+			return f;
+		}
+	}
+	*p = NULL;
+	return f;
+}
+
+static const char *
+option(char *o, struct rule *r, unsigned *seen)
+{
+	static const unsigned codes[] = { 421, 450, 451, 452, 550, 552, 553,
+	    554, 0 };
+	char *v = strchr(o, '=');
+	unsigned long n;
+	size_t len;
+	unsigned bit;
+	int i;
+
+	if (v != NULL)
+		*v++ = '\0';
+	if (strcmp(o, "reply") == 0)
+		bit = 1;
+	else if (strcmp(o, "text") == 0)
+		bit = 2;
+	else if (strcmp(o, "ban") == 0)
+		bit = 4;
+	else if (strcmp(o, "warn") == 0)
+		bit = 8;
+	else if (strcmp(o, "dryrun") == 0)
+		bit = 16;
+	else if (strcmp(o, "strict") == 0)
+		bit = 32;
+	else
+		return o[0] == '\0' ? "empty option" :
+		    "unknown option (reply=, text=, ban, warn=, dryrun, strict)";
+	if (*seen & bit)
+		return "option given twice";
+	*seen |= bit;
+	switch (bit) {
+	case 1:
+		if (v == NULL || number(v, strlen(v), 999, &n) != NULL)
+			return "reply= needs a code: 421, 450, 451, 452, 550, "
+			    "552, 553 or 554";
+		for (i = 0; codes[i] != 0 && codes[i] != n; i++)
+			;
+		if (codes[i] == 0)
+			return "reply= needs a code: 421, 450, 451, 452, 550, "
+			    "552, 553 or 554";
+		r->reply = (unsigned)n;
+		return NULL;
+	case 2:
+		if (v == NULL || v[0] != '"' || (len = strlen(v)) < 3 ||
+		    v[len - 1] != '"')
+			return "text= needs a text in double quotes";
+		if (len - 2 > RULE_TEXTMAX)
+			return "text too long (at most 400 characters)";
+		for (i = 1; i < (int)len - 1; i++)
+			if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
+				return "text: only printable ASCII";
+		memcpy(r->text, v + 1, len - 2);
+		r->text[len - 2] = '\0';
+		return NULL;
+	case 4:
+		r->ban = 1;
+		if (v != NULL) {
+			len = strlen(v);
+			if (len > 0 && v[len - 1] == 'x')
+				len--;
+			if (number(v, len, 100, &n) != NULL || n == 0)
+				return "ban= needs a multiple of the limit from 1 "
+				    "to 100, e.g. ban=2x";
+			r->ban = (unsigned)n;
+		}
+		return NULL;
+	case 8:
+		if (v == NULL)
+			return "warn= needs a percentage, e.g. warn=80%";
+		len = strlen(v);
+		if (len > 0 && v[len - 1] == '%')
+			len--;
+		if (number(v, len, 99, &n) != NULL || n == 0)
+			return "warn= needs a percentage from 1 to 99, e.g. "
+			    "warn=80%";
+		r->warn = (unsigned)n;
+		return NULL;
+	case 16:
+	case 32:
+		if (v != NULL)
+			return "dryrun and strict take no value";
+		r->flags |= bit == 16 ? RULE_DRYRUN : RULE_STRICT;
+		return NULL;
+	}
+	return "unknown option";
+}
+
+int
+rule_destkey(const char *addr, size_t len, int domain, char *out)
+{
+	char buf[1024];
+	size_t i;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	for (i = 0; i < len; i++)
+		buf[i] = addr[i] >= 'A' && addr[i] <= 'Z' ?
+		    (char)(addr[i] - 'A' + 'a') : addr[i];
+	out[0] = '>';
+	if (domain)
+		return name_domainkey(buf, len, out + 1);
+	name_encode(NAME_USER, buf, len, out + 1);
+	return 0;
+}
+
+/* ">abuse@provider.net", ">@helpdesk.example.com" */
+static int
+destline(char *s, struct rulekey *k, struct rule *r, const char **err)
+{
+	char tmp[LINEMAX + 2];
+	size_t len = strlen(s);
+
+	k->family = 0;
+	k->plen = -1;
+	if (len == 0 || strpbrk(s, "\":/,;<>()[]\\") != NULL) {
+		*err = len == 0 ? "empty destination" :
+		    "a destination is an address or @domain, nothing else";
+		return RULE_ERR;
+	}
+	if (s[0] == '@') {
+		tmp[0] = 'x';
+		memcpy(tmp + 1, s, len + 1);
+		if (len == 1 || strchr(s + 1, '@') != NULL ||
+		    rule_destkey(tmp, len + 1, 1, k->key) < 0) {
+			*err = "bad destination domain";
+			return RULE_ERR;
+		}
+	} else if (strchr(s, '@') == NULL || s[len - 1] == '@' ||
+	    rule_destkey(s, len, 0, k->key) < 0) {
+		*err = "a destination is user@domain or @domain";
+		return RULE_ERR;
+	}
+	r->flags = RULE_EXEMPT;
+	return RULE_OK;
+}
+
 int
 rule_parseline(const char *line, size_t len, unsigned long lineno,
     struct rulekey *k, struct rule *r, const char **err)
 {
 	char buf[LINEMAX + 1];
-	char *name, *rest, *colon, *close;
+	char *name, *rest, *colon, *close, *lim, *o;
+	unsigned seen = 0;
 	long n;
 
 	memset(r, 0, sizeof(*r));
@@ -262,6 +431,8 @@ rule_parseline(const char *line, size_t len, unsigned long lineno,
 		return RULE_ERR;
 	if (n == 0)
 		return RULE_EMPTY;
+	if (buf[0] == '>')
+		return destline(buf + 1, k, r, err);
 	name = buf;
 	if (buf[0] == '[') {
 		if ((close = strchr(buf, ']')) == NULL) {
@@ -285,42 +456,66 @@ rule_parseline(const char *line, size_t len, unsigned long lineno,
 		}
 		*colon = '\0';
 		rest = colon + 1;
-		if ((colon = strchr(rest, ':')) != NULL) {
-			/* "2001:db8::1:5", "::1:50": an IPv6 line, not options */
-			*err = limits(rest, (size_t)(colon - rest), r) == NULL ?
-			    "unknown option after the limit" :
-			    "IPv6 addresses go in brackets, as in [2001:db8::1]:100";
+		if ((colon = strchr(rest, ':')) != NULL &&
+		    limits(rest, (size_t)(colon - rest), r) != NULL) {
+			/* "2001:db8::1:5", "::1:50": an IPv6 line */
+			*err = "IPv6 addresses go in brackets, as in "
+			    "[2001:db8::1]:100";
 			return RULE_ERR;
 		}
 		if ((*err = namekey(name, strlen(name), k)) != NULL)
 			return RULE_ERR;
 	}
-	if (strchr(rest, ':') != NULL) {
-		*err = "unknown option after the limit";
+	lim = field(&rest);
+	if ((*err = limits(lim, strlen(lim), r)) != NULL)
 		return RULE_ERR;
-	}
-	if ((*err = limits(rest, strlen(rest), r)) != NULL)
-		return RULE_ERR;
+	while ((o = field(&rest)) != NULL)
+		if ((*err = option(o, r, &seen)) != NULL)
+			return RULE_ERR;
 	return RULE_OK;
 }
 
 void
 rule_fmtvalue(const struct rule *r, char *buf, size_t bufsz)
 {
-	size_t o;
-	int i;
+	static const char hex[] = "0123456789abcdef";
+	size_t o, i;
+	int w;
 
 	o = (size_t)snprintf(buf, bufsz, "%lu ", r->line);
+	if (r->flags & RULE_EXEMPT) {
+		snprintf(buf + o, bufsz - o, "exempt");
+		return;
+	}
 	if (r->nwin == 0)
-		snprintf(buf + o, bufsz - o, "0");
-	for (i = 0; i < r->nwin && o < bufsz; i++) {
-		if (r->win[i].period)
+		o += (size_t)snprintf(buf + o, bufsz - o, "0");
+	for (w = 0; w < r->nwin && o < bufsz; w++) {
+		if (r->win[w].period)
 			o += (size_t)snprintf(buf + o, bufsz - o, "%s%lu/%lu",
-			    i ? "," : "", (unsigned long)r->win[i].limit,
-			    (unsigned long)r->win[i].period);
+			    w ? "," : "", (unsigned long)r->win[w].limit,
+			    (unsigned long)r->win[w].period);
 		else
 			o += (size_t)snprintf(buf + o, bufsz - o, "%s%lu",
-			    i ? "," : "", (unsigned long)r->win[i].limit);
+			    w ? "," : "", (unsigned long)r->win[w].limit);
+	}
+	if (r->reply && o < bufsz)
+		o += (size_t)snprintf(buf + o, bufsz - o, " reply=%u", r->reply);
+	if (r->ban && o < bufsz)
+		o += (size_t)snprintf(buf + o, bufsz - o, " ban=%u", r->ban);
+	if (r->warn && o < bufsz)
+		o += (size_t)snprintf(buf + o, bufsz - o, " warn=%u", r->warn);
+	if ((r->flags & RULE_DRYRUN) && o < bufsz)
+		o += (size_t)snprintf(buf + o, bufsz - o, " dryrun");
+	if ((r->flags & RULE_STRICT) && o < bufsz)
+		o += (size_t)snprintf(buf + o, bufsz - o, " strict");
+	if (r->text[0] != '\0' && o + 6 + 2 * strlen(r->text) < bufsz) {
+		memcpy(buf + o, " text=", 6);
+		o += 6;
+		for (i = 0; r->text[i] != '\0'; i++) {
+			buf[o++] = hex[(unsigned char)r->text[i] >> 4];
+			buf[o++] = hex[(unsigned char)r->text[i] & 15];
+		}
+		buf[o] = '\0';
 	}
 }
 
@@ -342,30 +537,98 @@ scan(const char **p, const char *end, unsigned long max, unsigned long *v)
 	return 0;
 }
 
+static int
+unhex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* " name=value" options of a CDB value, from p to end. */
+static int
+parseopts(const char *p, const char *end, struct rule *r)
+{
+	unsigned long n;
+	size_t t;
+	int hi, lo;
+
+	while (p < end) {
+		if (*p++ != ' ')
+			return -1;
+		if (end - p >= 6 && memcmp(p, "reply=", 6) == 0) {
+			p += 6;
+			if (scan(&p, end, 599, &n) < 0 || n < 400)
+				return -1;
+			r->reply = (unsigned)n;
+		} else if (end - p >= 4 && memcmp(p, "ban=", 4) == 0) {
+			p += 4;
+			if (scan(&p, end, 100, &n) < 0 || n == 0)
+				return -1;
+			r->ban = (unsigned)n;
+		} else if (end - p >= 5 && memcmp(p, "warn=", 5) == 0) {
+			p += 5;
+			if (scan(&p, end, 99, &n) < 0 || n == 0)
+				return -1;
+			r->warn = (unsigned)n;
+		} else if (end - p >= 6 && memcmp(p, "dryrun", 6) == 0) {
+			p += 6;
+			r->flags |= RULE_DRYRUN;
+		} else if (end - p >= 6 && memcmp(p, "strict", 6) == 0) {
+			p += 6;
+			r->flags |= RULE_STRICT;
+		} else if (end - p >= 5 && memcmp(p, "text=", 5) == 0) {
+			p += 5;
+			for (t = 0; p + 1 < end && *p != ' '; p += 2) {
+				if (t == RULE_TEXTMAX || (hi = unhex(p[0])) < 0 ||
+				    (lo = unhex(p[1])) < 0 ||
+				    (hi << 4 | lo) < 0x20 || (hi << 4 | lo) > 0x7e)
+					return -1;
+				r->text[t++] = (char)(hi << 4 | lo);
+			}
+			if (t == 0 || (p < end && *p != ' '))
+				return -1;
+			r->text[t] = '\0';
+		} else
+			return -1;
+		if (p < end && *p != ' ')
+			return -1;
+	}
+	return 0;
+}
+
 int
 rule_parsevalue(const char *v, size_t len, struct rule *r)
 {
-	const char *p = v, *end = v + len;
+	const char *p = v, *end = v + len, *sp;
 	unsigned long n, per;
 
 	memset(r, 0, sizeof(*r));
 	if (scan(&p, end, 0xffffffffUL, &r->line) < 0 || p >= end || *p++ != ' ')
 		return -1;
-	if (end - p == 1 && *p == '0')
+	if (end - p == 6 && memcmp(p, "exempt", 6) == 0) {
+		r->flags = RULE_EXEMPT;
 		return 0;
+	}
+	if ((sp = memchr(p, ' ', (size_t)(end - p))) == NULL)
+		sp = end;
+	if (sp - p == 1 && *p == '0')
+		return parseopts(sp, end, r);
 	for (;;) {
-		if (r->nwin == RULE_MAXWIN || scan(&p, end, RULE_MAXLIMIT, &n) < 0 ||
+		if (r->nwin == RULE_MAXWIN || scan(&p, sp, RULE_MAXLIMIT, &n) < 0 ||
 		    n == 0)
 			return -1;
 		per = 0;
-		if (p < end && *p == '/' && (++p, scan(&p, end, RULE_MAXPERIOD,
+		if (p < sp && *p == '/' && (++p, scan(&p, sp, RULE_MAXPERIOD,
 		    &per) < 0 || per == 0))
 			return -1;
 		r->win[r->nwin].limit = (uint32_t)n;
 		r->win[r->nwin].period = (uint32_t)per;
 		r->nwin++;
-		if (p == end)
-			return 0;
+		if (p == sp)
+			return parseopts(sp, end, r);
 		if (*p++ != ',')
 			return -1;
 	}

@@ -10,7 +10,13 @@
 #define RULE_MAXWIN	8		/* limits per rule */
 #define RULE_MAXLIMIT	1000000000u	/* largest N */
 #define RULE_MAXPERIOD	(366u * 86400u)	/* longest window */
-#define RULE_VALMAX	256		/* longest CDB value */
+#define RULE_VALMAX	1024		/* longest CDB value */
+#define RULE_TEXTMAX	400		/* longest reply text */
+
+/* rule flags */
+#define RULE_DRYRUN	0x01		/* log "would refuse", let it through */
+#define RULE_STRICT	0x02		/* refused attempts count too */
+#define RULE_EXEMPT	0x04		/* a destination never counted */
 
 struct window {
 	uint32_t	limit;		/* N; never 0 (0 = no limit, dropped) */
@@ -21,6 +27,11 @@ struct rule {
 	unsigned long	line;		/* control-file line */
 	int		nwin;		/* 0: unlimited */
 	struct window	win[RULE_MAXWIN];
+	unsigned	flags;		/* RULE_* */
+	unsigned	reply;		/* SMTP code of a refusal, 0 = 421 */
+	unsigned	ban;		/* ban at ban x limit attempts; 0 none */
+	unsigned	warn;		/* warn at warn% of a limit; 0 none */
+	char		text[RULE_TEXTMAX + 1]; /* reply text, "" = ours */
 };
 
 struct rulekey {
@@ -36,6 +47,12 @@ enum { RULE_EMPTY, RULE_OK, RULE_ERR };
  * RULE_ERR: *err names what is wrong (a static string). */
 int	rule_parseline(const char *line, size_t len, unsigned long lineno,
 	    struct rulekey *k, struct rule *r, const char **err);
+
+/* The CDB key of a destination (a recipient address, or "@domain" when
+ * domain is set and addr is the address whose domain is meant):
+ * ">" + encoded lower-cased address, or ">@" + encoded domain.
+ * Returns 0, or -1 when there is no such key (empty, no domain). */
+int	rule_destkey(const char *addr, size_t len, int domain, char *out);
 
 /* The CDB value of r ("LINE N/P,N", or "LINE 0" when unlimited). */
 void	rule_fmtvalue(const struct rule *r, char *buf, size_t bufsz);

@@ -66,6 +66,7 @@ hdr_encode(const struct store_hdr *h, unsigned char *b)
 	}
 	put64(b + 200, (uint64_t)h->raise_until);
 	put32(b + 208, h->raise_factor);
+	put64(b + 212, (uint64_t)h->ban_since);
 }
 
 static int
@@ -90,6 +91,7 @@ hdr_decode(struct store_hdr *h, const unsigned char *b)
 	}
 	h->raise_until = (int64_t)get64(b + 200);
 	h->raise_factor = get32(b + 208);
+	h->ban_since = (int64_t)get64(b + 212);
 	return h->nrec > STORE_MAXREC ? -1 : 0;
 }
 
@@ -531,17 +533,62 @@ store_reset(struct store *s, struct client *c, time_t now)
 	return 0;
 }
 
+/* Append one record stamped now (or the last stamp, if later). */
+static int
+append(struct client *c, time_t now)
+{
+	unsigned char b[STORE_RECSIZE];
+	uint64_t last, cnt;
+	int64_t t = now, lt;
+
+	if (cumbefore(c, c->h.nrec, &last) < 0)
+		return fail(c, "corrupt counter file (records)", 0);
+	if (c->h.nrec > 0 && rec(c, c->h.nrec - 1, &lt, &cnt) == 0 && lt > t)
+		t = lt;				/* clock stepped back */
+	if (c->h.nrec >= STORE_MAXREC)
+		return fail(c, "counter file full", 0);
+	put64(b, (uint64_t)t);
+	put64(b + 8, last + 1);
+	if (pwrite(c->fd, b, sizeof(b), STORE_HDRSIZE +
+	    (off_t)c->h.nrec * STORE_RECSIZE) != (ssize_t)sizeof(b))
+		return fail(c, "write", errno ? errno : EIO);
+	c->h.nrec++;
+	c->cn[0] = c->cn[1] = 0;
+	return 0;
+}
+
+/* When window w (count over limit) lets one more through again. */
+static int64_t
+retryat(struct client *c, const struct rule *r, int w, uint64_t count,
+    uint32_t limit, uint32_t first)
+{
+	uint64_t last, cum;
+	int64_t t;
+	uint32_t j;
+
+	if (r->win[w].period == 0 || cumbefore(c, c->h.nrec, &last) < 0)
+		return 0;
+	(void)count;
+	/* the first record j after which fewer than limit remain */
+	for (j = first; j < c->h.nrec; j++) {
+		if (rec(c, j, &t, &cum) < 0)
+			return 0;
+		if (last - cum < limit)
+			return t + r->win[w].period;
+	}
+	return 0;
+}
+
 int
 store_count(struct store *s, struct client *c, const struct rule *r,
     time_t now, struct verdict *v)
 {
-	unsigned char b[STORE_RECSIZE];
-	uint32_t firsts[RULE_MAXWIN], dead;
-	uint64_t last, cnt;
-	int64_t t = now, lt;
-	int i, windows = 0;
+	uint32_t firsts[RULE_MAXWIN], dead, th;
+	uint64_t cnt;
+	int64_t rt;
+	int i, windows = 0, reset = 0;
 
-	v->accepted = 0;
+	memset(v, 0, sizeof(*v));
 	v->over = -1;
 	for (i = 0; i < r->nwin; i++) {
 		firsts[i] = 0;
@@ -560,39 +607,81 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 	if (c->h.reset == 0)
 		c->h.reset = now;
 	sethints(c, r, firsts);
-	if (v->over >= 0) {
+
+	if ((c->h.flags & STORE_BANNED) ||
+	    (v->over >= 0 && !(r->flags & RULE_DRYRUN))) {
 		c->h.refused++;
 		c->h.last_refuse = now;
+		v->banned = (c->h.flags & STORE_BANNED) != 0;
+		if (!v->banned) {
+			for (i = 0; i < r->nwin; i++) {
+				if (v->count[i] < v->limit[i])
+					continue;
+				rt = retryat(c, r, i, v->count[i], v->limit[i],
+				    firsts[i]);
+				if (rt == 0)
+					reset = 1;
+				else if (rt > v->retry)
+					v->retry = rt;
+				if (r->ban && v->count[i] + c->h.refused >
+				    (uint64_t)r->ban * v->limit[i])
+					v->newban = 1;
+			}
+			if (reset)
+				v->retry = 0;
+			v->evwin = v->over;
+			if (v->newban) {
+				c->h.flags |= STORE_BANNED;
+				c->h.ban_since = now;
+				v->banned = 1;
+				v->event = EV_BAN;
+			} else if (!(c->h.flags & STORE_OVER(v->over))) {
+				c->h.flags |= STORE_OVER(v->over);
+				v->event = EV_OVER;
+			}
+			if ((r->flags & RULE_STRICT) && windows &&
+			    append(c, now) < 0)
+				return -1;
+		}
 		if (writehdr(c->fd, &c->h) < 0)
 			return fail(c, "write", errno ? errno : EIO);
 		return 0;
 	}
-	if (windows) {				/* append, then commit */
-		if (cumbefore(c, c->h.nrec, &last) < 0)
-			return fail(c, "corrupt counter file (records)", 0);
-		if (c->h.nrec > 0 && rec(c, c->h.nrec - 1, &lt, &cnt) == 0 &&
-		    lt > t)
-			t = lt;			/* clock stepped back */
-		put64(b, (uint64_t)t);
-		put64(b + 8, last + 1);
-		if (c->h.nrec >= STORE_MAXREC)
-			return fail(c, "counter file full", 0);
-		if (pwrite(c->fd, b, sizeof(b), STORE_HDRSIZE +
-		    (off_t)c->h.nrec * STORE_RECSIZE) != (ssize_t)sizeof(b))
-			return fail(c, "write", errno ? errno : EIO);
-		c->h.nrec++;
-		c->cn[0] = c->cn[1] = 0;
+	if (v->over >= 0) {			/* dry run: would refuse */
+		v->dryrun = 1;
+		v->evwin = v->over;
+		if (!(c->h.flags & STORE_OVER(v->over))) {
+			c->h.flags |= STORE_OVER(v->over);
+			v->event = EV_OVER;
+		}
 	}
+	if (windows && append(c, now) < 0)
+		return -1;
 	c->h.total++;
 	c->h.last_accept = now;
+	for (i = 0; i < r->nwin; i++) {
+		v->count[i]++;
+		if (v->count[i] <= v->limit[i] && !v->dryrun)
+			c->h.flags &= ~STORE_OVER(i);	/* the crossing is over */
+		if (r->warn == 0)
+			continue;
+		th = (uint32_t)(((uint64_t)v->limit[i] * r->warn + 99) / 100);
+		if (v->count[i] < th)
+			c->h.flags &= ~STORE_WARN(i);
+		else if (!(c->h.flags & STORE_WARN(i))) {
+			c->h.flags |= STORE_WARN(i);
+			if (v->event == EV_NONE) {
+				v->event = EV_WARN;
+				v->evwin = i;
+			}
+		}
+	}
 	if (writehdr(c->fd, &c->h) < 0)
 		return fail(c, "write", errno ? errno : EIO);
 	if (c->migrated && ftruncate(c->fd, STORE_HDRSIZE +
 	    (off_t)c->h.nrec * STORE_RECSIZE) == 0)
 		c->migrated = 0;
 	v->accepted = 1;
-	for (i = 0; i < r->nwin; i++)
-		v->count[i]++;
 	/* compact when the dead records are many and the larger half */
 	dead = c->h.nrec;
 	for (i = 0; i < RULE_MAXWIN && windows; i++)
@@ -616,6 +705,7 @@ store_tidy(struct store *s, struct client *c, const struct rule *r,
 		c->h.total = 0;
 		c->h.refused = 0;
 		c->h.reset = now;
+		c->h.flags &= STORE_BANNED;	/* a ban outlives every reset */
 	}
 	if (c->h.raise_until <= (int64_t)now) {
 		c->h.raise_until = 0;		/* an expired raise */

@@ -28,7 +28,16 @@ struct store_hdr {
 	}		hint[RULE_MAXWIN];
 	int64_t		raise_until;	/* limits x raise_factor until then */
 	uint32_t	raise_factor;
+	int64_t		ban_since;	/* when STORE_BANNED was set */
 };
+
+/* header flags */
+#define STORE_BANNED	0x1u		/* refused until an admin resets it */
+#define STORE_OVER(w)	(0x100u << (w))	/* crossing of window w notified */
+#define STORE_WARN(w)	(0x10000u << (w)) /* warning of window w notified */
+
+/* events to notify, decided under the lock: once per crossing */
+enum { EV_NONE, EV_WARN, EV_OVER, EV_BAN };
 
 struct store {
 	int	dirfd;
@@ -49,6 +58,13 @@ struct client {
 struct verdict {
 	int		accepted;
 	int		over;		/* first window that refused, or -1 */
+	int		banned;		/* refused: banned (now or before) */
+	int		newban;		/* this attempt set the ban */
+	int		dryrun;		/* over, but let through (dry run) */
+	int		event;		/* EV_* to notify */
+	int		evwin;		/* its window */
+	int64_t		retry;		/* a retry may succeed from then on;
+					 * 0: not before the next reset */
 	uint32_t	raised;		/* factor of a raise in force, else 0 */
 	uint64_t	count[RULE_MAXWIN]; /* per window, after this recipient */
 	uint32_t	limit[RULE_MAXWIN]; /* in force (a raise applied) */
@@ -66,7 +82,11 @@ int	store_lock(struct store *s, const char *name, int create,
 /* Drop the lock and close. */
 void	store_unlock(struct client *c);
 
-/* Decide and commit one recipient under rule r at time now.
+/* Decide and commit one recipient under rule r at time now: a banned
+ * client is refused; over a limit: refused (counted only with
+ * RULE_STRICT; banned when r->ban says so), or let through with
+ * RULE_DRYRUN; else accepted. Notification events are decided here, under
+ * the lock, once per crossing.
  * Returns 0 (v filled), or -1 on error (nothing committed; c->err). */
 int	store_count(struct store *s, struct client *c, const struct rule *r,
 	    time_t now, struct verdict *v);

@@ -393,7 +393,8 @@ START_TEST(bad_names)
 	err("@exa/mple:5", "bad character");
 	err("@a@b:5", "bad character");
 	err("@a%b:5", "bad character");
-	err("user\"x@y:5", "bad character");
+	err("user\"x@y:5", "missing closing");
+	err("user\"x\"@y:5", "bad character");
 	err("us,er@y:5", "bad character");
 	err("a/b/c:5", "bad character");
 	err("us(er)@y:5", "bad character");

@@ -218,7 +218,8 @@ olcount() { ollist | wc -l | tr -d ' '; }
 
 # rc [VAR=VALUE...]: run the helper under rcptsim with what qmail-smtpd sets
 # plus the given variables. Sets R: the exit ("112", "timeout", "signal=11"),
-# followed by " fd4=TEXT" when the helper wrote on fd 4.
+# followed by " fd4=TEXT" when the helper wrote on fd 4 other than a valid
+# refusal reply with exit 113 (that one is in FD4).
 rc() {
     if [ -n "$STDIN" ]; then
         rc_run "$@" < "$STDIN"
@@ -227,7 +228,23 @@ rc() {
     fi
     R=$(sed -n '1p' "$IO/out" | sed 's/^exit=//')
     rc_fd4=$(sed -n '2s/^fd4=//p' "$IO/out")
-    [ -n "$rc_fd4" ] && R="$R fd4=$rc_fd4"
+    FD4=$rc_fd4
+    # a refusal (113) carries one reply line for the client on fd 4: checked
+    # here (code, one line, length) and kept in FD4; on any other exit fd 4
+    # must stay silent, so its text is appended to R
+    if [ "$R" = 113 ] && [ -n "$rc_fd4" ]; then
+        case $rc_fd4 in
+        4[0-9][0-9]\ *|5[0-9][0-9]\ *)
+            case $rc_fd4 in
+            *\\n*|*\\r*) R="$R fd4-not-one-line=$rc_fd4" ;;
+            esac
+            [ "$(printf '%s' "$rc_fd4" | wc -c)" -le 1021 ] ||
+                R="$R fd4-too-long" ;;
+        *) R="$R fd4-bad-code=$rc_fd4" ;;
+        esac
+    elif [ -n "$rc_fd4" ]; then
+        R="$R fd4=$rc_fd4"
+    fi
     [ -n "$R" ] || R="rcptsim-failed"
     return 0
 }

@@ -14,6 +14,7 @@ Suite	*name_suite(void);
 Suite	*rule_suite(void);
 Suite	*limits_suite(void);
 Suite	*store_suite(void);
+Suite	*reply_suite(void);
 
 int
 main(void)
@@ -25,6 +26,7 @@ main(void)
 	srunner_add_suite(sr, rule_suite());
 	srunner_add_suite(sr, limits_suite());
 	srunner_add_suite(sr, store_suite());
+	srunner_add_suite(sr, reply_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	run = srunner_ntests_run(sr);
 	failed = srunner_ntests_failed(sr);

@@ -1,0 +1,107 @@
+/* reply.c: see reply.h. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "reply.h"
+
+struct buf {
+	char	*p;
+	size_t	len;
+};
+
+static void
+add(struct buf *b, const char *s, size_t n)
+{
+	if (n > REPLY_MAX - b->len)
+		n = REPLY_MAX - b->len;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+adds(struct buf *b, const char *s)
+{
+	add(b, s, strlen(s));
+}
+
+static void
+retrytext(const struct verdict *v, char *out, size_t sz)
+{
+	time_t t = (time_t)v->retry;
+	struct tm tm;
+
+	if (v->banned)
+		snprintf(out, sz, "when the postmaster lifts the block");
+	else if (v->retry <= 0 || gmtime_r(&t, &tm) == NULL)
+		snprintf(out, sz, "the next reset");
+	else
+		strftime(out, sz, "%Y-%m-%d %H:%M UTC", &tm);
+}
+
+size_t
+reply_format(const struct rule *r, const struct verdict *v,
+    const char *client, char *out)
+{
+	char limit[16], period[16], count[24], retry[64], who[210], code[24];
+	struct buf b = { out, 0 };
+	const char *p, *e;
+	unsigned rc = r->reply ? r->reply : 421;
+	int w = v->over >= 0 ? v->over : 0;
+
+	out[0] = '\0';
+	snprintf(who, sizeof(who), "%.200s%s", client,
+	    strlen(client) > 200 ? "..." : "");
+	snprintf(limit, sizeof(limit), "%lu", r->nwin ?
+	    (unsigned long)v->limit[w] : 0UL);
+	snprintf(count, sizeof(count), "%llu", r->nwin ?
+	    (unsigned long long)v->count[w] : 0ULL);
+	rule_fmtperiod(r->nwin ? r->win[w].period : 0, period, sizeof(period));
+	retrytext(v, retry, sizeof(retry));
+	snprintf(code, sizeof(code), "%u %c.7.0 ", rc, rc >= 500 ? '5' : '4');
+	adds(&b, code);
+	if (r->text[0] == '\0') {
+		if (v->banned) {
+			adds(&b, "sending blocked for ");
+			adds(&b, who);
+			adds(&b, " after too many recipients; contact your "
+			    "postmaster");
+		} else {
+			adds(&b, "recipient limit ");
+			adds(&b, limit);
+			if (period[0] != '\0') {
+				adds(&b, " per ");
+				adds(&b, period);
+			}
+			adds(&b, " reached for ");
+			adds(&b, who);
+			adds(&b, ", retry after ");
+			adds(&b, retry);
+		}
+		return b.len;
+	}
+	for (p = r->text; *p != '\0'; p = e) {	/* {placeholders} */
+		if (*p != '{' || (e = strchr(p, '}')) == NULL) {
+			e = strchr(p + 1, '{');
+			if (e == NULL)
+				e = p + strlen(p);
+			add(&b, p, (size_t)(e - p));
+			continue;
+		}
+		e++;
+		if (strncmp(p, "{client}", 8) == 0)
+			adds(&b, who);
+		else if (strncmp(p, "{limit}", 7) == 0)
+			adds(&b, limit);
+		else if (strncmp(p, "{period}", 8) == 0)
+			adds(&b, period[0] ? period : "reset");
+		else if (strncmp(p, "{count}", 7) == 0)
+			adds(&b, count);
+		else if (strncmp(p, "{retry}", 7) == 0)
+			adds(&b, retry);
+		else
+			add(&b, p, (size_t)(e - p));
+	}
+	return b.len;
+}

@@ -1,0 +1,310 @@
+#!/bin/sh
+# rts-responses.sh: black-box tests of what happens when a client crosses
+# its limit: the reply on fd 4 (exact bytes), 451/5xx refusals, exempt
+# destinations, sticky bans, notifications (once per crossing, also under
+# concurrency; detached; bounded; failures logged), dry run, strict mode,
+# warnings. Same style as rts.sh; last line "N passed, M failed".
+#
+#   make && sh tests/rts-responses.sh
+
+set -u
+LC_ALL=C
+export LC_ALL
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$(pwd -P)
+HELPER=${RTS_HELPER:-$ROOT/rcptcheck-overlimit}
+CDBMAKE=$ROOT/cdbmake-limits
+CTL=$ROOT/overlimitctl
+CLEANUP=$ROOT/overlimit-cleanup
+RCPTSIM=$ROOT/tests/rcptsim
+CONCURRENT=$ROOT/tests/concurrent
+REPEAT=${RTS_CONC_REPEAT:-10}
+PASS=0 FAIL=0 SKIP=0
+
+check() { # NAME EXPECTED ACTUAL
+    if [ "x$2" = "x$3" ]; then
+        PASS=$((PASS + 1)); echo "ok $1"
+    else
+        FAIL=$((FAIL + 1))
+        echo "FAIL $1: expected '$(printf '%s' "$2" | tr '\n\t' '|>' | cut -c1-300)', got '$(printf '%s' "$3" | tr '\n\t' '|>' | cut -c1-300)'"
+    fi
+}
+skip() { SKIP=$((SKIP + 1)); echo "skip $1: $2"; }
+
+for p in "$HELPER" "$CDBMAKE" "$CTL" "$CLEANUP" "$RCPTSIM" "$CONCURRENT"; do
+    [ -x "$p" ] || { echo "FAIL setup: $p missing (make all tests/rcptsim tests/concurrent)"; echo "0 passed, 1 failed"; exit 1; }
+done
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/rts-resp.XXXXXX") || exit 2
+chmod 755 "$T"
+trap 'rm -rf "$T"' EXIT
+
+# setup LINE...: a fresh store and CDB; NOTIFY dir for notification traces
+setup() {
+    W=$(mktemp -d "$T/w.XXXXXX")
+    chmod 755 "$W"
+    OL=$W/ol
+    CDB=$W/l.cdb
+    NT=$W/notes
+    mkdir "$OL" "$NT"
+    chmod 777 "$NT"
+    printf '%s\n' "$@" > "$W/l"
+    "$CDBMAKE" "$CDB" "$W/l.tmp" < "$W/l" 2> "$W/cerr" ||
+        check "setup.compile" "" "$(cat "$W/cerr")"
+    # the notification program: records its environment, one file a call
+    cat > "$W/notify" <<NEOF
+#!/bin/sh
+env | LC_ALL=C sort > "$NT/n.\$\$.\$(date +%s%N)"
+NEOF
+    chmod 755 "$W/notify"
+}
+
+# rc ENV...: one RCPT TO as qmail-smtpd runs it; R = exit, F = fd-4 text,
+# L = the log line
+rc() {
+    env -i USE_FD4=1 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" \
+        SENDER=s@sender.example HELO=helo.example RECIPIENT=r@remote.example \
+        TCPREMOTEIP=192.0.2.7 RCPTSIM_TIMEOUT=${SIMT:-10} "$@" \
+        "$RCPTSIM" "$HELPER" > "$W/out" 2> "$W/err"
+    R=$(sed -n 's/^exit=//p' "$W/out")
+    F=$(sed -n 's/^fd4=//p' "$W/out")
+    L=$(cat "$W/err")
+}
+au() { au_u=$1; shift; rc SMTPAUTHUSER="$au_u" "$@"; }
+seqx() { # NAME "EXITS" COMMAND...
+    sx_n=$1 sx_e=$2 sx_g=
+    shift 2
+    for sx_i in $sx_e; do "$@"; sx_g="${sx_g:+$sx_g }$R"; done
+    check "$sx_n" "$sx_e" "$sx_g"
+}
+field() { printf '%s\n' "$L" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
+notes() { ls "$NT" | wc -l | tr -d ' '; }
+notevar() { # FILE VAR
+    sed -n "s/^$2=//p" "$1"
+}
+hm() { date -u -d "@$1" '+%Y-%m-%d %H:%M'; }
+
+# ------------------------------------------------------------ fd 4 replies
+setup 'w@x.com:2/1h' 'p@x.com:3' 's@x.com:1/1h:reply=451' \
+    'f@x.com:1:reply=554' \
+    't@x.com:1/2h:text="Too much, {client}: {limit} per {period} ({count}); retry after {retry} {bogus}"'
+t0=$(date +%s)
+seqx reply.window.seq "112 112 113" au w@x.com
+t1=$(date +%s)
+case "$F" in
+"421 4.7.0 recipient limit 2 per 1h reached for w@x.com, retry after $(hm $((t0 + 3600))) UTC" |\
+"421 4.7.0 recipient limit 2 per 1h reached for w@x.com, retry after $(hm $((t1 + 3600))) UTC")
+    check reply.window.text ok ok ;;
+*) check reply.window.text "421 4.7.0 recipient limit 2 per 1h reached for w@x.com, retry after $(hm $((t0 + 3600))) UTC" "$F" ;;
+esac
+check reply.window.log.retry "yes" "$(r=$(field retry); [ "$(date -u -d "$r" +%s 2>/dev/null)" -ge $((t0 + 3600)) ] && [ "$(date -u -d "$r" +%s)" -le $((t1 + 3600)) ] && echo yes)"
+seqx reply.plain.seq "112 112 112 113" au p@x.com
+check reply.plain.text "421 4.7.0 recipient limit 3 reached for p@x.com, retry after the next reset" "$F"
+seqx reply.451.seq "112 113" au s@x.com
+check reply.451.code "451 4.7.0" "$(printf '%s' "$F" | cut -c1-9)"
+seqx reply.554.seq "112 113" au f@x.com
+check reply.554.text "554 5.7.0 recipient limit 1 reached for f@x.com, retry after the next reset" "$F"
+t0=$(date +%s)
+seqx reply.text.seq "112 113" au T@X.com
+t1=$(date +%s)
+case "$F" in
+"421 4.7.0 Too much, t@x.com: 1 per 2h (1); retry after $(hm $((t0 + 7200))) UTC {bogus}" |\
+"421 4.7.0 Too much, t@x.com: 1 per 2h (1); retry after $(hm $((t1 + 7200))) UTC {bogus}")
+    check reply.text.placeholders ok ok ;;
+*) check reply.text.placeholders "421 4.7.0 Too much, t@x.com: 1 per 2h (1); retry after ... UTC {bogus}" "$F" ;;
+esac
+# accepted: fd 4 stays silent
+au w2@x.com
+check reply.accept.silent "112:" "$R:$F"
+# USE_FD4 not 1: nothing written on fd 4 even if it is open
+rm -f "$W/fd4"
+env -i USE_FD4=0 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" \
+    SMTPAUTHUSER=w@x.com "$HELPER" 4> "$W/fd4" 2> /dev/null
+check reply.nofd4.exit 113 "$?"
+check reply.nofd4.empty 0 "$(wc -c < "$W/fd4" | tr -d ' ')"
+# a hostile name: one line, escaped, at most 1021 bytes
+setup ':1'
+au "$(printf 'evil\r\n250 ok\nx@x.com')"
+au "$(printf 'evil\r\n250 ok\nx@x.com')"
+check reply.hostile.exit 113 "$R"
+check reply.hostile.oneline "1" "$(printf '%s' "$F" | wc -l | awk '{ print $1 + 1 }')"
+check reply.hostile.noraw "no" "$(printf '%s' "$F" | grep -q '250 ok' && echo yes || echo no)"
+check reply.hostile.text "421 4.7.0 recipient limit 1 reached for evil%0d%0a250+ok%0ax@x.com, retry after the next reset" "$(printf '%s' "$F" | sed 's/250%20ok/250+ok/')"
+BIG=$(head -c 5000 /dev/zero | tr '\0' 'a')
+au "$BIG@x.com"
+au "$BIG@x.com"
+check reply.long.exit 113 "$R"
+check reply.long.len "yes" "$([ "$(printf '%s' "$F" | wc -c)" -le 1021 ] && echo yes)"
+check reply.long.escaped "yes" "$(printf '%s' "$F" | grep -q '^421 4.7.0 recipient limit 1 reached for ~[0-9a-f]*, retry' && echo yes)"
+
+# ------------------------------------------------------------ exempt destinations
+setup ':2' '>abuse@provider.net' '>@Helpdesk.Example.COM'
+seqx exempt.fill "112 112 113" au u@x.com
+au u@x.com RECIPIENT=Abuse@Provider.NET
+check exempt.addr "112 exempt" "$R $(field verdict)"
+au u@x.com RECIPIENT=someone@helpdesk.example.com
+check exempt.domain "112 exempt" "$R $(field verdict)"
+au u@x.com RECIPIENT=abuse@provider.net.evil
+check exempt.notsuffix 113 "$R"
+au u@x.com RECIPIENT=xabuse@provider.net
+check exempt.notsubstr 113 "$R"
+au v@x.com RECIPIENT=abuse@provider.net
+au v@x.com RECIPIENT=abuse@provider.net
+check exempt.notcounted "no file" "$([ -e "$OL/v@x.com" ] && echo file || echo no file)"
+printf '>notanaddress\n' | "$CDBMAKE" "$W/x.cdb" "$W/x.tmp" 2> "$W/cerr"
+check exempt.syntax "100" "$?"
+
+# ------------------------------------------------------------ sticky bans
+setup ':2:ban' 'k@x.com:2:ban=2x' 'n@x.com:2'
+seqx ban.seq "112 112 113 113" au b@x.com
+setup ':2:ban' 'k@x.com:2:ban=2x' 'n@x.com:2'
+seqx ban.seq2 "112 112 113" au b@x.com
+check ban.log.new "new" "$(field ban)"
+check ban.text "421 4.7.0 sending blocked for b@x.com after too many recipients; contact your postmaster" "$F"
+au b@x.com
+check ban.log.again "113 yes" "$R $(field ban)"
+env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CLEANUP" > /dev/null
+au b@x.com
+check ban.survives.cleanup 113 "$R"
+env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CLEANUP" -k > /dev/null
+au b@x.com
+check ban.survives.cleanup_k 113 "$R"
+check ban.list "b@x.com banned" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" -o tsv list banned | sed 1d | cut -f1,2 | tr '\t' ' ')"
+check ban.metrics "rcptcheck_overlimit_clients_banned 1" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" metrics | grep '^rcptcheck_overlimit_clients_banned ')"
+check ban.reset "b@x.com: counters reset, ban lifted" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" reset b@x.com)"
+seqx ban.lifted "112 112 113" au b@x.com
+# ban=2x: refused attempts up to twice the limit, then banned
+seqx ban.2x "112 112 113 113 113" au k@x.com
+check ban.2x.log "new" "$(field ban)"
+# OVERLIMIT_BAN=1 bans under a rule without ban
+seqx ban.global "112 112 113" au n@x.com OVERLIMIT_BAN=1
+check ban.global.log "new" "$(field ban)"
+printf 'a@x.com:2:ban=0\n' | "$CDBMAKE" "$W/x.cdb" "$W/x.tmp" 2> /dev/null
+check ban.syntax 100 "$?"
+
+# ------------------------------------------------------------ notifications
+setup ':3/1h:warn=60%'
+NOTE="OVERLIMIT_NOTIFY=$W/notify"
+seqx notify.seq "112 112 112 113 113" au n@x.com "$NOTE" SENDER='evil
+sender' TCPREMOTEIP=198.51.100.3
+sleep 1
+check notify.count 2 "$(notes)"
+check notify.events "over warn" "$(cat "$NT"/* | sed -n 's/^OVERLIMIT_EVENT=//p' | sort | tr '\n' ' ' | sed 's/ $//')"
+NF=$(grep -l '^OVERLIMIT_EVENT=over$' "$NT"/*)
+check notify.env.client "n@x.com" "$(notevar "$NF" OVERLIMIT_CLIENT)"
+check notify.env.kind "user" "$(notevar "$NF" OVERLIMIT_KIND)"
+check notify.env.rule "default" "$(notevar "$NF" OVERLIMIT_RULE)"
+check notify.env.line "1" "$(notevar "$NF" OVERLIMIT_LINE)"
+check notify.env.count "3/3/1h" "$(notevar "$NF" OVERLIMIT_COUNT)/$(notevar "$NF" OVERLIMIT_LIMIT)/$(notevar "$NF" OVERLIMIT_PERIOD)"
+check notify.env.ip "198.51.100.3" "$(notevar "$NF" OVERLIMIT_IP)"
+check notify.env.sender 'evil\nsender' "$(notevar "$NF" OVERLIMIT_SENDER)"
+check notify.env.banned "0" "$(notevar "$NF" OVERLIMIT_BANNED)"
+check notify.env.recipient "r@remote.example" "$(notevar "$NF" OVERLIMIT_RECIPIENT)"
+check notify.env.path "PATH=/usr/local/bin:/usr/bin:/bin" "$(grep '^PATH=' "$NF")"
+check notify.env.nothingelse "" "$(grep -v '^OVERLIMIT_\|^PATH=\|^PWD=\|^SHLVL=\|^_=' "$NF")"
+WF=$(grep -l '^OVERLIMIT_EVENT=warn$' "$NT"/*)
+check notify.warn.count "2/3" "$(notevar "$WF" OVERLIMIT_COUNT)/$(notevar "$WF" OVERLIMIT_LIMIT)"
+check notify.log "over" "$(au n@x.com "$NOTE"; printf '%s' "$(field notify)"; [ -z "$(field notify)" ] && echo over)"
+
+# exactly once per crossing with 200 simultaneous attempts at limit 50
+i=1
+while [ "$i" -le "$REPEAT" ]; do
+    setup ':50/1h'
+    out=$(env -i USE_FD4=1 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" \
+        OVERLIMIT_NOTIFY="$W/notify" SMTPAUTHUSER=c@x.com "$CONCURRENT" 200 "$HELPER")
+    check "notify.conc.$i.verdicts" "112=50 113=150 other=0" "$out"
+    sleep 1
+    check "notify.conc.$i.once" "1 over" "$(notes) $(cat "$NT"/* | sed -n 's/^OVERLIMIT_EVENT=//p')"
+    i=$((i + 1))
+done
+i=1
+while [ "$i" -le "$REPEAT" ]; do
+    setup ':50/1h:ban'
+    out=$(env -i USE_FD4=1 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" \
+        OVERLIMIT_NOTIFY="$W/notify" SMTPAUTHUSER=c@x.com "$CONCURRENT" 200 "$HELPER")
+    check "notify.ban.$i.verdicts" "112=50 113=150 other=0" "$out"
+    sleep 1
+    check "notify.ban.$i.once" "1 ban 1" "$(notes) $(cat "$NT"/* | sed -n 's/^OVERLIMIT_EVENT=//p') $(cat "$NT"/* | sed -n 's/^OVERLIMIT_BANNED=//p')"
+    i=$((i + 1))
+done
+
+# a slow program does not delay the reply: it holds no fd 4
+setup ':1'
+printf '#!/bin/sh\nsleep 5\n' > "$W/slow"
+chmod 755 "$W/slow"
+au q@x.com
+s0=$(date +%s)
+SIMT=3 au q@x.com OVERLIMIT_NOTIFY="$W/slow"
+s1=$(date +%s)
+check notify.slow.reply "113 fast" "$R $([ $((s1 - s0)) -le 2 ] && echo fast || echo "slow $((s1 - s0))s")"
+# bounded: killed after OVERLIMIT_NOTIFY_TIMEOUT, and logged
+setup ':1'
+printf '#!/bin/sh\nsleep 5\n' > "$W/slow"
+chmod 755 "$W/slow"
+au q@x.com
+au q@x.com OVERLIMIT_NOTIFY="$W/slow" OVERLIMIT_NOTIFY_TIMEOUT=1
+sleep 3
+check notify.timeout.logged "yes" "$(grep -q 'killed after seconds: 1' "$W/err" && echo yes)"
+check notify.timeout.oneline "2" "$(wc -l < "$W/err" | tr -d ' ')"
+# a failing program: only logged
+setup ':1'
+printf '#!/bin/sh\nexit 3\n' > "$W/fail"
+chmod 755 "$W/fail"
+au q@x.com
+au q@x.com OVERLIMIT_NOTIFY="$W/fail"
+sleep 1
+check notify.fail.verdict 113 "$R"
+check notify.fail.logged "yes" "$(grep -q 'exit code 3' "$W/err" && echo yes)"
+setup ':1'
+au q@x.com
+au q@x.com OVERLIMIT_NOTIFY="$W/missing"
+sleep 1
+check notify.missing.verdict 113 "$R"
+check notify.missing.logged "yes" "$(grep -q 'cannot run' "$W/err" && echo yes)"
+# a new crossing after the client fell back below the limit notifies again
+setup ':1/2s'
+au q@x.com "OVERLIMIT_NOTIFY=$W/notify"
+au q@x.com "OVERLIMIT_NOTIFY=$W/notify"
+sleep 3
+au q@x.com "OVERLIMIT_NOTIFY=$W/notify"
+au q@x.com "OVERLIMIT_NOTIFY=$W/notify"
+sleep 1
+check notify.recross 2 "$(notes)"
+
+# ------------------------------------------------------------ dry run
+setup 'd@x.com:2/1h:dryrun' ':2/1h'
+seqx dryrun.rule "112 112 112 112" au d@x.com "OVERLIMIT_NOTIFY=$W/notify"
+check dryrun.log "would-refuse accept 4/2" "$(field dryrun) $(field verdict) $(field 1h)"
+check dryrun.nofd4 "" "$F"
+sleep 1
+check dryrun.notify.once "1 over 1" "$(notes) $(cat "$NT"/* | sed -n 's/^OVERLIMIT_EVENT=//p') $(cat "$NT"/* | sed -n 's/^OVERLIMIT_DRYRUN=//p')"
+seqx dryrun.global "112 112 112" au g@x.com OVERLIMIT_DRYRUN=1
+seqx dryrun.off "113" au g@x.com
+setup 'd@x.com:1:dryrun:ban'
+seqx dryrun.noban "112 112 112" au d@x.com
+check dryrun.noban.list "over" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" -o tsv list | sed 1d | cut -f2)"
+
+# ------------------------------------------------------------ strict
+setup 's@x.com:2/1h:strict' 'l@x.com:2/1h' ':2/1h'
+seqx strict.seq "112 112 113 113 113" au s@x.com
+check strict.counted "1h=5/2" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" -o tsv list | awk -F '\t' '$1 == "s@x.com" { print $9 }')"
+seqx lenient.seq "112 112 113 113 113" au l@x.com
+check lenient.counted "1h=2/2" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" -o tsv list | awk -F '\t' '$1 == "l@x.com" { print $9 }')"
+seqx strict.global "112 112 113 113" au m@x.com OVERLIMIT_STRICT=1
+check strict.global.counted "1h=4/2" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" -o tsv list | awk -F '\t' '$1 == "m@x.com" { print $9 }')"
+
+# ------------------------------------------------------------ option syntax
+for l in 'a@x.com:5:reply=499' 'a@x.com:5:text="x' 'a@x.com:5:text=""' \
+    'a@x.com:5:warn=100%' 'a@x.com:5:dryrun=1' 'a@x.com:5:ban:ban' \
+    'a@x.com:5:bogus' 'a@x.com:5:' '>' '>@' '>a@b:5'; do
+    printf '%s\n' "$l" | "$CDBMAKE" "$W/x.cdb" "$W/x.tmp" 2> "$W/cerr"
+    check "syntax.bad.$l" "100 1" "$? $(grep -c 'line 1' "$W/cerr")"
+done
+printf '%s\n' 'a@x.com : 5/1h : reply=451 : text="two  spaces # kept" : ban=3x : warn=80% : strict' |
+    "$CDBMAKE" "$W/x.cdb" "$W/x.tmp"
+check syntax.good "1 5/3600 reply=451 ban=3 warn=80 strict text=$(printf 'two  spaces # kept' | od -An -tx1 | tr -d ' \n')" \
+    "$(cdb -q "$W/x.cdb" a@x.com 2>/dev/null || echo no-cdb-tool)"
+
+echo "# $SKIP skipped"
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
