@@ -57,6 +57,9 @@ static struct store st;
 static const char *dir, *cdb;
 static time_t now;
 
+static void usage(void) __attribute__((noreturn));
+static void die(const char *, const char *, int) __attribute__((noreturn));
+
 static void
 usage(void)
 {
@@ -114,6 +117,7 @@ static void
 parsewho(const char *arg, struct who *w)
 {
 	static char ipbuf[64];
+	static char *owned;		/* static: reachable until exit */
 
 	memset(w, 0, sizeof(*w));
 	if (name_parseip(arg, &w->ip) == 0) {
@@ -122,7 +126,8 @@ parsewho(const char *arg, struct who *w)
 		w->norm = ipbuf;
 	} else {
 		w->kind = NAME_USER;
-		if ((w->norm = strdup(arg)) == NULL)
+		free(owned);
+		if ((owned = w->norm = strdup(arg)) == NULL)
 			die("out of memory", NULL, 0);
 		name_normuser(w->norm, strlen(w->norm));
 	}
@@ -370,7 +375,7 @@ readall(size_t *np, unsigned long *errs)
 	struct who w;
 	char dec[NAME_ENCMAX + 1];
 	size_t n = 0, cap = 0;
-	DIR *dp;
+	DIR *dp = NULL;
 	int fd;
 
 	*errs = 0;
