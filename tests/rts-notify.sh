@@ -14,6 +14,11 @@
 # the script's own #! and again under each other shell found (dash, bash,
 # busybox sh, mksh, posh, yash).
 #
+# RTS_NOTIFY_SHELLS: the shells to run them under, separated by '|'
+# (default: "#!|" and every one of those found; "#!" is the script's own).
+# The programs run in a directory that holds a file named
+# user@example.com, so that an unquoted glob would show.
+#
 # Prints "ok NAME" / "FAIL NAME: ..." / "skip NAME: ..." per check and ends
 # with the line "N passed, M failed"; exits 1 when M > 0, 2 when it cannot
 # start at all. The temporary directory is removed on exit.
@@ -94,6 +99,8 @@ STUB=$TMPBASE/stub      # the stand-ins and their records
 IO=$TMPBASE/io          # the programs' stdout and stderr
 mkdir "$STUB" "$IO" || exit 2
 PWNED=$TMPBASE/pwned    # made only if a hostile name reached a shell
+CWD=$TMPBASE/cwd        # the programs' working directory
+mkdir "$CWD" && : > "$CWD/user@example.com" || exit 2
 
 for s in qmail-inject vmoduser gammu-smsd-inject; do
     cat > "$STUB/$s" <<EOF
@@ -158,7 +165,7 @@ run() {
     r_prog=$1
     shift
     [ "${RUN_KEEP:-0}" = 1 ] || resetstubs
-    # shellcheck disable=SC2086 # $SH: empty or one word
+    # shellcheck disable=SC2086 # $SH: empty or a command and its argument
     env -i PATH=/usr/local/bin:/usr/bin:/bin \
         OVERLIMIT_EVENT=over OVERLIMIT_CLIENT=user@example.com \
         OVERLIMIT_KIND=user OVERLIMIT_RULE=@example.com OVERLIMIT_LINE=12 \
@@ -363,7 +370,7 @@ Content-Transfer-Encoding: 7bit" "$(header)"
 From: noreply@example.com" "$(header | head -n 2)"
     check "$t: NOTIFY_FROM: no QMAILUSER" "" "$(grep '^QMAILUSER=' "$STUB/qmail-inject.env")"
 
-    for bad in "-x" "a@b${nl}Bcc: c@d" "a@b,c@d" "<a@b>" " " "\$(touch $PWNED)"; do
+    for bad in "-x" "a@b${nl}Bcc: c@d" "a@b,c@d" "<a@b>" " " "\$(touch $PWNED)" "*" "user@example.co?"; do
         run notify-mail NOTIFY_TO="$bad"
         check "$t: NOTIFY_TO '$(show "$bad")': exit 64" 64 "$RC"
         check "$t: NOTIFY_TO '$(show "$bad")': nothing sent" 0 "$(calls qmail-inject)"
@@ -420,12 +427,16 @@ From: noreply@example.com" "$(header | head -n 2)"
 
     # the other hostile facts
     for v in OVERLIMIT_SENDER OVERLIMIT_HELO OVERLIMIT_RECIPIENT OVERLIMIT_RULE OVERLIMIT_IP OVERLIMIT_HOST OVERLIMIT_PERIOD OVERLIMIT_COUNT OVERLIMIT_LIMIT OVERLIMIT_TIME OVERLIMIT_KIND OVERLIMIT_BANNED; do
-        for c in "$HOSTILE_1" "$HOSTILE_7" "$HOSTILE_8" "$BIG"; do
+        for c in "$HOSTILE_1" "$HOSTILE_7" "$HOSTILE_8" "$HOSTILE_9" "$BIG"; do
             h="$t: hostile $v '$(show "$c" | cut -c1-20)'"
             run notify-mail "$v=$c"
             check "$h: exit 0" 0 "$RC"
             msgok "$h: one well-formed message"
             bodylacks "$h: no Bcc line" "^Bcc:"
+            case $(subject) in
+            *"=?"*) fail "$h: no encoded word in the subject" "$(subject)" ;;
+            *) pass "$h: no encoded word in the subject" ;;
+            esac
             sz=$(wc -c < "$MSG" | tr -d ' ')
             if [ "$sz" -lt 4096 ]; then pass "$h: message under 4 KB"; else fail "$h: message under 4 KB" "$sz bytes"; fi
         done
@@ -748,13 +759,18 @@ EOF
 
 static_checks
 
-shells="#!"
-for sn in dash bash "busybox sh" mksh posh yash; do
-    b=${sn%% *}
-    if command -v "$b" >/dev/null 2>&1 && { [ "$b" != busybox ] || busybox sh -c : 2>/dev/null; }; then
-        shells="$shells|$sn"
-    fi
-done
+if [ -n "${RTS_NOTIFY_SHELLS:-}" ]; then
+    shells=$RTS_NOTIFY_SHELLS
+else
+    shells="#!"
+    for sn in dash bash "busybox sh" mksh posh yash; do
+        b=${sn%% *}
+        if command -v "$b" >/dev/null 2>&1 && { [ "$b" != busybox ] || busybox sh -c : 2>/dev/null; }; then
+            shells="$shells|$sn"
+        fi
+    done
+fi
+cd "$CWD" || exit 2
 IFS='|'
 set -f
 # shellcheck disable=SC2086
