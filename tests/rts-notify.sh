@@ -124,6 +124,7 @@ nl='
 '
 cr=$(printf '\r')
 BIG=$(head -c 102400 /dev/zero | tr '\0' 'a')   # 100 KB
+BIGNUM=$(head -c 102400 /dev/zero | tr '\0' '7') # 100 KB of digits
 CTL=$(printf '\001\033[2J\177\200\377x\t')      # control and 8-bit bytes
 
 # hostile client names: newline header injection, CRLF, an option, shell
@@ -427,7 +428,7 @@ From: noreply@example.com" "$(header | head -n 2)"
 
     # the other hostile facts
     for v in OVERLIMIT_SENDER OVERLIMIT_HELO OVERLIMIT_RECIPIENT OVERLIMIT_RULE OVERLIMIT_IP OVERLIMIT_HOST OVERLIMIT_PERIOD OVERLIMIT_COUNT OVERLIMIT_LIMIT OVERLIMIT_TIME OVERLIMIT_KIND OVERLIMIT_BANNED; do
-        for c in "$HOSTILE_1" "$HOSTILE_7" "$HOSTILE_8" "$HOSTILE_9" "$BIG"; do
+        for c in "$HOSTILE_1" "$HOSTILE_7" "$HOSTILE_8" "$HOSTILE_9" "$BIG" "$BIGNUM"; do
             h="$t: hostile $v '$(show "$c" | cut -c1-20)'"
             run notify-mail "$v=$c"
             check "$h: exit 0" 0 "$RC"
@@ -698,7 +699,7 @@ sms_tests() {
     run $SMS NOTIFY_SMS_TO=$NUM OVERLIMIT_CLIENT='a{b}[c]~d|e^f\g`h'
     check "$t: GSM extension characters: '?'" "rcptcheck-overlimit mail.example.com: a?b??c??d?e?f?g?h over 200/1h count 200 rule @example.com line 12 ip 192.0.2.7" "$(smstext)"
     for v in OVERLIMIT_HOST OVERLIMIT_RULE OVERLIMIT_LIMIT OVERLIMIT_PERIOD OVERLIMIT_COUNT OVERLIMIT_LINE OVERLIMIT_IP; do
-        for c in "$HOSTILE_1" "$HOSTILE_8" "$BIG"; do
+        for c in "$HOSTILE_1" "$HOSTILE_8" "$BIG" "$BIGNUM"; do
             h="$t: hostile $v '$(show "$c" | cut -c1-20)'"
             run $SMS NOTIFY_SMS_TO=$NUM "$v=$c"
             check "$h: exit 0" 0 "$RC"
