@@ -79,6 +79,7 @@ check: all $(TESTPROGS)
 	echo "== black-box tests"; sh tests/rts.sh || rc=1; \
 	echo "== operations tests"; sh tests/rts-ops.sh || rc=1; \
 	echo "== response tests"; sh tests/rts-responses.sh || rc=1; \
+	echo "== notification program tests"; sh tests/rts-notify.sh || rc=1; \
 	exit $$rc
 
 install: all
@@ -87,6 +88,8 @@ install: all
 	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
 	test -e $(DESTDIR)$(PREFIX)/control/relaylimits || \
 	    install -m 644 control/relaylimits $(DESTDIR)$(PREFIX)/control/
+	install -m 755 notify/notify-mail notify/notify-vpopmail-disable \
+	    notify/notify-sms $(DESTDIR)$(BINDIR)/
 	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 644 man/relaylimits.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/rcptcheck-overlimit.8 man/cdbmake-limits.8 \
@@ -99,7 +102,8 @@ install: all
 	    install -m 644 cron/$$u $(DESTDIR)$(SYSTEMDDIR)/; done
 
 uninstall:
-	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	for p in $(PROGS) notify-mail notify-vpopmail-disable notify-sms; do \
+	    rm -f $(DESTDIR)$(BINDIR)/$$p; done
 	rm -f $(DESTDIR)$(MANDIR)/man5/relaylimits.5
 	for p in $(PROGS); do rm -f $(DESTDIR)$(MANDIR)/man8/$$p.8; done
 	if cmp -s cron/rcptcheck-overlimit \

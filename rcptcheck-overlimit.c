@@ -41,6 +41,9 @@
 #endif
 #define TIMEOUT		10	/* seconds, OVERLIMIT_TIMEOUT */
 #define NOTIFY_TIMEOUT	30	/* seconds, OVERLIMIT_NOTIFY_TIMEOUT */
+#define NOTIFY_ENVMAX	64	/* variables passed to the program */
+
+extern char **environ;
 
 static int onerror = EX_ACCEPT;
 static struct logline wd;	/* what the watchdog writes */
@@ -189,7 +192,7 @@ notify(const struct rule *r, const struct verdict *v, enum name_kind kind,
     struct logline *lg)
 {
 	const char *prog = env("OVERLIMIT_NOTIFY", NULL), *e;
-	char *envp[20], per[16], num[5][32];
+	char *envp[NOTIFY_ENVMAX], **ep, per[16], num[5][32];
 	long timeout = envnum("OVERLIMIT_NOTIFY_TIMEOUT", 1, 3600,
 	    NOTIFY_TIMEOUT);
 	int n = 0, w = v->evwin;
@@ -229,6 +232,10 @@ notify(const struct rule *r, const struct verdict *v, enum name_kind kind,
 	envp[n++] = envvar("OVERLIMIT_RECIPIENT", e, strlen(e));
 	if ((e = env("OVERLIMIT_HOST", NULL)) != NULL)
 		envp[n++] = envvar("OVERLIMIT_HOST", e, strlen(e));
+	/* the admin's settings for the program (run file, tcprules) */
+	for (ep = environ; *ep != NULL && n < NOTIFY_ENVMAX - 1; ep++)
+		if (strncmp(*ep, "NOTIFY_", 7) == 0 && strlen(*ep) < 4096)
+			envp[n++] = *ep;
 	envp[n] = NULL;
 	log_add(lg, "notify", evname[v->event]);
 	if (notify_run(prog, PROG ":", (unsigned)timeout, envp) < 0)

@@ -47,6 +47,7 @@ if build CC=gcc; then
 	stage "rts (gcc)" sh tests/rts.sh
 	stage "rts-ops (gcc)" sh tests/rts-ops.sh
 	stage "rts-responses (gcc)" sh tests/rts-responses.sh
+	stage "rts-notify" sh tests/rts-notify.sh
 fi
 if build CC=clang; then
 	stage "unit (clang)" ./tests/unit

@@ -67,6 +67,7 @@ notify_run(const char *prog, const char *logprefix, unsigned timeout,
 	if (p == 0) {
 		char *argv[2];
 
+		(void)setpgid(0, 0);	/* its own group: a timeout kills all */
 		argv[0] = (char *)(uintptr_t)prog;
 		argv[1] = NULL;
 		execve(prog, argv, envp);
@@ -80,6 +81,7 @@ notify_run(const char *prog, const char *logprefix, unsigned timeout,
 		if (errno != EINTR)
 			_exit(111);
 		if (timedout) {
+			kill(-p, SIGKILL);	/* the program and its children */
 			kill(p, SIGKILL);
 			say(logprefix, prog, "killed after seconds:", (int)timeout);
 			timedout = 0;

@@ -215,7 +215,8 @@ D=$T/dest
 make -s install DESTDIR="$D" > /dev/null 2>&1
 check install.rc 0 "$?"
 for f in bin/rcptcheck-overlimit bin/cdbmake-limits bin/overlimit-cleanup \
-    bin/overlimitctl control/relaylimits man/man5/relaylimits.5 \
+    bin/overlimitctl bin/notify-mail bin/notify-sms bin/notify-vpopmail-disable \
+    control/relaylimits man/man5/relaylimits.5 \
     man/man8/rcptcheck-overlimit.8 man/man8/overlimitctl.8; do
     check "install.file.$f" yes "$([ -f "$D/var/qmail/$f" ] && echo yes)"
 done

@@ -246,6 +246,20 @@ au q@x.com OVERLIMIT_NOTIFY="$W/slow" OVERLIMIT_NOTIFY_TIMEOUT=1
 sleep 3
 check notify.timeout.logged "yes" "$(grep -q 'killed after seconds: 1' "$W/err" && echo yes)"
 check notify.timeout.oneline "2" "$(wc -l < "$W/err" | tr -d ' ')"
+# the timeout kills the program's children too (its process group)
+setup ':1'
+printf '#!/bin/sh\nsleep 30 &\necho $! > "%s/child"\nwait\n' "$W" > "$W/parent"
+chmod 755 "$W/parent"
+au q@x.com
+au q@x.com OVERLIMIT_NOTIFY="$W/parent" OVERLIMIT_NOTIFY_TIMEOUT=1
+sleep 3
+check notify.timeout.group "gone" "$(c=$(cat "$W/child" 2>/dev/null); [ -n "$c" ] && ! kill -0 "$c" 2>/dev/null && echo gone || echo "alive:$c")"
+# the admin's NOTIFY_* settings reach the program, nothing else does
+setup ':1'
+au q@x.com
+au q@x.com "OVERLIMIT_NOTIFY=$W/notify" NOTIFY_TO=admin@example.com FOO=bar
+sleep 1
+check notify.settings "NOTIFY_TO=admin@example.com|" "$(cat "$NT"/* | grep '^NOTIFY_\|^FOO' | tr '\n' '|')"
 # a failing program: only logged
 setup ':1'
 printf '#!/bin/sh\nexit 3\n' > "$W/fail"
