@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <vis.h>
 
 #include "logline.h"
 
@@ -39,16 +38,53 @@ log_add(struct logline *l, const char *k, const char *val)
 	append(l, val, strlen(val));
 }
 
+/* Escape as vis(3) with VIS_OCTAL | VIS_CSTYLE | VIS_DQ (| VIS_SP when
+ * sp): printable ASCII stays, \\ \" \n \r \t \s, else \ooo. Our own
+ * loop: libbsd's vis() converts through wide characters and allocates, a
+ * third of the helper's instructions per recipient. */
 static void
-esc(struct logline *l, const char *val, size_t len, int flags)
+esc(struct logline *l, const char *val, size_t len, int sp)
 {
-	char enc[5], *e;
+	static const char oct[] = "01234567";
+	char enc[4];
 	size_t i, n = len > LOGLINE_VALMAX ? LOGLINE_VALMAX : len;
+	unsigned char c;
 
 	for (i = 0; i < n; i++) {
-		e = vis(enc, (unsigned char)val[i], flags,
-		    i + 1 < len ? (unsigned char)val[i + 1] : '\0');
-		append(l, enc, (size_t)(e - enc));
+		c = (unsigned char)val[i];
+		if (c > ' ' && c < 0x7f && c != '\\' && c != '"') {
+			append(l, (const char *)&c, 1);
+			continue;
+		}
+		enc[0] = '\\';
+		switch (c) {
+		case '\\': case '"':
+			enc[1] = (char)c;
+			break;
+		case '\n':
+			enc[1] = 'n';
+			break;
+		case '\r':
+			enc[1] = 'r';
+			break;
+		case '\t':
+			enc[1] = 't';
+			break;
+		case ' ':
+			if (!sp) {
+				append(l, " ", 1);
+				continue;
+			}
+			enc[1] = 's';
+			break;
+		default:
+			enc[1] = oct[c >> 6];
+			enc[2] = oct[(c >> 3) & 7];
+			enc[3] = oct[c & 7];
+			append(l, enc, 4);
+			continue;
+		}
+		append(l, enc, 2);
 	}
 	if (n < len)
 		append(l, "...", 3);
@@ -60,7 +96,7 @@ log_esc(struct logline *l, const char *k, const char *val, size_t len)
 	key(l, k);
 	if (len == 0)
 		append(l, "\"\"", 2);
-	esc(l, val, len, VIS_OCTAL | VIS_CSTYLE | VIS_WHITE | VIS_DQ);
+	esc(l, val, len, 1);
 }
 
 void
@@ -72,7 +108,7 @@ log_str(struct logline *l, const char *s)
 void
 log_bytes(struct logline *l, const char *val, size_t len)
 {
-	esc(l, val, len, VIS_OCTAL | VIS_CSTYLE | VIS_TAB | VIS_NL);
+	esc(l, val, len, 0);
 }
 
 void
@@ -80,8 +116,7 @@ log_quote(struct logline *l, const char *k, const char *val)
 {
 	key(l, k);
 	append(l, "\"", 1);
-	esc(l, val, strlen(val), VIS_OCTAL | VIS_CSTYLE | VIS_TAB | VIS_NL |
-	    VIS_DQ);
+	esc(l, val, strlen(val), 0);
 	append(l, "\"", 1);
 }
 

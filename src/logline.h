@@ -15,8 +15,8 @@ struct logline {
 void	log_start(struct logline *l, const char *prog);
 /* A value known to be safe (no white space, no control bytes). */
 void	log_add(struct logline *l, const char *key, const char *val);
-/* Untrusted bytes: escaped with vis(3) (white space and control bytes
- * become \ooo or \n), cut after LOGLINE_VALMAX bytes with "..." added. */
+/* Untrusted bytes: escaped as vis(3) does (\s \t \n \r \\ \" \ooo),
+ * cut after LOGLINE_VALMAX bytes with "..." added. */
 void	log_esc(struct logline *l, const char *key, const char *val, size_t len);
 /* A message with spaces: in double quotes, escaped. */
 void	log_quote(struct logline *l, const char *key, const char *val);
