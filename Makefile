@@ -4,6 +4,8 @@
 #   make check           unit tests (Check) and black-box tests
 #   make SAN=1 check     the same under AddressSanitizer + UBSan
 #   make install         into $(DESTDIR)$(PREFIX) (default /var/qmail)
+#   make fuzz            the libFuzzer harnesses (clang) in tests/fuzz/
+#   make fuzz-run        run each for FUZZ_SECONDS (default 20) seconds
 
 PREFIX	?= /var/qmail
 BINDIR	?= $(PREFIX)/bin
@@ -35,6 +37,23 @@ OBJS	= src/name.o src/rule.o src/limits.o src/store.o src/logline.o
 TESTPROGS = tests/rcptsim tests/concurrent tests/unit
 
 all: $(PROGS)
+
+# libFuzzer harnesses: clang only, every src/*.c linked in directly and
+# built with the fuzzer's coverage, ASan and UBSan (any report aborts).
+FUZZCC	?= clang
+FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZERS	= tests/fuzz/fuzz_rule tests/fuzz/fuzz_name tests/fuzz/fuzz_store
+FUZZ_SECONDS ?= 20
+
+fuzz: $(FUZZERS)
+
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c src/*.c src/*.h
+	$(FUZZCC) $(STD) $(WARN) $(BSDINC) -Isrc $(FUZZFLAGS) -o $@ $< \
+	    src/*.c $(LIBS)
+
+fuzz-run: $(FUZZERS)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZERS)
 
 src/%.o: src/%.c src/*.h
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
@@ -98,6 +117,6 @@ uninstall:
 
 clean:
 	rm -f $(PROGS) $(OBJS) liboverlimit.a $(TESTPROGS) bench/noop \
-	    bench/execbench
+	    bench/execbench $(FUZZERS)
 
-.PHONY: all check lint install uninstall clean
+.PHONY: all check lint install uninstall clean fuzz fuzz-run
