@@ -514,7 +514,8 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 		return 0;
 	}
 	if (windows) {				/* append, then commit */
-		if (cumbefore(c, c->h.nrec, &last) < 0)
+		/* a cum that would wrap: corrupt (never 2^64 recipients) */
+		if (cumbefore(c, c->h.nrec, &last) < 0 || last == UINT64_MAX)
 			return fail(c, "corrupt counter file (records)", 0);
 		if (c->h.nrec > 0 && rec(c, c->h.nrec - 1, &lt, &cnt) == 0 &&
 		    lt > t)

@@ -961,6 +961,33 @@ START_TEST(corrupt_records)
 }
 END_TEST
 
+/* found by tests/fuzz/fuzz_store: a last record whose cum is 2^64-1
+ * (every record outside the window, so the window count itself looks
+ * fine) was appended to with cum 0, and from then on every window check
+ * of the file failed. Now the append is refused and nothing written. */
+START_TEST(corrupt_records_cum_wraps)
+{
+	unsigned char b[STORE_HDRSIZE + 2 * STORE_RECSIZE], *after;
+	struct rule r = R("10/100");
+	struct client c;
+	struct verdict v;
+	size_t n;
+
+	mkhdr(b, 2, 2, 0);
+	put64(b + 256, 10); put64(b + 264, 1);
+	put64(b + 272, 11); put64(b + 280, UINT64_MAX);
+	writeraw("w", b, sizeof(b));
+	ck_assert_int_eq(store_lock(&st, "w", 1, &c), 0);
+	ck_assert_int_eq(store_count(&st, &c, &r, 1000, &v), -1);
+	ck_assert_msg(strstr(c.err, "corrupt") != NULL, "err %s", c.err);
+	store_unlock(&c);
+	after = slurp("w", &n);
+	ck_assert_uint_eq(n, sizeof(b));
+	ck_assert_int_eq(memcmp(after, b, sizeof(b)), 0);
+	free(after);
+}
+END_TEST
+
 START_TEST(classic_migration)
 {
 	struct rule r = R("10");
@@ -1422,6 +1449,7 @@ store_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, corrupt_files);
 	tcase_add_test(tc, corrupt_records);
+	tcase_add_test(tc, corrupt_records_cum_wraps);
 	tcase_add_test(tc, classic_migration);
 	tcase_add_test(tc, fresh_files);
 	tcase_add_test(tc, not_regular_files);
