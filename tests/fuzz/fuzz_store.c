@@ -19,8 +19,12 @@
  *    STORE_MAXREC; a failed store_count commits nothing;
  *  - a failed store_count leaves the file byte for byte as it was (the
  *    failure policy keeps a corrupt file for inspection);
- *  - once the store has written the file, a second recipient counts
- *    (the store always reads back what it wrote);
+ *  - "well-formed" files (what the store writes: see wellformed()) stay
+ *    well-formed through store_count and store_tidy, and neither fails
+ *    on them; a new, empty, zeroed or classic file becomes well-formed
+ *    on its first count. (A version 1 file with bad records is only
+ *    required to give clean errors or counts: the store reads only the
+ *    records a window needs, by design, so it cannot see every fault.)
  *  - store_tidy leaves a readable file or removes it; nothing else is
  *    left in the directory (no ".cmp.*" temporary).
  */
@@ -128,6 +132,57 @@ same(const char *p, const uint8_t *data, size_t size)
 	free(b);
 }
 
+static uint64_t
+le64(const unsigned char *b)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | b[i];
+	return v;
+}
+
+/*
+ * What the store itself writes ("well-formed"): a version 1 header whose
+ * nrec records are all there, times never decreasing, each cum one more
+ * than the one before (base before record 0), far from 2^64.
+ * Returns 1 well-formed, 0 a version 1 file that is not, -1 not a
+ * version 1 file at all (empty, zeros, classic, garbage).
+ */
+static int
+wellformed(const char *p)
+{
+	static unsigned char b[1 << 16];
+	ssize_t n;
+	uint64_t nrec, cum, i;
+	int64_t t, lt = INT64_MIN;
+	int fd;
+
+	REQUIRE((fd = open(p, O_RDONLY)) >= 0);
+	n = read(fd, b, sizeof(b));
+	close(fd);
+	REQUIRE(n >= 0 && (size_t)n < sizeof(b));	/* max_len bounds it */
+	if (n < STORE_HDRSIZE || memcmp(b, "RCPTOL1\n", 8) != 0 ||
+	    le64(b + 8) != (STORE_RECSIZE * 0x100000000ULL | STORE_HDRSIZE))
+		return -1;
+	nrec = le64(b + 16) & 0xffffffffULL;
+	if ((uint64_t)n < STORE_HDRSIZE + nrec * STORE_RECSIZE)
+		return 0;
+	cum = le64(b + 64);
+	if (cum > (1ULL << 62))
+		return 0;
+	for (i = 0; i < nrec; i++) {
+		t = (int64_t)le64(b + STORE_HDRSIZE + i * STORE_RECSIZE);
+		if (t < lt || le64(b + STORE_HDRSIZE + i * STORE_RECSIZE + 8) !=
+		    cum + 1)
+			return 0;
+		lt = t;
+		cum++;
+	}
+	return 1;
+}
+
 /* lock, count one recipient, check what was committed */
 static int
 countone(struct store *s, const struct rule *r, time_t now)
@@ -182,7 +237,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct client c;
 	struct rule r;
 	char p[128];
-	int fd, rc, removed;
+	int fd, rc, removed, wf;
 	uint64_t before = 0;
 
 	/* the first byte picks the rule, the rest is the file */
@@ -199,24 +254,42 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	REQUIRE(store_open(&s, dir) == 0);
 
 	/* the helper: one recipient, then another a second later */
+	wf = wellformed(p);
 	if (countone(&s, &r, NOW) >= 0) {
+		/* the store keeps a well-formed file well-formed, and
+		 * makes one of a new, empty or classic file */
+		if (wf != 0)
+			REQUIRE(wellformed(p) == 1);
+		wf = wellformed(p);
 		REQUIRE(store_lock(&s, NAME, 0, &c) == 0);
 		before = c.h.total;
 		store_unlock(&c);
 		rc = countone(&s, &r, NOW + 1);
-		REQUIRE(rc >= 0);		/* the store wrote it: readable */
-		REQUIRE(store_lock(&s, NAME, 0, &c) == 0);
-		REQUIRE(c.h.total == before + (uint64_t)rc);
-		store_unlock(&c);
-	} else
-		/* a failed count commits nothing: the file is as it was */
+		if (wf == 1) {
+			/* what the store wrote it reads back and counts on */
+			REQUIRE(rc >= 0);
+			REQUIRE(wellformed(p) == 1);
+			REQUIRE(store_lock(&s, NAME, 0, &c) == 0);
+			REQUIRE(c.h.total == before + (uint64_t)rc);
+			store_unlock(&c);
+		}
+	} else {
+		/* a failed count commits nothing: the file is as it was,
+		 * and a well-formed file does not fail */
 		same(p, data, size);
+		REQUIRE(wf != 1);
+	}
 
 	/* the cleanup job, a day later */
 	if (store_lock(&s, NAME, 0, &c) == 0) {
-		if (store_tidy(&s, &c, &r, NOW + 86400, 1, &removed) == 0 &&
-		    !removed) {
+		wf = wellformed(p);
+		rc = store_tidy(&s, &c, &r, NOW + 86400, 1, &removed);
+		if (wf == 1)
+			REQUIRE(rc == 0);
+		if (rc == 0 && !removed) {
 			store_unlock(&c);
+			if (wf == 1)
+				REQUIRE(wellformed(p) == 1);
 			REQUIRE(store_lock(&s, NAME, 0, &c) == 0);
 			REQUIRE(c.h.total == 0 && c.h.refused == 0);
 		}
