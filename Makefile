@@ -85,6 +85,10 @@ tests/unit: tests/unit.c tests/check_*.c liboverlimit.a
 lint:
 	mandoc -T lint -W warning man/*.[58]
 
+# cppcheck and clang-tidy (.clang-tidy) on src/ and the programs
+lint-c:
+	sh scripts/lint.sh
+
 check: all $(TESTPROGS)
 	@rc=0; \
 	echo "== unit tests"; ./tests/unit || rc=1; \
@@ -119,4 +123,4 @@ clean:
 	rm -f $(PROGS) $(OBJS) liboverlimit.a $(TESTPROGS) bench/noop \
 	    bench/execbench $(FUZZERS)
 
-.PHONY: all check lint install uninstall clean fuzz fuzz-run
+.PHONY: all check lint lint-c install uninstall clean fuzz fuzz-run

@@ -37,6 +37,9 @@ struct entry {
 
 static const char *tmpname;
 
+static void	die(int, const char *, const char *)
+		    __attribute__((noreturn));
+
 static void
 die(int code, const char *what, const char *arg)
 {

@@ -119,7 +119,7 @@ main(void)
 	char enc[NAME_ENCMAX + 1], matched[NAME_ENCMAX + 2], per[16];
 	const char *user, *rip, *dir, *cdb, *e;
 	static char *norm;	/* static: reachable at exit for leak checkers */
-	char ipbuf[64];
+	static char ipbuf[64];	/* static: norm, a static, may point here */
 	size_t len;
 	long timeout;
 	enum name_kind kind;

@@ -76,6 +76,7 @@ if build CC=gcc STATIC= CFLAGS="-O1 -g"; then
 		broken=$((broken + 1))
 	fi
 fi
+stage "lint (cppcheck, clang-tidy)" sh scripts/lint.sh
 echo "### man pages: mandoc -T lint"
 make -s lint || broken=$((broken + 1))
 make -s clean && make -s all tests/rcptsim tests/concurrent tests/unit
