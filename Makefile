@@ -93,6 +93,7 @@ check: all $(TESTPROGS)
 	@rc=0; \
 	echo "== unit tests"; ./tests/unit || rc=1; \
 	echo "== black-box tests"; sh tests/rts.sh || rc=1; \
+	echo "== fault tests"; sh tests/rts-faults.sh || rc=1; \
 	exit $$rc
 
 install: all
