@@ -45,14 +45,17 @@ build() { # make arguments: a clean build, stop on a warning
 if build CC=gcc; then
 	stage "unit (gcc)" ./tests/unit
 	stage "rts (gcc)" sh tests/rts.sh
+	stage "rts-faults (gcc)" sh tests/rts-faults.sh
 fi
 if build CC=clang; then
 	stage "unit (clang)" ./tests/unit
 	stage "rts (clang)" env RTS_CONC_REPEAT=5 sh tests/rts.sh
+	stage "rts-faults (clang)" sh tests/rts-faults.sh
 fi
 if build CC=gcc SAN=1; then
 	stage "unit (ASan+UBSan)" ./tests/unit
 	stage "rts (ASan+UBSan)" env RTS_CONC_REPEAT=5 sh tests/rts.sh
+	stage "rts-faults (ASan+UBSan)" sh tests/rts-faults.sh
 fi
 # valgrind: a dynamic build (memcheck cannot follow malloc in a static one)
 if build CC=gcc STATIC= CFLAGS="-O1 -g"; then
@@ -77,6 +80,15 @@ if build CC=gcc STATIC= CFLAGS="-O1 -g"; then
 	fi
 fi
 stage "lint (cppcheck, clang-tidy)" sh scripts/lint.sh
+# libFuzzer (clang, ASan+UBSan): a short bounded run of each harness from
+# its seed corpus; FUZZ_SECONDS (default 20) each. A long run: see
+# docs/RELIABILITY.md.
+if make -s fuzz; then
+	stage "fuzz (libFuzzer, ${FUZZ_SECONDS:-20}s each)" sh tests/fuzz/run.sh \
+	    tests/fuzz/fuzz_rule tests/fuzz/fuzz_name tests/fuzz/fuzz_store
+else
+	echo "### build failed: make fuzz"; broken=$((broken + 1))
+fi
 echo "### man pages: mandoc -T lint"
 make -s lint || broken=$((broken + 1))
 make -s clean && make -s all tests/rcptsim tests/concurrent tests/unit
