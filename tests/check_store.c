@@ -672,6 +672,52 @@ START_TEST(clock_backwards)
 }
 END_TEST
 
+/*
+ * The clock stepping forward, then back (a wrong NTP step corrected).
+ * Documented outcome (docs/RELIABILITY.md): no count is ever lost and
+ * the log stays ordered, so a client is never let through beyond its
+ * limit; the price is that recipients counted while the clock was ahead
+ * stay stamped in the "future" and keep counting in every window until
+ * real time passes their stamp + the period (removing the client's file,
+ * or waiting, ends it). A step forward alone only empties the windows
+ * early, like time passing.
+ */
+START_TEST(clock_forward_then_back)
+{
+	struct rule r = R("3/100,1000");
+	struct verdict v;
+	const time_t t = 1700000000, ahead = t + 86400 * 30;
+
+	ck_assert_int_eq(send1("f", &r, t, NULL), 1);
+	ck_assert_int_eq(send1("f", &r, t + 1, NULL), 1);
+	ck_assert_int_eq(send1("f", &r, ahead, &v), 1);	/* forward: empty */
+	ck_assert_uint_eq(v.count[0], 1);
+	ck_assert_int_eq(send1("f", &r, ahead, NULL), 1);
+	ck_assert_int_eq(send1("f", &r, ahead, NULL), 1);
+	ck_assert_int_eq(send1("f", &r, ahead, &v), 0);	/* the limit holds */
+	/* corrected: the three recipients stamped "ahead" still count,
+	 * with the two really sent in the last 100 s */
+	ck_assert_int_eq(send1("f", &r, t + 2, &v), 0);
+	ck_assert_uint_eq(v.count[0], 5);
+	ck_assert_int_eq(send1("f", &r, ahead - 1, &v), 0);
+	ck_assert_int_eq(send1("f", &r, ahead + 100, &v), 1); /* they left */
+	ck_assert_uint_eq(brute("f", 100, ahead + 100), win("f", 100, ahead + 100));
+	ck_assert_uint_eq(hdr("f").total, 6);
+	ck_assert_uint_eq(hdr("f").refused, 3);
+	/* the epoch, the 2038 boundary and far ahead: no overflow (UBSan) */
+	ck_assert_int_eq(send1("g", &r, 0, NULL), 1);
+	ck_assert_int_eq(send1("g", &r, (time_t)0x7fffffff, NULL), 1);
+	ck_assert_int_eq(send1("g", &r, (time_t)0x80000000LL, NULL), 1);
+	ck_assert_int_eq(send1("g", &r, (time_t)0x80000000LL, &v), 1);
+	ck_assert_uint_eq(v.count[0], 3);
+	ck_assert_int_eq(send1("g", &r, (time_t)0x80000000LL, &v), 0);
+	ck_assert_int_eq(send1("g", &r, (time_t)1 << 40, &v), 1);
+	ck_assert_uint_eq(v.count[0], 1);
+	ck_assert_uint_eq(win("g", 100, ((time_t)1 << 40) + 99), 1);
+	ck_assert_uint_eq(win("g", 100, ((time_t)1 << 40) + 100), 0);
+}
+END_TEST
+
 /* ---- compaction ---- */
 
 START_TEST(compaction)
@@ -1421,6 +1467,7 @@ store_suite(void)
 	tcase_add_test(tc, window_sliding);
 	tcase_add_test(tc, two_windows);
 	tcase_add_test(tc, clock_backwards);
+	tcase_add_test(tc, clock_forward_then_back);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("model");
