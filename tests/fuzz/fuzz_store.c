@@ -7,7 +7,8 @@
  * directory; then, as the helper and the cleanup job would, with fixed
  * rules and a fixed clock:
  *   store_lock -> store_window (each period) -> store_count -> unlock,
- *   store_lock -> store_count (a second recipient) -> unlock,
+ *   store_lock -> store_count (a second recipient, a second later or
+ *       with the clock stepped back or forward) -> unlock,
  *   store_lock -> store_tidy (reset) -> unlock.
  * Invariants checked (abort = finding), besides "no crash, no leak, no
  * undefined behaviour" (ASan + UBSan):
@@ -237,11 +238,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct client c;
 	struct rule r;
 	char p[128];
+	static const time_t steps[] = {
+		NOW + 1,			/* a second later */
+		NOW - 3600,			/* the clock stepped back */
+		NOW + 366 * 86400,		/* ... forward a year */
+		0,				/* ... back to the epoch */
+	};
+	time_t later;
 	int fd, rc, removed, wf;
 	uint64_t before = 0;
 
-	/* the first byte picks the rule, the rest is the file */
-	r = mkrule(rules[size > 0 ? data[0] % 4 : 0]);
+	/* the first byte picks the rule (bits 0-1) and the clock of the
+	 * second recipient (bits 2-3); the rest is the file */
+	r = mkrule(rules[size > 0 ? data[0] & 3 : 0]);
+	later = steps[size > 0 ? (data[0] >> 2) & 3 : 0];
 	if (size > 0) {
 		data++;
 		size--;
@@ -264,7 +274,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		REQUIRE(store_lock(&s, NAME, 0, &c) == 0);
 		before = c.h.total;
 		store_unlock(&c);
-		rc = countone(&s, &r, NOW + 1);
+		rc = countone(&s, &r, later);
 		if (wf == 1) {
 			/* what the store wrote it reads back and counts on */
 			REQUIRE(rc >= 0);

@@ -50,8 +50,9 @@ names = [
 for i, n in enumerate(names):
     put("name", "name%02d" % i, n)
 
-# ---- counter files (fuzz_store): first byte = rule (0 mixed, 1 long
-# window, 2 plain, 3 unlimited), then the file
+# ---- counter files (fuzz_store): first byte = rule (bits 0-1: 0 mixed,
+# 1 long window, 2 plain, 3 unlimited) and the clock of the second
+# recipient (bits 2-3: +1 s, -1 h, +366 d, the epoch), then the file
 
 
 def hdr(nrec, total=0, refused=0, last=0, reset=NOW - 100, lref=0, base=0,
@@ -86,6 +87,11 @@ for r in range(4):
     old = [NOW - 100000 + i for i in range(300)] + [NOW - 5]
     put("store", "compact%d" % r, R + hdr(301, total=301, last=NOW - 5,
         hints=[(60, 0)]) + recs(old, base=10))
+# the second recipient with the clock stepped back, forward, to the epoch
+for step in (1, 2, 3):
+    R = bytes([step << 2])
+    put("store", "step%d" % step, R + hdr(3, total=3, last=NOW - 10,
+        hints=[(60, 0), (3600, 1)]) + recs([NOW - 50, NOW - 30, NOW - 10]))
 put("store", "short", b"\0" + hdr(1000))
 put("store", "backwards", b"\0" + hdr(3, total=3) +
     recs([NOW + 100, NOW - 100, NOW]))
