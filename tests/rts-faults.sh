@@ -11,7 +11,9 @@
 # Prints "ok NAME" / "FAIL NAME: ..." / "skip NAME: ..." and ends with
 # "N passed, M failed"; exits 1 when M > 0, 2 when it cannot start.
 # Environment: RTS_HELPER, RTS_CDBMAKE, RTS_CLEANUP as for rts.sh;
-# RTS_FAULT_SECONDS (default 6): how long the in-place CDB rewriter runs.
+# RTS_FAULT_SECONDS (default 6): how long the in-place CDB rewriter runs;
+# RTS_CONC_REPEAT (default 5) repetitions of the concurrency test;
+# RTS_LIGHT=1 skips it (valgrind).
 set -u
 LC_ALL=C
 export LC_ALL
@@ -88,6 +90,7 @@ tool() {
 }
 
 RCPTSIM=$(tool rcptsim) || { echo "rts: cannot build tests/rcptsim" >&2; exit 2; }
+CONCURRENT=$(tool concurrent) || { echo "rts: cannot build tests/concurrent" >&2; exit 2; }
 for p in "$HELPER" "$CDBMAKE" "$CLEANUP"; do
     if [ ! -x "$p" ]; then
         echo "rts: $p is missing: run make first" >&2
@@ -566,6 +569,44 @@ check cdbtrunc.cleanup "0" "$cl_bad"
 ipc 10.1.1.1
 check cdbtrunc.after "112 2" "$R $(logkv line)"
 olsane cdbtrunc.olsane
+
+# -------------------------------------------------- helpers racing the cleanup job
+# 200 simultaneous attempts at 50 per hour while overlimit-cleanup runs in
+# a loop (lock, reset, tidy, compaction of the same files): exactly 50
+# accepted, every time. A window's records are never dropped by the
+# cleanup, so it cannot open the door.
+if [ -z "${RTS_LIGHT:-}" ]; then
+    cc_i=1
+    while [ "$cc_i" -le "${RTS_CONC_REPEAT:-5}" ]; do
+        setup conc.cleanup ':50/1h'
+        : > "$W/run"
+        (
+            while [ -e "$W/run" ]; do
+                env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CLEANUP" \
+                    > /dev/null 2>> "$IO/clerr"
+                echo $? >> "$IO/clrc"
+            done
+        ) &
+        cl_pid=$!
+        : > "$IO/clrc"
+        : > "$IO/clerr"
+        cc_out=$(env -i USE_FD4=1 SENDER=s@example.org RECIPIENT=r@remote.example \
+            HELO=h.example SMTPRCPTCOUNT=0 SMTPRCPTCOUNTALL=1 RELAYCLIENT= \
+            TCPREMOTEIP=10.9.8.7 OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" \
+            "$CONCURRENT" 200 "$HELPER")
+        rm -f "$W/run"
+        wait "$cl_pid"
+        echo "# conc.cleanup.$cc_i: $(wc -l < "$IO/clrc" | tr -d ' ') cleanup runs during the helpers"
+        check "conc.cleanup.$cc_i" "112=50 113=150 other=0" "$cc_out"
+        check "conc.cleanup.$cc_i.jobs" "0" "$(grep -cv '^0$' "$IO/clrc")"
+        ipc 10.9.8.7
+        check "conc.cleanup.$cc_i.after" "113 50/50" "$R $(logkv 1h)"
+        olsane "conc.cleanup.$cc_i.olsane"
+        cc_i=$((cc_i + 1))
+    done
+else
+    skip conc.cleanup "RTS_LIGHT is set (valgrind run)"
+fi
 
 teardown
 finish
