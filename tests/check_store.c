@@ -1122,6 +1122,29 @@ START_TEST(fresh_files)
 }
 END_TEST
 
+/* A helper killed between its record and its header (the commit), or a
+ * full disk there: the record past nrec is ignored and overwritten, the
+ * recipient it stood for was not counted (nor accepted). */
+START_TEST(crash_after_append)
+{
+	struct rule r = R("3/100");
+	unsigned char junk[STORE_RECSIZE];
+	struct verdict v;
+
+	ck_assert_int_eq(send1("k", &r, 1000, NULL), 1);
+	ck_assert_int_eq(send1("k", &r, 1001, NULL), 1);
+	memset(junk, 0xff, sizeof(junk));	/* record 2, never committed */
+	pwriteraw("k", junk, sizeof(junk), STORE_HDRSIZE + 2 * STORE_RECSIZE);
+	ck_assert_uint_eq(hdr("k").nrec, 2);
+	ck_assert_uint_eq(win("k", 100, 1002), 2);
+	ck_assert_int_eq(send1("k", &r, 1002, &v), 1);
+	ck_assert_uint_eq(v.count[0], 3);
+	ck_assert_int_eq(send1("k", &r, 1003, &v), 0);
+	ck_assert_uint_eq(brute("k", 100, 1003), 3);
+	ck_assert_uint_eq(fsize("k"), STORE_HDRSIZE + 3 * STORE_RECSIZE);
+}
+END_TEST
+
 static void
 notregular(const char *name, const char *what)
 {
@@ -1499,6 +1522,7 @@ store_suite(void)
 	tcase_add_test(tc, corrupt_records_cum_wraps);
 	tcase_add_test(tc, classic_migration);
 	tcase_add_test(tc, fresh_files);
+	tcase_add_test(tc, crash_after_append);
 	tcase_add_test(tc, not_regular_files);
 	suite_add_tcase(s, tc);
 
