@@ -43,7 +43,8 @@ all: $(PROGS)
 FUZZCC	?= clang
 FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZERS	= tests/fuzz/fuzz_rule tests/fuzz/fuzz_name tests/fuzz/fuzz_store
+FUZZERS	= tests/fuzz/fuzz_rule tests/fuzz/fuzz_name tests/fuzz/fuzz_store \
+	  tests/fuzz/fuzz_limits
 FUZZ_SECONDS ?= 20
 
 fuzz: $(FUZZERS)

@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 """mkseeds.py: (re)write the seed corpora of the fuzz harnesses into
-corpus/{rule,name,store}/ (the committed seeds are its output).
+corpus/{rule,name,store,limits}/ (the committed seeds are its output).
 
-    python3 tests/fuzz/mkseeds.py
+    make cdbmake-limits && python3 tests/fuzz/mkseeds.py
+
+The limits seeds are CDBs compiled by ./cdbmake-limits (skipped when it
+has not been built).
 """
 import os
 import struct
+import subprocess
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NOW = 1700000000
@@ -106,3 +111,26 @@ put("store", "pastepoch", b"\0" + hdr(2, total=2) + recs([-2**63, -5]))
 put("store", "maxrec", b"\0" + hdr(1 << 24))
 put("store", "garbage", b"\0garbage\n")
 # regress-cumwrap, regress-unsorted: inputs fuzz_store found (RELIABILITY.md)
+
+# ---- limits CDBs (fuzz_limits): compiled by cdbmake-limits, plus a cut one
+ROOT = os.path.dirname(os.path.dirname(HERE))
+CDBMAKE = os.path.join(ROOT, "cdbmake-limits")
+ctls = {
+    "sample": open(os.path.join(ROOT, "control", "relaylimits")).read(),
+    "default": ":5\n",
+    "empty": "",
+    "prefixes": "user@example.org:1/1s,2/2s,3/3s,4/4s,5/5s,6/6s,7/7s,8/8s\n"
+                "[2001:db8::]/32:9\n[2001:db8::]/48:8\n[2001:db8::5]:7\n"
+                "10.0.0.0/8:1\n10.1.0.0/16:2\n10.1.2.0/24:3\n@example.org:4\n"
+                "192.168.1.:5/1h\n",
+}
+if os.access(CDBMAKE, os.X_OK):
+    with tempfile.TemporaryDirectory() as t:
+        for name, text in ctls.items():
+            cdb = os.path.join(t, name + ".cdb")
+            subprocess.run([CDBMAKE, cdb, cdb + ".tmp"], input=text.encode(),
+                           check=True)
+            data = open(cdb, "rb").read()
+            put("limits", name, data)
+            if name == "sample":
+                put("limits", "sample-cut", data[:len(data) - 200])

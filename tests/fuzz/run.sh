@@ -31,6 +31,7 @@ for bin in "$@"; do
 	mkdir -p "$work" || exit 2
 	case $name in
 	store) maxlen=16384 ;;		# room for compaction (256+ records)
+	limits) maxlen=16384 ;;		# a CDB is at least 2048 bytes
 	*) maxlen=4096 ;;
 	esac
 	if [ ! -x "$bin" ] || [ ! -d "$seeds" ]; then
