@@ -110,7 +110,8 @@ put("store", "future", b"\0" + hdr(2, total=2, last=2**62) +
 put("store", "pastepoch", b"\0" + hdr(2, total=2) + recs([-2**63, -5]))
 put("store", "maxrec", b"\0" + hdr(1 << 24))
 put("store", "garbage", b"\0garbage\n")
-# regress-cumwrap, regress-unsorted: inputs fuzz_store found (RELIABILITY.md)
+# regress-cumwrap, regress-unsorted, regress-bigbase: inputs fuzz_store
+# found (docs/RELIABILITY.md)
 
 # ---- limits CDBs (fuzz_limits): compiled by cdbmake-limits, plus a cut one
 ROOT = os.path.dirname(os.path.dirname(HERE))
