@@ -120,6 +120,7 @@ limits_lookup(struct limits *l, enum name_kind kind, const char *norm,
 	char dom[NAME_ENCMAX + 2];
 	int rc;
 
+	memset(r, 0, sizeof(*r));		/* no rule: unlimited */
 	if ((rc = get(l, enc, r)) != 0)
 		return found(rc, enc, matched, msz);
 	if (kind == NAME_USER && name_domainkey(norm, len, dom) == 0 &&
