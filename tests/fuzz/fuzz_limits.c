@@ -48,7 +48,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	strcpy(path, "/tmp/fuzz_limits.XXXXXX");
+	/* under $TMPDIR: run.sh removes it even after an abort */
+	snprintf(path, sizeof(path), "%.40s/fuzz_limits.XXXXXX",
+	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
 	if ((fd = mkstemp(path)) < 0) {
 		perror("mkstemp");
 		abort();

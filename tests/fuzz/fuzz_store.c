@@ -85,7 +85,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	strcpy(dir, "/tmp/fuzz_store.XXXXXX");
+	/* under $TMPDIR: run.sh removes it even after an abort */
+	snprintf(dir, sizeof(dir), "%.40s/fuzz_store.XXXXXX",
+	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
 	if (mkdtemp(dir) == NULL) {
 		perror("mkdtemp");
 		abort();

@@ -39,7 +39,8 @@ for bin in "$@"; do
 		fail=$((fail + 1))
 		continue
 	fi
-	"$bin" -max_total_time="$SECS" -max_len="$maxlen" -timeout=10 \
+	mkdir -p "$TMP/tmp" || exit 2
+	TMPDIR=$TMP/tmp "$bin" -max_total_time="$SECS" -max_len="$maxlen" -timeout=10 \
 	    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$ART/" \
 	    "$work" "$seeds" > "$TMP/log" 2>&1
 	st=$?
