@@ -4,6 +4,8 @@
 #   make check           unit tests (Check) and black-box tests
 #   make SAN=1 check     the same under AddressSanitizer + UBSan
 #   make install         into $(DESTDIR)$(PREFIX) (default /var/qmail)
+#   make fuzz            the libFuzzer harnesses (clang) in tests/fuzz/
+#   make fuzz-run        run each for FUZZ_SECONDS (default 20) seconds
 
 PREFIX	?= /var/qmail
 BINDIR	?= $(PREFIX)/bin
@@ -40,6 +42,24 @@ TESTPROGS = tests/rcptsim tests/concurrent tests/unit
 
 all: $(PROGS)
 
+# libFuzzer harnesses: clang only, every src/*.c linked in directly and
+# built with the fuzzer's coverage, ASan and UBSan (any report aborts).
+FUZZCC	?= clang
+FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZERS	= tests/fuzz/fuzz_rule tests/fuzz/fuzz_name tests/fuzz/fuzz_store \
+	  tests/fuzz/fuzz_limits
+FUZZ_SECONDS ?= 20
+
+fuzz: $(FUZZERS)
+
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c src/*.c src/*.h
+	$(FUZZCC) $(STD) $(WARN) $(BSDINC) -Isrc $(FUZZFLAGS) -o $@ $< \
+	    src/*.c $(LIBS)
+
+fuzz-run: $(FUZZERS)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZERS)
+
 src/%.o: src/%.c src/*.h
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
@@ -73,6 +93,10 @@ tests/unit: tests/unit.c tests/check_*.c liboverlimit.a
 lint:
 	mandoc -T lint -W warning man/*.[58]
 
+# cppcheck and clang-tidy (.clang-tidy) on src/ and the programs
+lint-c:
+	sh scripts/lint.sh
+
 check: all $(TESTPROGS)
 	@rc=0; \
 	echo "== unit tests"; ./tests/unit || rc=1; \
@@ -80,6 +104,7 @@ check: all $(TESTPROGS)
 	echo "== operations tests"; sh tests/rts-ops.sh || rc=1; \
 	echo "== response tests"; sh tests/rts-responses.sh || rc=1; \
 	echo "== notification program tests"; sh tests/rts-notify.sh || rc=1; \
+	echo "== fault tests"; sh tests/rts-faults.sh || rc=1; \
 	exit $$rc
 
 install: all
@@ -116,6 +141,6 @@ uninstall:
 
 clean:
 	rm -f $(PROGS) $(OBJS) liboverlimit.a $(TESTPROGS) bench/noop \
-	    bench/execbench
+	    bench/execbench $(FUZZERS)
 
-.PHONY: all check lint install uninstall clean
+.PHONY: all check lint lint-c install uninstall clean fuzz fuzz-run

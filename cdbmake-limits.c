@@ -37,6 +37,9 @@ struct entry {
 
 static const char *tmpname;
 
+static void	die(int, const char *, const char *)
+		    __attribute__((noreturn));
+
 static void
 die(int code, const char *what, const char *arg)
 {
@@ -158,10 +161,12 @@ main(int argc, char **argv)
 	if (n > 0)
 		qsort(ents, n, sizeof(*ents), bykey);
 	for (i = 0, keep = 0; i < n; i = j) {
-		for (j = i + 1; j < n && strcmp(ents[j].key, ents[i].key) == 0; j++) {
+		/* compare with ents[j - 1], the one repetition not freed */
+		for (j = i + 1; j < n &&
+		    strcmp(ents[j].key, ents[j - 1].key) == 0; j++) {
 			fprintf(stderr, PROG ": warning: line %lu repeats line "
 			    "%lu (%s); line %lu wins\n", ents[j].line,
-			    ents[j - 1].line, ents[i].key[0] ? ents[i].key :
+			    ents[j - 1].line, ents[j].key[0] ? ents[j].key :
 			    "the default", ents[j].line);
 			free(ents[j - 1].key);
 		}

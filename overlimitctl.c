@@ -156,7 +156,7 @@ static void
 display(const struct who *w, char *out)
 {
 	if (w->enc[0] == '~')
-		strcpy(out, w->enc);		/* hashed: no name to show */
+		memcpy(out, w->enc, strlen(w->enc) + 1); /* hashed: no name */
 	else
 		strvisx(out, w->norm, w->len, VIS_OCTAL | VIS_CSTYLE | VIS_WHITE);
 }
@@ -234,7 +234,7 @@ fmttime(int64_t t, char *buf, size_t sz)
 	if (t <= 0 || gmtime_r(&tt, &tm) == NULL)
 		snprintf(buf, sz, "-");
 	else
-		strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		(void)strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static const char *
@@ -598,9 +598,11 @@ cmd_reset(int argc, char **argv)
 static int
 parseuntil(const char *s, time_t *t)
 {
-	struct tm tm;
+	struct tm tm, back;
 	char *end;
 	long n;
+	int y, mo, d, h = 0, mi = 0;
+	size_t sl = strlen(s);
 
 	if (s[0] == '+') {
 		errno = 0;
@@ -615,16 +617,24 @@ parseuntil(const char *s, time_t *t)
 		}
 		return -1;
 	}
-	int y, mo, d, h = 0, mi = 0, k = 0;
-	struct tm back;
-
-	memset(&tm, 0, sizeof(tm));
-	if (strlen(s) == 10)
-		k = sscanf(s, "%4d-%2d-%2d", &y, &mo, &d) == 3;
-	else if (strlen(s) == 16 && s[10] == 'T')
-		k = sscanf(s, "%4d-%2d-%2dT%2d:%2d", &y, &mo, &d, &h, &mi) == 5;
-	if (!k)
+	/* YYYY-MM-DD or YYYY-MM-DDTHH:MM, digits checked one by one */
+	if ((sl != 10 && !(sl == 16 && s[10] == 'T' && s[13] == ':')) ||
+	    s[4] != '-' || s[7] != '-')
 		return -1;
+	for (n = 0; n < (long)sl; n++)
+		if (n != 4 && n != 7 && n != 10 && n != 13 &&
+		    (s[n] < '0' || s[n] > '9'))
+			return -1;
+#define D2(p)	((s[p] - '0') * 10 + (s[(p) + 1] - '0'))
+	y = D2(0) * 100 + D2(2);
+	mo = D2(5);
+	d = D2(8);
+	if (sl == 16) {
+		h = D2(11);
+		mi = D2(14);
+	}
+#undef D2
+	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = y - 1900;
 	tm.tm_mon = mo - 1;
 	tm.tm_mday = d;

@@ -165,7 +165,7 @@ fd4reply(const struct rule *r, const struct verdict *v, const char *enc)
 	if (strcmp(env("USE_FD4", ""), "1") != 0 || fcntl(4, F_GETFD) < 0)
 		return;
 	n = reply_format(r, v, enc, out);
-	signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN);
 	(void)write(4, out, n);		/* one line, at most 1021 bytes */
 }
 
@@ -256,7 +256,7 @@ main(void)
 	char enc[NAME_ENCMAX + 1], matched[NAME_ENCMAX + 2], per[16];
 	const char *user, *rip, *dir, *cdb, *e;
 	static char *norm;	/* static: reachable at exit for leak checkers */
-	char ipbuf[64];
+	static char ipbuf[64];	/* static: norm, a static, may point here */
 	size_t len;
 	long timeout;
 	enum name_kind kind;
@@ -372,7 +372,7 @@ main(void)
 		struct tm tm;
 
 		if (v.retry > 0 && gmtime_r(&rt, &tm) != NULL) {
-			strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			(void)strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
 			log_add(&lg, "retry", t);
 		} else
 			log_add(&lg, "retry", "reset");

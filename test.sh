@@ -48,16 +48,19 @@ if build CC=gcc; then
 	stage "rts-ops (gcc)" sh tests/rts-ops.sh
 	stage "rts-responses (gcc)" sh tests/rts-responses.sh
 	stage "rts-notify" sh tests/rts-notify.sh
+	stage "rts-faults (gcc)" sh tests/rts-faults.sh
 fi
 if build CC=clang; then
 	stage "unit (clang)" ./tests/unit
 	stage "rts (clang)" env RTS_CONC_REPEAT=5 sh tests/rts.sh
+	stage "rts-faults (clang)" sh tests/rts-faults.sh
 fi
 if build CC=gcc SAN=1; then
 	stage "unit (ASan+UBSan)" ./tests/unit
 	stage "rts (ASan+UBSan)" env RTS_CONC_REPEAT=5 sh tests/rts.sh
 	stage "rts-ops (ASan+UBSan)" sh tests/rts-ops.sh
 	stage "rts-responses (ASan+UBSan)" env RTS_CONC_REPEAT=3 sh tests/rts-responses.sh
+	stage "rts-faults (ASan+UBSan)" sh tests/rts-faults.sh
 fi
 # valgrind: a dynamic build (memcheck cannot follow malloc in a static one)
 if build CC=gcc STATIC= CFLAGS="-O1 -g"; then
@@ -83,6 +86,17 @@ if build CC=gcc STATIC= CFLAGS="-O1 -g"; then
 		head -n 40 $(find "$VG" -type f -size +0 | head -n 3)
 		broken=$((broken + 1))
 	fi
+fi
+stage "lint (cppcheck, clang-tidy)" sh scripts/lint.sh
+# libFuzzer (clang, ASan+UBSan): a short bounded run of each harness from
+# its seed corpus; FUZZ_SECONDS (default 20) each. A long run: see
+# docs/RELIABILITY.md.
+if make -s fuzz; then
+	stage "fuzz (libFuzzer, ${FUZZ_SECONDS:-20}s each)" sh tests/fuzz/run.sh \
+	    tests/fuzz/fuzz_rule tests/fuzz/fuzz_name tests/fuzz/fuzz_store \
+	    tests/fuzz/fuzz_limits
+else
+	echo "### build failed: make fuzz"; broken=$((broken + 1))
 fi
 echo "### man pages: mandoc -T lint"
 make -s lint || broken=$((broken + 1))

@@ -5,6 +5,7 @@ set -e
 pkgs="build-essential pkg-config libcdb-dev libbsd-dev"
 if [ "$1" = test ]; then
 	pkgs="$pkgs tinycdb check valgrind clang libclang-rt-14-dev mandoc python3 systemd"
+	pkgs="$pkgs cppcheck clang-tidy"
 fi
 missing=
 for p in $pkgs; do

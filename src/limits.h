@@ -23,8 +23,9 @@ void	limits_close(struct limits *l);
 /* Look the client up, most specific first (DESIGN.md "Lookup").
  * kind/norm/len: the normalised client name; ip: its address for
  * NAME_IP; enc: its encoded name. On a match fills r and the matched
- * key (what the log shows; "" = the default). Returns 1 when a rule
- * matched, 0 when none did (unlimited), -1 on a corrupt CDB (errno). */
+ * key (what the log shows; "" = the default); when none matched, r is
+ * the unlimited rule (nwin 0). Returns 1 when a rule matched, 0 when
+ * none did (unlimited), -1 on a corrupt CDB (errno). */
 int	limits_lookup(struct limits *l, enum name_kind kind, const char *norm,
 	    size_t len, const struct ipaddr *ip, const char *enc,
 	    struct rule *r, char *matched, size_t msz);

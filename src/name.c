@@ -160,7 +160,7 @@ name_encode(enum name_kind kind, const char *s, size_t len, char *out)
 		escfirst = s[0] == '.' || s[0] == '@' || s[0] == ':' ||
 		    looksip(s, len);
 	if (len == 0) {			/* an empty name is "%00"-free: "%" */
-		strcpy(out, "%");	/* never produced otherwise */
+		memcpy(out, "%", 2);	/* never produced otherwise */
 		return;
 	}
 	if (encode(s, len, escfirst, out, NAME_ENCMAX) < 0)
@@ -198,10 +198,12 @@ name_decode(const char *enc, char *out, size_t outsz)
 	int hi, lo;
 
 	if (enc[0] == '~') {
-		if (strlen(enc) >= outsz)
+		size_t n = strlen(enc);
+
+		if (n >= outsz)
 			return -1;
-		strcpy(out, enc);
-		return (long)strlen(enc);
+		memcpy(out, enc, n + 1);
+		return (long)n;
 	}
 	if (strcmp(enc, "%") == 0) {
 		if (outsz < 1)
@@ -247,7 +249,8 @@ name_isclient(const char *enc)
 	if (enc[0] != '%' && looksip(dec, (size_t)n)) {
 		struct ipaddr ip;
 
-		name_parseip(dec, &ip);
+		if (name_parseip(dec, &ip) < 0)	/* looksip said it is one */
+			return 0;
 		name_fmtip(&ip, re, sizeof(re));
 	} else
 		name_encode(NAME_USER, dec, (size_t)n, re);

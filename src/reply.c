@@ -37,7 +37,7 @@ retrytext(const struct verdict *v, char *out, size_t sz)
 	else if (v->retry <= 0 || gmtime_r(&t, &tm) == NULL)
 		snprintf(out, sz, "the next reset");
 	else
-		strftime(out, sz, "%Y-%m-%d %H:%M UTC", &tm);
+		(void)strftime(out, sz, "%Y-%m-%d %H:%M UTC", &tm);
 }
 
 size_t

@@ -541,7 +541,8 @@ append(struct client *c, time_t now)
 	uint64_t last, cnt;
 	int64_t t = now, lt;
 
-	if (cumbefore(c, c->h.nrec, &last) < 0)
+	/* a cum that would wrap: corrupt (never 2^64 recipients) */
+	if (cumbefore(c, c->h.nrec, &last) < 0 || last == UINT64_MAX)
 		return fail(c, "corrupt counter file (records)", 0);
 	if (c->h.nrec > 0 && rec(c, c->h.nrec - 1, &lt, &cnt) == 0 && lt > t)
 		t = lt;				/* clock stepped back */
@@ -573,8 +574,9 @@ retryat(struct client *c, const struct rule *r, int w, uint64_t count,
 	for (j = first; j < c->h.nrec; j++) {
 		if (rec(c, j, &t, &cum) < 0)
 			return 0;
-		if (last - cum < limit)
-			return t + r->win[w].period;
+		if (last - cum < limit)		/* a tampered time: no wrap */
+			return t > INT64_MAX - (int64_t)r->win[w].period ?
+			    INT64_MAX : t + r->win[w].period;
 	}
 	return 0;
 }

@@ -182,6 +182,9 @@ expect(struct limits *l, const char *who, int isip, const char *key,
 	if (key == NULL) {
 		ck_assert_msg(rc == 0, "%s: rc %d (matched %s), want no rule",
 		    who, rc, matched);
+		/* no rule is the unlimited rule: the helper counts with it
+		 * (it was left uninitialised: valgrind in rts lookup.norule) */
+		ck_assert_int_eq(r.nwin, 0);
 		return;
 	}
 	ck_assert_msg(rc == 1, "%s: rc %d, want %s", who, rc, key);

@@ -672,6 +672,52 @@ START_TEST(clock_backwards)
 }
 END_TEST
 
+/*
+ * The clock stepping forward, then back (a wrong NTP step corrected).
+ * Documented outcome (docs/RELIABILITY.md): no count is ever lost and
+ * the log stays ordered, so a client is never let through beyond its
+ * limit; the price is that recipients counted while the clock was ahead
+ * stay stamped in the "future" and keep counting in every window until
+ * real time passes their stamp + the period (removing the client's file,
+ * or waiting, ends it). A step forward alone only empties the windows
+ * early, like time passing.
+ */
+START_TEST(clock_forward_then_back)
+{
+	struct rule r = R("3/100,1000");
+	struct verdict v;
+	const time_t t = 1700000000, ahead = t + 86400 * 30;
+
+	ck_assert_int_eq(send1("f", &r, t, NULL), 1);
+	ck_assert_int_eq(send1("f", &r, t + 1, NULL), 1);
+	ck_assert_int_eq(send1("f", &r, ahead, &v), 1);	/* forward: empty */
+	ck_assert_uint_eq(v.count[0], 1);
+	ck_assert_int_eq(send1("f", &r, ahead, NULL), 1);
+	ck_assert_int_eq(send1("f", &r, ahead, NULL), 1);
+	ck_assert_int_eq(send1("f", &r, ahead, &v), 0);	/* the limit holds */
+	/* corrected: the three recipients stamped "ahead" still count,
+	 * with the two really sent in the last 100 s */
+	ck_assert_int_eq(send1("f", &r, t + 2, &v), 0);
+	ck_assert_uint_eq(v.count[0], 5);
+	ck_assert_int_eq(send1("f", &r, ahead - 1, &v), 0);
+	ck_assert_int_eq(send1("f", &r, ahead + 100, &v), 1); /* they left */
+	ck_assert_uint_eq(brute("f", 100, ahead + 100), win("f", 100, ahead + 100));
+	ck_assert_uint_eq(hdr("f").total, 6);
+	ck_assert_uint_eq(hdr("f").refused, 3);
+	/* the epoch, the 2038 boundary and far ahead: no overflow (UBSan) */
+	ck_assert_int_eq(send1("g", &r, 0, NULL), 1);
+	ck_assert_int_eq(send1("g", &r, (time_t)0x7fffffff, NULL), 1);
+	ck_assert_int_eq(send1("g", &r, (time_t)0x80000000LL, NULL), 1);
+	ck_assert_int_eq(send1("g", &r, (time_t)0x80000000LL, &v), 1);
+	ck_assert_uint_eq(v.count[0], 3);
+	ck_assert_int_eq(send1("g", &r, (time_t)0x80000000LL, &v), 0);
+	ck_assert_int_eq(send1("g", &r, (time_t)1 << 40, &v), 1);
+	ck_assert_uint_eq(v.count[0], 1);
+	ck_assert_uint_eq(win("g", 100, ((time_t)1 << 40) + 99), 1);
+	ck_assert_uint_eq(win("g", 100, ((time_t)1 << 40) + 100), 0);
+}
+END_TEST
+
 /* ---- compaction ---- */
 
 START_TEST(compaction)
@@ -961,6 +1007,33 @@ START_TEST(corrupt_records)
 }
 END_TEST
 
+/* found by tests/fuzz/fuzz_store: a last record whose cum is 2^64-1
+ * (every record outside the window, so the window count itself looks
+ * fine) was appended to with cum 0, and from then on every window check
+ * of the file failed. Now the append is refused and nothing written. */
+START_TEST(corrupt_records_cum_wraps)
+{
+	unsigned char b[STORE_HDRSIZE + 2 * STORE_RECSIZE], *after;
+	struct rule r = R("10/100");
+	struct client c;
+	struct verdict v;
+	size_t n;
+
+	mkhdr(b, 2, 2, 0);
+	put64(b + 256, 10); put64(b + 264, 1);
+	put64(b + 272, 11); put64(b + 280, UINT64_MAX);
+	writeraw("w", b, sizeof(b));
+	ck_assert_int_eq(store_lock(&st, "w", 1, &c), 0);
+	ck_assert_int_eq(store_count(&st, &c, &r, 1000, &v), -1);
+	ck_assert_msg(strstr(c.err, "corrupt") != NULL, "err %s", c.err);
+	store_unlock(&c);
+	after = slurp("w", &n);
+	ck_assert_uint_eq(n, sizeof(b));
+	ck_assert_int_eq(memcmp(after, b, sizeof(b)), 0);
+	free(after);
+}
+END_TEST
+
 START_TEST(classic_migration)
 {
 	struct rule r = R("10");
@@ -1046,6 +1119,29 @@ START_TEST(fresh_files)
 	ck_assert_int_eq(send1("zero", &r, 1000, NULL), 1);
 	ck_assert_uint_eq(hdr("zero").total, 1);
 	ck_assert_uint_eq(win("zero", 100, 1000), 1);
+}
+END_TEST
+
+/* A helper killed between its record and its header (the commit), or a
+ * full disk there: the record past nrec is ignored and overwritten, the
+ * recipient it stood for was not counted (nor accepted). */
+START_TEST(crash_after_append)
+{
+	struct rule r = R("3/100");
+	unsigned char junk[STORE_RECSIZE];
+	struct verdict v;
+
+	ck_assert_int_eq(send1("k", &r, 1000, NULL), 1);
+	ck_assert_int_eq(send1("k", &r, 1001, NULL), 1);
+	memset(junk, 0xff, sizeof(junk));	/* record 2, never committed */
+	pwriteraw("k", junk, sizeof(junk), STORE_HDRSIZE + 2 * STORE_RECSIZE);
+	ck_assert_uint_eq(hdr("k").nrec, 2);
+	ck_assert_uint_eq(win("k", 100, 1002), 2);
+	ck_assert_int_eq(send1("k", &r, 1002, &v), 1);
+	ck_assert_uint_eq(v.count[0], 3);
+	ck_assert_int_eq(send1("k", &r, 1003, &v), 0);
+	ck_assert_uint_eq(brute("k", 100, 1003), 3);
+	ck_assert_uint_eq(fsize("k"), STORE_HDRSIZE + 3 * STORE_RECSIZE);
 }
 END_TEST
 
@@ -1452,6 +1548,7 @@ store_suite(void)
 	tcase_add_test(tc, window_sliding);
 	tcase_add_test(tc, two_windows);
 	tcase_add_test(tc, clock_backwards);
+	tcase_add_test(tc, clock_forward_then_back);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("raise");
@@ -1487,8 +1584,10 @@ store_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, corrupt_files);
 	tcase_add_test(tc, corrupt_records);
+	tcase_add_test(tc, corrupt_records_cum_wraps);
 	tcase_add_test(tc, classic_migration);
 	tcase_add_test(tc, fresh_files);
+	tcase_add_test(tc, crash_after_append);
 	tcase_add_test(tc, not_regular_files);
 	suite_add_tcase(s, tc);
 
