@@ -105,6 +105,7 @@ check: all $(TESTPROGS)
 	echo "== response tests"; sh tests/rts-responses.sh || rc=1; \
 	echo "== notification program tests"; sh tests/rts-notify.sh || rc=1; \
 	echo "== fault tests"; sh tests/rts-faults.sh || rc=1; \
+	echo "== soak"; sh tests/soak.sh || rc=1; \
 	exit $$rc
 
 install: all

@@ -494,6 +494,8 @@ cmd_show(int argc, char **argv)
 	    (unsigned long long)rw.h.total);
 	printf("refused      %llu since the last reset\n",
 	    (unsigned long long)rw.h.refused);
+	printf("notified     %lu events since the last reset\n",
+	    (unsigned long)rw.h.notified);
 	fmttime(rw.h.last_accept, t, sizeof(t));
 	printf("last sent    %s\n", t);
 	fmttime(rw.h.last_refuse, t, sizeof(t));
@@ -692,7 +694,7 @@ cmd_metrics(int argc, char **argv)
 {
 	struct row *rows;
 	size_t n, i;
-	unsigned long errs, over = 0, raised = 0, banned = 0;
+	unsigned long errs, over = 0, raised = 0, banned = 0, notified = 0;
 	unsigned long long total = 0, refused = 0;
 	char tmp[4096];
 	FILE *f = stdout;
@@ -709,6 +711,7 @@ cmd_metrics(int argc, char **argv)
 		over += (unsigned long)rows[i].over;
 		raised += (unsigned long)rows[i].raised;
 		banned += (unsigned long)rows[i].banned;
+		notified += rows[i].h.notified;
 	}
 	free(rows);
 	if (argc == 2) {
@@ -740,6 +743,10 @@ cmd_metrics(int argc, char **argv)
 	    "# TYPE rcptcheck_overlimit_recipients gauge\n"
 	    "rcptcheck_overlimit_recipients{verdict=\"accepted\"} %llu\n"
 	    "rcptcheck_overlimit_recipients{verdict=\"refused\"} %llu\n"
+	    "# HELP rcptcheck_overlimit_notifications Events (warn, over, ban) "
+	    "notified since each client's last reset.\n"
+	    "# TYPE rcptcheck_overlimit_notifications gauge\n"
+	    "rcptcheck_overlimit_notifications %lu\n"
 	    "# HELP rcptcheck_overlimit_store_errors Counter files that could "
 	    "not be read.\n"
 	    "# TYPE rcptcheck_overlimit_store_errors gauge\n"
@@ -747,7 +754,8 @@ cmd_metrics(int argc, char **argv)
 	    "# HELP rcptcheck_overlimit_scrape_time Unix time of this report.\n"
 	    "# TYPE rcptcheck_overlimit_scrape_time gauge\n"
 	    "rcptcheck_overlimit_scrape_time %lld\n",
-	    n, over, raised, banned, total, refused, errs, (long long)now);
+	    n, over, raised, banned, total, refused, notified, errs,
+	    (long long)now);
 	if (argc == 2) {
 		if (fflush(f) != 0 || fsync(fd) < 0 || fclose(f) != 0 ||
 		    rename(tmp, argv[1]) < 0) {

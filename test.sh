@@ -49,6 +49,7 @@ if build CC=gcc; then
 	stage "rts-responses (gcc)" sh tests/rts-responses.sh
 	stage "rts-notify" sh tests/rts-notify.sh
 	stage "rts-faults (gcc)" sh tests/rts-faults.sh
+	stage "soak (gcc)" sh tests/soak.sh
 fi
 if build CC=clang; then
 	stage "unit (clang)" ./tests/unit
@@ -61,6 +62,7 @@ if build CC=gcc SAN=1; then
 	stage "rts-ops (ASan+UBSan)" sh tests/rts-ops.sh
 	stage "rts-responses (ASan+UBSan)" env RTS_CONC_REPEAT=3 sh tests/rts-responses.sh
 	stage "rts-faults (ASan+UBSan)" sh tests/rts-faults.sh
+	stage "soak (ASan+UBSan)" env SOAK_ROUNDS=2 sh tests/soak.sh
 fi
 # valgrind: a dynamic build (memcheck cannot follow malloc in a static one)
 if build CC=gcc STATIC= CFLAGS="-O1 -g"; then

@@ -67,6 +67,7 @@ hdr_encode(const struct store_hdr *h, unsigned char *b)
 	put64(b + 200, (uint64_t)h->raise_until);
 	put32(b + 208, h->raise_factor);
 	put64(b + 212, (uint64_t)h->ban_since);
+	put32(b + 220, h->notified);
 }
 
 static int
@@ -92,6 +93,7 @@ hdr_decode(struct store_hdr *h, const unsigned char *b)
 	h->raise_until = (int64_t)get64(b + 200);
 	h->raise_factor = get32(b + 208);
 	h->ban_since = (int64_t)get64(b + 212);
+	h->notified = get32(b + 220);
 	return h->nrec > STORE_MAXREC ? -1 : 0;
 }
 
@@ -645,6 +647,8 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 			    append(c, now) < 0)
 				return -1;
 		}
+		if (v->event != EV_NONE)
+			c->h.notified++;
 		if (writehdr(c->fd, &c->h) < 0)
 			return fail(c, "write", errno ? errno : EIO);
 		return 0;
@@ -678,6 +682,8 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 			}
 		}
 	}
+	if (v->event != EV_NONE)
+		c->h.notified++;
 	if (writehdr(c->fd, &c->h) < 0)
 		return fail(c, "write", errno ? errno : EIO);
 	if (c->migrated && ftruncate(c->fd, STORE_HDRSIZE +
@@ -708,6 +714,7 @@ store_tidy(struct store *s, struct client *c, const struct rule *r,
 		c->h.refused = 0;
 		c->h.reset = now;
 		c->h.flags &= STORE_BANNED;	/* a ban outlives every reset */
+		c->h.notified = 0;
 	}
 	if (c->h.raise_until <= (int64_t)now) {
 		c->h.raise_until = 0;		/* an expired raise */

@@ -29,6 +29,7 @@ struct store_hdr {
 	int64_t		raise_until;	/* limits x raise_factor until then */
 	uint32_t	raise_factor;
 	int64_t		ban_since;	/* when STORE_BANNED was set */
+	uint32_t	notified;	/* events notified since the last reset */
 };
 
 /* header flags */

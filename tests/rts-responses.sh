@@ -170,6 +170,7 @@ env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CLEANUP" -k > /dev/null
 au b@x.com
 check ban.survives.cleanup_k 113 "$R"
 check ban.list "b@x.com banned" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" -o tsv list banned | sed 1d | cut -f1,2 | tr '\t' ' ')"
+check ban.metrics.notified "rcptcheck_overlimit_notifications 0" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" metrics | grep '^rcptcheck_overlimit_notifications ')"
 check ban.metrics "rcptcheck_overlimit_clients_banned 1" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" metrics | grep '^rcptcheck_overlimit_clients_banned ')"
 check ban.reset "b@x.com: counters reset, ban lifted" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" reset b@x.com)"
 seqx ban.lifted "112 112 113" au b@x.com
@@ -203,6 +204,7 @@ check notify.env.recipient "r@remote.example" "$(notevar "$NF" OVERLIMIT_RECIPIE
 check notify.env.path "PATH=/usr/local/bin:/usr/bin:/bin" "$(grep '^PATH=' "$NF")"
 check notify.env.nothingelse "" "$(grep -v '^OVERLIMIT_\|^PATH=\|^PWD=\|^SHLVL=\|^_=' "$NF")"
 WF=$(grep -l '^OVERLIMIT_EVENT=warn$' "$NT"/*)
+check notify.metrics "rcptcheck_overlimit_notifications 2" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" metrics | grep '^rcptcheck_overlimit_notifications ')"
 check notify.warn.count "2/3" "$(notevar "$WF" OVERLIMIT_COUNT)/$(notevar "$WF" OVERLIMIT_LIMIT)"
 check notify.log "over" "$(au n@x.com "$NOTE"; printf '%s' "$(field notify)"; [ -z "$(field notify)" ] && echo over)"
 

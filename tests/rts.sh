@@ -541,10 +541,11 @@ for u in a b c d e; do
     seqx "window.units.$u" "112 112 113" auc "$u@x.com"
 done
 
-# a window that really slides: 2 per 2 seconds
-setup window.slide ':2/2s'
+# a window that really slides: 2 per 5 seconds (long enough for three
+# helper runs under valgrind on a loaded machine)
+setup window.slide ':2/5s'
 seqx window.slide.fill "112 112 113" ipc 1.2.3.4
-sleep 3
+sleep 6
 seqx window.slide.after "112 112 113" ipc 1.2.3.4
 
 # compaction: 300 records that all left the window are dropped, by the

@@ -1,0 +1,86 @@
+#!/bin/sh
+# soak.sh: many clients x many parallel sessions at once, with plain and
+# window limits, bans, strict and dry-run rules, against an independent
+# model of the expected outcome: no lost and no extra count, exactly the
+# expected notifications (none twice). Same style as rts.sh; last line
+# "N passed, M failed".
+#
+#   make && sh tests/soak.sh          (SOAK_ROUNDS, default 5)
+
+set -u
+LC_ALL=C
+export LC_ALL
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$(pwd -P)
+HELPER=$ROOT/rcptcheck-overlimit
+CTL=$ROOT/overlimitctl
+CONCURRENT=$ROOT/tests/concurrent
+ROUNDS=${SOAK_ROUNDS:-5}
+K=40			# attempts per client, all at once
+PASS=0 FAIL=0
+
+check() {
+    if [ "x$2" = "x$3" ]; then PASS=$((PASS + 1)); echo "ok $1"
+    else FAIL=$((FAIL + 1)); echo "FAIL $1: expected '$2', got '$3'"; fi
+}
+for p in "$HELPER" "$CTL" "$CONCURRENT" ./cdbmake-limits; do
+    [ -x "$p" ] || { echo "FAIL setup: $p missing"; echo "0 passed, 1 failed"; exit 1; }
+done
+T=$(mktemp -d "${TMPDIR:-/tmp}/soak.XXXXXX") || exit 2
+trap 'rm -rf "$T"' EXIT
+
+# the model: client, rule line, accepted of K, events expected
+# (the rules are written so that the model is simple arithmetic)
+cat > "$T/model" <<'MEOF'
+p1@x.com	p1@x.com:20	20	over
+w1@x.com	w1@x.com:15/1h	15	over
+w2@x.com	w2@x.com:25/1d,10/1h	10	over
+b1@x.com	b1@x.com:12/1h:ban	12	ban
+b2@x.com	b2@x.com:8:ban=2x	8	ban,over
+s1@x.com	s1@x.com:10/1h:strict	10	over
+d1@x.com	d1@x.com:5/1h:dryrun	40	over
+u1@pool.example	@pool.example:7/1h:warn=50%	7	over,warn
+u2@pool.example	-	7	over,warn
+o1@y.com	:30/1h	30	over
+o2@y.com	-	30	over
+big@x.com	big@x.com:1000/1h	40	-
+MEOF
+cut -f2 "$T/model" | grep -v '^-$' > "$T/limits"
+./cdbmake-limits "$T/l.cdb" "$T/l.tmp" < "$T/limits" || exit 2
+cat > "$T/notify" <<NEOF
+#!/bin/sh
+echo "\$OVERLIMIT_CLIENT \$OVERLIMIT_EVENT" > "$T/n/\$\$.\$(date +%s%N)"
+NEOF
+chmod 755 "$T/notify"
+
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+    rm -rf "$T/ol" "$T/n" "$T/out"
+    mkdir "$T/ol" "$T/n" "$T/out"
+    while IFS='	' read -r client rule acc ev; do
+        env -i USE_FD4=1 RELAYCLIENT= SMTPAUTHUSER="$client" \
+            OVERLIMIT_DIR="$T/ol" OVERLIMIT_CDB="$T/l.cdb" \
+            OVERLIMIT_NOTIFY="$T/notify" "$CONCURRENT" "$K" "$HELPER" \
+            > "$T/out/$client" &
+    done < "$T/model"
+    wait
+    sleep 1                                 # the detached notifications
+    bad=0 tot=0
+    while IFS='	' read -r client rule acc ev; do
+        exp="112=$acc 113=$((K - acc)) other=0"
+        got=$(cat "$T/out/$client")
+        check "round$r.$client.verdicts" "$exp" "$got"
+        got=$(cat "$T/n"/* 2>/dev/null | awk -v c="$client" '$1 == c { print $2 }' | sort | paste -sd, -)
+        check "round$r.$client.events" "$([ "$ev" = - ] && echo || echo "$ev")" "$got"
+        tot=$((tot + acc))
+    done < "$T/model"
+    got=$(env -i OVERLIMIT_DIR="$T/ol" OVERLIMIT_CDB="$T/l.cdb" "$CTL" -o tsv list |
+        awk -F '\t' 'NR > 1 { s += $5 } END { print s + 0 }')
+    check "round$r.store.total" "$tot" "$got"
+    got=$(env -i OVERLIMIT_DIR="$T/ol" OVERLIMIT_CDB="$T/l.cdb" "$CTL" -o tsv list banned |
+        sed 1d | cut -f1 | sort | paste -sd, -)
+    check "round$r.store.banned" "b1@x.com,b2@x.com" "$got"
+    r=$((r + 1))
+done
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
