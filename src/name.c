@@ -181,8 +181,8 @@ name_domainkey(const char *s, size_t len, char *out)
 	return 0;
 }
 
-static int
-unhex(char c)
+int
+name_unhex(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -220,7 +220,8 @@ name_decode(const char *enc, char *out, size_t outsz)
 			out[o++] = *enc;
 			continue;
 		}
-		if ((hi = unhex(enc[1])) < 0 || (lo = unhex(enc[2])) < 0)
+		if ((hi = name_unhex(enc[1])) < 0 ||
+		    (lo = name_unhex(enc[2])) < 0)
 			return -1;
 		out[o++] = (char)(hi << 4 | lo);
 		enc += 2;
@@ -240,7 +241,7 @@ name_isclient(const char *enc)
 		if (strlen(enc) != 1 + 2 * SHA256_DIGEST_LENGTH)
 			return 0;
 		for (i = 1; enc[i] != '\0'; i++)
-			if (unhex(enc[i]) < 0)
+			if (name_unhex(enc[i]) < 0)
 				return 0;
 		return 1;
 	}

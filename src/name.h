@@ -41,6 +41,9 @@ int	name_domainkey(const char *s, size_t len, char *out);
  * Hashed names ("~...") decode to themselves. */
 long	name_decode(const char *enc, char *out, size_t outsz);
 
+/* The value of a lower-case hex digit, or -1. */
+int	name_unhex(char c);
+
 /* 1 if enc is a name name_encode can produce (a client file name). */
 int	name_isclient(const char *enc);
 

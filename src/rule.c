@@ -546,15 +546,6 @@ scan(const char **p, const char *end, unsigned long max, unsigned long *v)
 	return 0;
 }
 
-static int
-unhex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 /* " name=value" options of a CDB value, from p to end. */
 static int
@@ -591,8 +582,8 @@ parseopts(const char *p, const char *end, struct rule *r)
 		} else if (end - p >= 5 && memcmp(p, "text=", 5) == 0) {
 			p += 5;
 			for (t = 0; p + 1 < end && *p != ' '; p += 2) {
-				if (t == RULE_TEXTMAX || (hi = unhex(p[0])) < 0 ||
-				    (lo = unhex(p[1])) < 0 ||
+				if (t == RULE_TEXTMAX || (hi = name_unhex(p[0])) < 0 ||
+				    (lo = name_unhex(p[1])) < 0 ||
 				    (hi << 4 | lo) < 0x20 || (hi << 4 | lo) > 0x7e)
 					return -1;
 				r->text[t++] = (char)(hi << 4 | lo);
