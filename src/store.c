@@ -137,25 +137,23 @@ kindof(mode_t m)
 	return "counter file is not a regular file";
 }
 
-/* Read the header (or a classic file) of the locked c->fd. */
+/* Read the header (or a classic file) of the locked c->fd, of size bytes
+ * (the caller has just stat'ed it under the lock). */
 static int
-readhdr(struct client *c)
+readhdr(struct client *c, off_t size)
 {
 	unsigned char b[STORE_HDRSIZE], x[4096];
-	struct stat st;
 	ssize_t n;
 	off_t off;
 	int i;
 
 	memset(&c->h, 0, sizeof(c->h));
-	if (fstat(c->fd, &st) < 0)
-		return fail(c, "stat", errno);
-	if (st.st_size == 0)
+	if (size == 0)
 		return 0;				/* new client */
 	if ((n = pread(c->fd, b, sizeof(b), 0)) < 0)
 		return fail(c, "read", errno);
 	if (n == STORE_HDRSIZE && hdr_decode(&c->h, b) == 0) {
-		if ((uint64_t)st.st_size < STORE_HDRSIZE +
+		if ((uint64_t)size < STORE_HDRSIZE +
 		    (uint64_t)c->h.nrec * STORE_RECSIZE)
 			return fail(c, "corrupt counter file (short)", 0);
 		return 0;
@@ -166,9 +164,9 @@ readhdr(struct client *c)
 		memset(&c->h, 0, sizeof(c->h));
 		return 0;
 	}
-	if (st.st_size > CLASSICMAX)
+	if (size > CLASSICMAX)
 		return fail(c, "corrupt counter file", 0);
-	for (off = 0; off < st.st_size; off += n) {	/* classic: all 'X' */
+	for (off = 0; off < size; off += n) {	/* classic: all 'X' */
 		if ((n = pread(c->fd, x, sizeof(x), off)) <= 0)
 			return fail(c, "read", n < 0 ? errno : EIO);
 		for (i = 0; i < n; i++)
@@ -176,7 +174,7 @@ readhdr(struct client *c)
 				return fail(c, "corrupt counter file", 0);
 	}
 	memset(&c->h, 0, sizeof(c->h));
-	c->h.total = (uint64_t)st.st_size;
+	c->h.total = (uint64_t)size;
 	c->migrated = 1;
 	return 0;
 }
@@ -226,7 +224,8 @@ store_lock(struct store *s, const char *name, int create, struct client *c)
 		/* still the file of that name? (compacted or removed) */
 		if (fstatat(s->dirfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    now.st_ino == st.st_ino && now.st_dev == st.st_dev)
-			return readhdr(c) < 0 ? (store_unlock(c), -1) : 0;
+			return readhdr(c, now.st_size) < 0 ?
+			    (store_unlock(c), -1) : 0;
 		err = errno;
 		store_unlock(c);
 		if (!create && err == ENOENT)
