@@ -41,7 +41,7 @@ endif
 
 PROGS	= rcptcheck-overlimit cdbmake-limits overlimit-cleanup overlimitctl
 OBJS	= src/name.o src/rule.o src/limits.o src/store.o src/logline.o \
-	  src/reply.o src/notify.o
+	  src/reply.o src/notify.o src/track.o
 TESTPROGS = tests/rcptsim tests/concurrent tests/unit
 
 all: $(PROGS)

@@ -8,6 +8,7 @@
  * See rcptcheck-overlimit(8) and DESIGN.md.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -27,6 +28,7 @@
 #include "reply.h"
 #include "rule.h"
 #include "store.h"
+#include "track.h"
 
 #define PROG		"rcptcheck-overlimit"
 #define EX_ACCEPT	112
@@ -169,6 +171,22 @@ fd4reply(const struct rule *r, const struct verdict *v, const char *enc)
 	(void)write(4, out, n);		/* one line, at most 1021 bytes */
 }
 
+/* The per-message cap's refusal: 452 keeps the session, refuses this
+ * recipient only (RFC 5321 4.5.3.1.10). */
+static void
+fd4msg(uint32_t max)
+{
+	char out[128];
+	int n;
+
+	if (strcmp(env("USE_FD4", ""), "1") != 0 || fcntl(4, F_GETFD) < 0)
+		return;
+	n = snprintf(out, sizeof(out), "452 4.5.3 too many recipients for "
+	    "one message (at most %lu)", (unsigned long)max);
+	(void)signal(SIGPIPE, SIG_IGN);
+	(void)write(4, out, (size_t)n);
+}
+
 /* "NAME=value" with value vis-escaped (no control bytes), cut. */
 static char *
 envvar(const char *name, const char *val, size_t len)
@@ -184,43 +202,59 @@ envvar(const char *name, const char *val, size_t len)
 	return e;
 }
 
-static const char *const evname[] = { "none", "warn", "over", "ban" };
+static const char *const evname[] = { "none", "warn", "over", "ban",
+	"dormant" };
+static const char *const whyname[] = { "", "limit", "warmup", "nets",
+	"mass", "pool", "server" };
+
+/* What an event or a refusal is about. */
+struct about {
+	int		event;		/* EV_* */
+	int		why;		/* WHY_* */
+	uint64_t	count;
+	uint32_t	limit, period;
+	const char	*rule;		/* the rule's key ("" = default) */
+	unsigned long	line;
+	int		banned, dryrun;
+};
 
 static void
-notify(const struct rule *r, const struct verdict *v, enum name_kind kind,
-    const char *norm, size_t len, const char *matched, const char *rip,
-    struct logline *lg)
+notify(const struct about *a, enum name_kind kind, const char *norm,
+    size_t len, const char *rip, struct logline *lg)
 {
 	const char *prog = env("OVERLIMIT_NOTIFY", NULL), *e;
 	char *envp[NOTIFY_ENVMAX], **ep, per[16], num[5][32];
 	long timeout = envnum("OVERLIMIT_NOTIFY_TIMEOUT", 1, 3600,
 	    NOTIFY_TIMEOUT);
-	int n = 0, w = v->evwin;
+	int n = 0;
 
-	if (prog == NULL || v->event == EV_NONE)
+	if (prog == NULL || a->event == EV_NONE)
 		return;
 	if (timeout < 0)
 		timeout = NOTIFY_TIMEOUT;
-	rule_fmtperiod(r->win[w].period, per, sizeof(per));
-	snprintf(num[0], sizeof(num[0]), "%lu", r->line);
-	snprintf(num[1], sizeof(num[1]), "%llu", (unsigned long long)v->count[w]);
-	snprintf(num[2], sizeof(num[2]), "%lu", (unsigned long)v->limit[w]);
+	rule_fmtperiod(a->period, per, sizeof(per));
+	snprintf(num[0], sizeof(num[0]), "%lu", a->line);
+	snprintf(num[1], sizeof(num[1]), "%llu", (unsigned long long)a->count);
+	snprintf(num[2], sizeof(num[2]), "%lu", (unsigned long)a->limit);
 	snprintf(num[3], sizeof(num[3]), "%lld", (long long)time(NULL));
 	envp[n++] = "PATH=/usr/local/bin:/usr/bin:/bin";
-	envp[n++] = envvar("OVERLIMIT_EVENT", evname[v->event],
-	    strlen(evname[v->event]));
+	envp[n++] = envvar("OVERLIMIT_EVENT", evname[a->event],
+	    strlen(evname[a->event]));
+	e = a->why != WHY_NONE ? whyname[a->why] : a->event == EV_DORMANT ?
+	    "warmup" : "limit";
+	envp[n++] = envvar("OVERLIMIT_REASON", e, strlen(e));
 	envp[n++] = envvar("OVERLIMIT_CLIENT", norm, len);
 	envp[n++] = envvar("OVERLIMIT_KIND", kind == NAME_IP ? "ip" : "user",
 	    kind == NAME_IP ? 2 : 4);
-	e = matched[0] ? matched : "default";
+	e = a->rule[0] ? a->rule : "default";
 	envp[n++] = envvar("OVERLIMIT_RULE", e, strlen(e));
 	envp[n++] = envvar("OVERLIMIT_LINE", num[0], strlen(num[0]));
 	envp[n++] = envvar("OVERLIMIT_COUNT", num[1], strlen(num[1]));
 	envp[n++] = envvar("OVERLIMIT_LIMIT", num[2], strlen(num[2]));
 	e = per[0] ? per : "reset";
 	envp[n++] = envvar("OVERLIMIT_PERIOD", e, strlen(e));
-	envp[n++] = envvar("OVERLIMIT_BANNED", v->banned ? "1" : "0", 1);
-	envp[n++] = envvar("OVERLIMIT_DRYRUN", v->dryrun ? "1" : "0", 1);
+	envp[n++] = envvar("OVERLIMIT_BANNED", a->banned ? "1" : "0", 1);
+	envp[n++] = envvar("OVERLIMIT_DRYRUN", a->dryrun ? "1" : "0", 1);
 	envp[n++] = envvar("OVERLIMIT_TIME", num[3], strlen(num[3]));
 	e = rip ? rip : "";
 	envp[n++] = envvar("OVERLIMIT_IP", e, strlen(e));
@@ -237,9 +271,60 @@ notify(const struct rule *r, const struct verdict *v, enum name_kind kind,
 		if (strncmp(*ep, "NOTIFY_", 7) == 0 && strlen(*ep) < 4096)
 			envp[n++] = *ep;
 	envp[n] = NULL;
-	log_add(lg, "notify", evname[v->event]);
+	log_add(lg, "notify", evname[a->event]);
 	if (notify_run(prog, PROG ":", (unsigned)timeout, envp) < 0)
 		log_add(lg, "notify_error", "fork");
+}
+
+/* An aggregate (domain pool, server cap): its rule, file and verdict. */
+struct agg {
+	int		on;
+	int		why;		/* WHY_POOL or WHY_SERVER */
+	char		key[NAME_ENCMAX + 2];	/* rule key and file name */
+	struct rule	r;
+	struct client	c;
+	struct verdict	v;
+	struct signal	sig;		/* full? */
+};
+
+/* The rule of an aggregate as a plain windows rule. */
+static void
+aggrule(struct agg *a, const struct rule *src, int pool,
+    const struct rule *user)
+{
+	memset(&a->r, 0, sizeof(a->r));
+	a->r.line = src->line;
+	if (pool) {
+		a->r.nwin = src->npool;
+		memcpy(a->r.win, src->pool, sizeof(a->r.win));
+	} else {
+		a->r.nwin = src->nwin;
+		memcpy(a->r.win, src->win, sizeof(a->r.win));
+	}
+	a->r.warn = src->warn;
+	a->r.flags = (src->flags | user->flags) & RULE_DRYRUN;
+	a->on = a->r.nwin > 0;
+}
+
+static void
+aggcounts(struct logline *l, const char *what, const struct agg *a)
+{
+	char per[16], k[40];
+	int i;
+
+	for (i = 0; i < a->r.nwin; i++) {
+		rule_fmtperiod(a->r.win[i].period, per, sizeof(per));
+		snprintf(k, sizeof(k), "%s_%s", what, per);
+		log_fmt(l, k, "%llu/%lu", (unsigned long long)a->v.count[i],
+		    (unsigned long)a->v.limit[i]);
+	}
+}
+
+/* SMTPRCPTCOUNT: recipients of this message accepted so far; -1 unknown. */
+static long
+rcptcount(void)
+{
+	return envnum("SMTPRCPTCOUNT", 0, 1000000000L, -1);
 }
 
 int
@@ -253,7 +338,18 @@ main(void)
 	struct verdict v;
 	struct ipaddr ip = { 0, { 0 } };
 	struct sigaction sa;
+	struct rule other;
+	struct signal sig, sig2;
+	struct track tk;
+	struct about ab;
+	static struct agg pool, srv;	/* static: large */
 	char enc[NAME_ENCMAX + 1], matched[NAME_ENCMAX + 2], per[16];
+	char senc[NAME_ENCMAX + 1], netbuf[64];
+	unsigned char netaddr[16];
+	uint32_t bits, n;
+	long msgn;
+	int havenet = 0, mass, arc;
+	time_t now;
 	const char *user, *rip, *dir, *cdb, *e;
 	static char *norm;	/* static: reachable at exit for leak checkers */
 	static char ipbuf[64];	/* static: norm, a static, may point here */
@@ -299,6 +395,7 @@ main(void)
 		len = strlen(ipbuf);
 	}
 	name_encode(kind, norm, len, enc);
+	memcpy(senc, enc, sizeof(senc));
 
 	who(&lg, norm, len, kind == NAME_USER ? rip : NULL);
 	if (onerror != EX_DEFER && strcmp(e, "accept") != 0)
@@ -339,32 +436,166 @@ main(void)
 		return failed(&lg, "corrupt limits CDB", cdb, 0);
 	if ((e = globals(&rule)) != NULL)
 		return failed(&lg, e, NULL, 0);
+	/* what is counted: the client, or an IPv6 client's network */
+	if (kind == NAME_IP && ip.family == AF_INET6) {
+		if (limits_setting(&lim, RULE_COUNT6KEY, 64, &bits) < 0)
+			return failed(&lg, "corrupt limits CDB", cdb, 0);
+		if (bits < 128) {
+			struct ipaddr net = ip;
+
+			name_mask(&net, (int)bits);
+			name_fmtnet(&net, (int)bits, netbuf, sizeof(netbuf));
+			name_encode(NAME_IP, netbuf, strlen(netbuf), senc);
+		}
+	}
+	/* the aggregates: the user's domain pool, the server cap */
+	memset(&pool, 0, sizeof(pool));
+	memset(&srv, 0, sizeof(srv));
+	pool.why = WHY_POOL;
+	srv.why = WHY_SERVER;
+	if (kind == NAME_USER && name_domainkey(norm, len, pool.key) == 0) {
+		if (strcmp(matched, pool.key) == 0)
+			aggrule(&pool, &rule, 1, &rule);
+		else if ((arc = limits_get(&lim, pool.key, &other)) < 0)
+			return failed(&lg, "corrupt limits CDB", cdb, 0);
+		else if (arc == 1)
+			aggrule(&pool, &other, 1, &rule);
+	}
+	if ((arc = limits_get(&lim, RULE_SERVERKEY, &other)) < 0)
+		return failed(&lg, "corrupt limits CDB", cdb, 0);
+	if (arc == 1) {
+		aggrule(&srv, &other, 0, &rule);
+		strlcpy(srv.key, "*", sizeof(srv.key));
+	}
+	/* what a network is, for nets= */
+	if (rule.nets && kind == NAME_USER && rip != NULL &&
+	    name_parseip(rip, &ip) == 0) {
+		if (limits_setting(&lim, ip.family == AF_INET ? RULE_NETS4KEY :
+		    RULE_NETS6KEY, ip.family == AF_INET ? 24 : 64, &bits) < 0)
+			return failed(&lg, "corrupt limits CDB", cdb, 0);
+		name_mask(&ip, (int)bits);
+		memset(netaddr, 0, sizeof(netaddr));
+		if (ip.family == AF_INET) {
+			netaddr[10] = netaddr[11] = 0xff;
+			memcpy(netaddr + 12, ip.a, 4);
+		} else
+			memcpy(netaddr, ip.a, 16);
+		havenet = 1;
+	}
+
 	log_add(&lg, "rule", rc == 0 ? "none" : matched[0] == '\0' ?
 	    "default" : matched);
 	if (rc == 1)
 		log_fmt(&lg, "line", "%lu", rule.line);
 
+	if (strcmp(senc, enc) != 0)
+		log_add(&lg, "counter", netbuf);
+	/* per-message cap: from the environment alone, nothing counted */
+	msgn = rcptcount();
+	if (rule.msgmax && msgn >= (long)rule.msgmax) {
+		log_fmt(&lg, "over", "msg:%lu", (unsigned long)rule.msgmax);
+		if (rule.flags & RULE_DRYRUN)
+			log_add(&lg, "dryrun", "would-refuse");
+		else {
+			log_add(&lg, "verdict", "refuse");
+			log_flush(&lg, 2);
+			fd4msg(rule.msgmax);
+			return EX_REFUSE;
+		}
+	}
+
 	dir = env("OVERLIMIT_DIR", OVERLIMIT_DIR);
 	if (store_open(&st, dir) < 0)
 		return failed(&lg, "cannot open directory", dir, errno);
-	if (store_lock(&st, enc, 1, &cl) < 0 ||
-	    store_count(&st, &cl, &rule, time(NULL), &v) < 0)
+	now = time(NULL);
+	/* lock order, for everyone: client, pool, server */
+	if (store_lock(&st, senc, 1, &cl) < 0)
 		return failed(&lg, cl.err, NULL, 0);
+	memset(&sig, 0, sizeof(sig));
+	tk.fd = -1;
+	mass = rule.massn && msgn >= 0 && (uint32_t)msgn + 1 == rule.massr;
+	if ((havenet || mass) && track_open(&st, senc, 1, &tk) < 0)
+		return failed(&lg, tk.err, NULL, 0);
+	if (mass && (n = track_massn(&tk, now, rule.massper) + 1) >=
+	    rule.massn) {
+		sig.why = WHY_MASS;
+		sig.ban = 1;
+		sig.count = n;
+		sig.limit = rule.massn;
+		sig.period = rule.massper;
+	}
+	if (havenet) {
+		n = track_seen(&tk, netaddr, now, rule.netsper, rule.nets,
+		    &sig2.retry);
+		log_fmt(&lg, "nets", "%lu/%lu", (unsigned long)n,
+		    (unsigned long)rule.nets);
+		if (n > rule.nets && sig.why == WHY_NONE) {
+			sig.why = WHY_NETS;
+			sig.ban = rule.ban && n > rule.ban * rule.nets;
+			sig.retry = sig2.retry;
+			sig.count = n;
+			sig.limit = rule.nets;
+			sig.period = rule.netsper;
+		}
+	}
+	if (pool.on && (store_lock(&st, pool.key, 1, &pool.c) < 0 ||
+	    store_peek(&pool.c, &pool.r, now, WHY_POOL, &pool.sig) < 0))
+		return failed(&lg, pool.c.err, NULL, 0);
+	if (srv.on && (store_lock(&st, srv.key, 1, &srv.c) < 0 ||
+	    store_peek(&srv.c, &srv.r, now, WHY_SERVER, &srv.sig) < 0))
+		return failed(&lg, srv.c.err, NULL, 0);
+	if (sig.why == WHY_NONE && pool.sig.why && !(pool.r.flags & RULE_DRYRUN))
+		sig = pool.sig;
+	if (sig.why == WHY_NONE && srv.sig.why && !(srv.r.flags & RULE_DRYRUN))
+		sig = srv.sig;
+
+	if (store_count(&st, &cl, &rule, now, &sig, &v) < 0)
+		return failed(&lg, cl.err, NULL, 0);
+	if (v.accepted && mass)
+		track_mass(&tk, now);
+	if (track_close(&tk) < 0)
+		return failed(&lg, tk.err, NULL, 0);
+	/* the aggregates count what the client was let through with, and
+	 * the refusals they caused */
+	if (pool.on && (v.accepted || v.why == WHY_POOL) &&
+	    store_count(&st, &pool.c, &pool.r, now, NULL, &pool.v) < 0)
+		return failed(&lg, pool.c.err, NULL, 0);
+	if (srv.on && (v.accepted || v.why == WHY_SERVER) &&
+	    store_count(&st, &srv.c, &srv.r, now, NULL, &srv.v) < 0)
+		return failed(&lg, srv.c.err, NULL, 0);
+	if (srv.on)
+		store_unlock(&srv.c);
+	if (pool.on)
+		store_unlock(&pool.c);
 	store_unlock(&cl);
 	alarm(0);
 
 	showcounts(&lg, &rule, &v, &cl);
-	if (v.over >= 0 && !v.banned) {
-		rule_fmtperiod(rule.win[v.over].period, per, sizeof(per));
-		log_fmt(&lg, "over", "%lu%s%s",
-		    (unsigned long)v.limit[v.over], per[0] ? "/" : "",
-		    per);
+	if (pool.on)
+		aggcounts(&lg, "pool", &pool);
+	if (srv.on)
+		aggcounts(&lg, "server", &srv);
+	if (v.warm)
+		log_fmt(&lg, "warmup", "%lu/%lu", (unsigned long)cl.h.warm_count,
+		    (unsigned long)rule.warmn);
+	if (v.why != WHY_NONE && !(v.banned && !v.newban)) {
+		rule_fmtperiod(v.operiod, per, sizeof(per));
+		if (v.why == WHY_LIMIT)
+			log_fmt(&lg, "over", "%lu%s%s", (unsigned long)v.olimit,
+			    per[0] ? "/" : "", per);
+		else if (v.why == WHY_MASS)
+			log_fmt(&lg, "over", "mass:%lux%lu/%s",
+			    (unsigned long)rule.massn,
+			    (unsigned long)rule.massr, per);
+		else
+			log_fmt(&lg, "over", "%s:%lu%s%s", whyname[v.why],
+			    (unsigned long)v.olimit, per[0] ? "/" : "", per);
 	}
 	if (v.newban)
 		log_add(&lg, "ban", "new");
 	else if (v.banned)
 		log_add(&lg, "ban", "yes");
-	if (v.dryrun)
+	if (v.dryrun || (v.accepted && (pool.v.dryrun || srv.v.dryrun)))
 		log_add(&lg, "dryrun", "would-refuse");
 	if (!v.accepted && !v.banned) {
 		char t[32];
@@ -377,10 +608,36 @@ main(void)
 		} else
 			log_add(&lg, "retry", "reset");
 	}
-	notify(&rule, &v, kind, norm, len, matched, rip, &lg);
+	/* one notification: the client's event, else an aggregate's */
+	memset(&ab, 0, sizeof(ab));
+	ab.rule = matched;
+	ab.line = rule.line;
+	if (v.event != EV_NONE && !(v.why == WHY_POOL || v.why == WHY_SERVER) ) {
+		ab.event = v.event;
+		ab.why = v.event == EV_WARN ? WHY_LIMIT : v.why;
+		ab.count = v.ocount;
+		ab.limit = v.olimit;
+		ab.period = v.operiod;
+	} else {
+		const struct agg *a = pool.v.event != EV_NONE ? &pool : &srv;
+
+		if (a->on && a->v.event != EV_NONE) {
+			ab.event = a->v.event;
+			ab.why = a->why;
+			ab.count = a->v.ocount;
+			ab.limit = a->v.olimit;
+			ab.period = a->v.operiod;
+			ab.rule = a == &pool ? a->key : "*";
+			ab.line = a->r.line;
+		}
+	}
+	ab.banned = v.banned;
+	ab.dryrun = v.dryrun || pool.v.dryrun || srv.v.dryrun;
+	notify(&ab, kind, norm, len, rip, &lg);
 	log_add(&lg, "verdict", v.accepted ? "accept" : "refuse");
 	log_flush(&lg, 2);
 	if (!v.accepted)
-		fd4reply(&rule, &v, enc);
+		fd4reply(&rule, &v, v.why == WHY_POOL ? pool.key + 1 :
+		    v.why == WHY_SERVER ? "this server" : enc);
 	return v.accepted ? EX_ACCEPT : EX_REFUSE;
 }

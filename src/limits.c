@@ -57,9 +57,8 @@ limits_close(struct limits *l)
 	close(l->fd);
 }
 
-/* 1 found (r filled), 0 not found, -1 corrupt. */
-static int
-get(struct limits *l, const char *key, struct rule *r)
+int
+limits_get(struct limits *l, const char *key, struct rule *r)
 {
 	char v[RULE_VALMAX];
 	int rc;
@@ -86,7 +85,7 @@ struct lookup {
 static int
 try(struct lookup *lk, const char *what, const char *key)
 {
-	int rc = get(lk->l, key, lk->r);
+	int rc = limits_get(lk->l, key, lk->r);
 
 	if (rc >= 0 && lk->trace != NULL)
 		lk->trace(lk->arg, what, key, rc, lk->r);
@@ -169,7 +168,7 @@ limits_exempt(struct limits *l, const char *addr, size_t len, char *matched,
 	for (d = 0; d < 2; d++) {
 		if (rule_destkey(addr, len, d, key) < 0)
 			continue;
-		if ((rc = get(l, key, &r)) < 0)
+		if ((rc = limits_get(l, key, &r)) < 0)
 			return -1;
 		if (rc == 1 && (r.flags & RULE_EXEMPT)) {
 			snprintf(matched, msz, "%s", key + 1);
@@ -177,4 +176,22 @@ limits_exempt(struct limits *l, const char *addr, size_t len, char *matched,
 		}
 	}
 	return 0;
+}
+
+int
+limits_setting(struct limits *l, const char *key, uint32_t dflt,
+    uint32_t *v)
+{
+	struct rule r;
+	int rc;
+
+	*v = dflt;
+	if ((rc = limits_get(l, key, &r)) <= 0)
+		return rc;
+	if (!(r.flags & RULE_SETTING)) {
+		errno = EPROTO;
+		return -1;
+	}
+	*v = r.setting;
+	return 1;
 }

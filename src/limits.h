@@ -35,6 +35,15 @@ int	limits_lookup(struct limits *l, enum name_kind kind, const char *norm,
 int	limits_exempt(struct limits *l, const char *addr, size_t len,
 	    char *matched, size_t msz);
 
+/* The rule stored under key (RULE_SERVERKEY, "@domain", ...):
+ * 1 found (r filled), 0 not found, -1 corrupt (errno). */
+int	limits_get(struct limits *l, const char *key, struct rule *r);
+
+/* A "!name=value" setting stored under key, dflt when absent:
+ * 1 found, 0 absent, -1 corrupt (errno). */
+int	limits_setting(struct limits *l, const char *key, uint32_t dflt,
+	    uint32_t *v);
+
 /* limits_lookup, telling trace about every key tried: what ("user",
  * "ip", "domain", "prefix", "default"), the key, and whether it matched
  * (then r holds its rule). For "overlimitctl explain". */

@@ -48,16 +48,13 @@ reply_format(const struct rule *r, const struct verdict *v,
 	struct buf b = { out, 0 };
 	const char *p, *e;
 	unsigned rc = r->reply ? r->reply : 421;
-	int w = v->over >= 0 ? v->over : 0;
 
 	out[0] = '\0';
 	snprintf(who, sizeof(who), "%.200s%s", client,
 	    strlen(client) > 200 ? "..." : "");
-	snprintf(limit, sizeof(limit), "%lu", r->nwin ?
-	    (unsigned long)v->limit[w] : 0UL);
-	snprintf(count, sizeof(count), "%llu", r->nwin ?
-	    (unsigned long long)v->count[w] : 0ULL);
-	rule_fmtperiod(r->nwin ? r->win[w].period : 0, period, sizeof(period));
+	snprintf(limit, sizeof(limit), "%lu", (unsigned long)v->olimit);
+	snprintf(count, sizeof(count), "%llu", (unsigned long long)v->ocount);
+	rule_fmtperiod(v->operiod, period, sizeof(period));
 	retrytext(v, retry, sizeof(retry));
 	snprintf(code, sizeof(code), "%u %c.7.0 ", rc, rc >= 500 ? '5' : '4');
 	adds(&b, code);
@@ -68,7 +65,11 @@ reply_format(const struct rule *r, const struct verdict *v,
 			adds(&b, " after too many recipients; contact your "
 			    "postmaster");
 		} else {
-			adds(&b, "recipient limit ");
+			adds(&b, v->why == WHY_NETS ? "network limit " :
+			    v->why == WHY_WARMUP ? "warm-up limit " :
+			    v->why == WHY_POOL ? "domain recipient limit " :
+			    v->why == WHY_SERVER ? "server recipient limit " :
+			    "recipient limit ");
 			adds(&b, limit);
 			if (period[0] != '\0') {
 				adds(&b, " per ");

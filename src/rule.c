@@ -281,12 +281,30 @@ field(char **p)
 	return f;
 }
 
+/* "N/PERIOD" with 1 <= N <= max. */
+static const char *
+countper(const char *s, unsigned long max, uint32_t *n, uint32_t *per)
+{
+	const char *slash = strchr(s, '/'), *e;
+	unsigned long v;
+
+	if (slash == NULL || number(s, (size_t)(slash - s), max, &v) != NULL ||
+	    v == 0)
+		return "bad count";
+	if ((e = period(slash + 1, strlen(slash + 1), per)) != NULL)
+		return "bad period";
+	*n = (uint32_t)v;
+	return NULL;
+}
+
 static const char *
 option(char *o, struct rule *r, unsigned *seen)
 {
 	static const unsigned codes[] = { 421, 450, 451, 452, 550, 552, 553,
 	    554, 0 };
-	char *v = strchr(o, '=');
+	char *v = strchr(o, '='), *x;
+	struct rule tmp;
+	const char *e;
 	unsigned long n;
 	size_t len;
 	unsigned bit;
@@ -306,9 +324,20 @@ option(char *o, struct rule *r, unsigned *seen)
 		bit = 16;
 	else if (strcmp(o, "strict") == 0)
 		bit = 32;
+	else if (strcmp(o, "msg") == 0)
+		bit = 64;
+	else if (strcmp(o, "nets") == 0)
+		bit = 128;
+	else if (strcmp(o, "mass") == 0)
+		bit = 256;
+	else if (strcmp(o, "dormant") == 0)
+		bit = 512;
+	else if (strcmp(o, "pool") == 0)
+		bit = 1024;
 	else
 		return o[0] == '\0' ? "empty option" :
-		    "unknown option (reply=, text=, ban, warn=, dryrun, strict)";
+		    "unknown option (reply=, text=, ban, warn=, dryrun, strict, "
+		    "msg=, nets=, mass=, dormant=, pool=)";
 	if (*seen & bit)
 		return "option given twice";
 	*seen |= bit;
@@ -364,6 +393,47 @@ option(char *o, struct rule *r, unsigned *seen)
 		if (v != NULL)
 			return "dryrun and strict take no value";
 		r->flags |= bit == 16 ? RULE_DRYRUN : RULE_STRICT;
+		return NULL;
+	case 64:
+		if (v == NULL || number(v, strlen(v), RULE_MAXLIMIT, &n) != NULL ||
+		    n == 0)
+			return "msg= needs the most recipients of one message, "
+			    "e.g. msg=100";
+		r->msgmax = (uint32_t)n;
+		return NULL;
+	case 128:
+		if (v == NULL || (e = countper(v, RULE_SIGMAX, &r->nets,
+		    &r->netsper)) != NULL)
+			return "nets= needs networks per period from 1 to 32, "
+			    "e.g. nets=3/1h";
+		return NULL;
+	case 256:
+		if (v == NULL || (x = strchr(v, 'x')) == NULL ||
+		    number(v, (size_t)(x - v), RULE_SIGMAX, &n) != NULL ||
+		    n == 0 || (e = countper(x + 1, RULE_MAXLIMIT, &r->massr,
+		    &r->massper)) != NULL)
+			return "mass= needs messages x recipients per period, "
+			    "e.g. mass=3x50/1h (at most 32 messages)";
+		r->massn = (uint32_t)n;
+		return NULL;
+	case 512:
+		if (v == NULL || (x = strchr(v, ',')) == NULL ||
+		    period(v, (size_t)(x - v), &r->dormant) != NULL ||
+		    countper(x + 1, RULE_MAXLIMIT, &r->warmn,
+		    &r->warmper) != NULL)
+			return "dormant= needs the silence, then a limit per "
+			    "period, e.g. dormant=30d,20/1d";
+		return NULL;
+	case 1024:
+		if (v == NULL || (e = limits(v, strlen(v), &tmp)) != NULL)
+			return v == NULL ? "pool= needs limits, e.g. pool=5000/1d" :
+			    e;
+		for (i = 0; i < tmp.nwin; i++)
+			if (tmp.win[i].period == 0)
+				return "pool= limits need a period, e.g. "
+				    "pool=5000/1d";
+		r->npool = tmp.nwin;
+		memcpy(r->pool, tmp.win, sizeof(r->pool));
 		return NULL;
 	}
 	return "unknown option";
@@ -421,6 +491,66 @@ destline(char *s, struct rulekey *k, struct rule *r, const char **err)
 	return RULE_OK;
 }
 
+/* Options that only some lines may carry. */
+static const char *
+fits(const struct rulekey *k, const struct rule *r, unsigned seen)
+{
+	int i;
+
+	if (r->npool && k->key[0] != '@')
+		return "pool= belongs on an @domain line";
+	if (r->nets && k->family != 0)
+		return "nets= counts the networks of an auth user, not of an IP";
+	if (strcmp(k->key, RULE_SERVERKEY) != 0)
+		return NULL;
+	if (seen & ~(1u | 2u | 8u | 16u))
+		return "the * line takes only reply=, text=, warn= and dryrun";
+	for (i = 0; i < r->nwin; i++)
+		if (r->win[i].period == 0)
+			return "the * line's limits need a period, e.g. *:20000/1h";
+	return NULL;
+}
+
+/* "!count6=64", "!nets4=24", "!nets6=64" */
+static int
+setting(char *s, struct rulekey *k, struct rule *r, const char **err)
+{
+	static const struct {
+		const char	*name, *key;
+		unsigned long	lo, hi;
+	} set[] = {
+		{ "count6", RULE_COUNT6KEY, 32, 128 },
+		{ "nets4", RULE_NETS4KEY, 8, 32 },
+		{ "nets6", RULE_NETS6KEY, 16, 128 },
+	};
+	char *v = strchr(s, '=');
+	unsigned long n;
+	size_t i;
+
+	k->family = 0;
+	k->plen = -1;
+	if (v != NULL)
+		*v++ = '\0';
+	for (i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
+		if (strcmp(s, set[i].name) != 0)
+			continue;
+		if (v == NULL || number(v, strlen(v), set[i].hi, &n) != NULL ||
+		    n < set[i].lo) {
+			*err = i == 0 ? "!count6= needs a prefix length from 32 "
+			    "to 128" : i == 1 ? "!nets4= needs a prefix length "
+			    "from 8 to 32" : "!nets6= needs a prefix length "
+			    "from 16 to 128";
+			return RULE_ERR;
+		}
+		strlcpy(k->key, set[i].key, sizeof(k->key));
+		r->flags = RULE_SETTING;
+		r->setting = (uint32_t)n;
+		return RULE_OK;
+	}
+	*err = "unknown setting (!count6=, !nets4=, !nets6=)";
+	return RULE_ERR;
+}
+
 int
 rule_parseline(const char *line, size_t len, unsigned long lineno,
     struct rulekey *k, struct rule *r, const char **err)
@@ -442,6 +572,8 @@ rule_parseline(const char *line, size_t len, unsigned long lineno,
 		return RULE_EMPTY;
 	if (buf[0] == '>')
 		return destline(buf + 1, k, r, err);
+	if (buf[0] == '!')
+		return setting(buf + 1, k, r, err);
 	name = buf;
 	if (buf[0] == '[') {
 		if ((close = strchr(buf, ']')) == NULL) {
@@ -472,7 +604,11 @@ rule_parseline(const char *line, size_t len, unsigned long lineno,
 			    "[2001:db8::1]:100";
 			return RULE_ERR;
 		}
-		if ((*err = namekey(name, strlen(name), k)) != NULL)
+		if (strcmp(name, "*") == 0) {
+			strlcpy(k->key, RULE_SERVERKEY, sizeof(k->key));
+			k->family = 0;
+			k->plen = -1;
+		} else if ((*err = namekey(name, strlen(name), k)) != NULL)
 			return RULE_ERR;
 	}
 	lim = field(&rest);
@@ -481,6 +617,8 @@ rule_parseline(const char *line, size_t len, unsigned long lineno,
 	while ((o = field(&rest)) != NULL)
 		if ((*err = option(o, r, &seen)) != NULL)
 			return RULE_ERR;
+	if ((*err = fits(k, r, seen)) != NULL)
+		return RULE_ERR;
 	return RULE_OK;
 }
 
@@ -494,6 +632,10 @@ rule_fmtvalue(const struct rule *r, char *buf, size_t bufsz)
 	o = (size_t)snprintf(buf, bufsz, "%lu ", r->line);
 	if (r->flags & RULE_EXEMPT) {
 		snprintf(buf + o, bufsz - o, "exempt");
+		return;
+	}
+	if (r->flags & RULE_SETTING) {
+		snprintf(buf + o, bufsz - o, "0 set=%lu", (unsigned long)r->setting);
 		return;
 	}
 	if (r->nwin == 0)
@@ -517,6 +659,24 @@ rule_fmtvalue(const struct rule *r, char *buf, size_t bufsz)
 		o += (size_t)snprintf(buf + o, bufsz - o, " dryrun");
 	if ((r->flags & RULE_STRICT) && o < bufsz)
 		o += (size_t)snprintf(buf + o, bufsz - o, " strict");
+	if (r->msgmax && o < bufsz)
+		o += (size_t)snprintf(buf + o, bufsz - o, " msg=%lu",
+		    (unsigned long)r->msgmax);
+	if (r->nets && o < bufsz)
+		o += (size_t)snprintf(buf + o, bufsz - o, " nets=%lu/%lu",
+		    (unsigned long)r->nets, (unsigned long)r->netsper);
+	if (r->massn && o < bufsz)
+		o += (size_t)snprintf(buf + o, bufsz - o, " mass=%lu/%lu/%lu",
+		    (unsigned long)r->massn, (unsigned long)r->massr,
+		    (unsigned long)r->massper);
+	if (r->dormant && o < bufsz)
+		o += (size_t)snprintf(buf + o, bufsz - o, " dormant=%lu/%lu/%lu",
+		    (unsigned long)r->dormant, (unsigned long)r->warmn,
+		    (unsigned long)r->warmper);
+	for (w = 0; w < r->npool && o < bufsz; w++)
+		o += (size_t)snprintf(buf + o, bufsz - o, "%s%lu/%lu",
+		    w ? "," : " pool=", (unsigned long)r->pool[w].limit,
+		    (unsigned long)r->pool[w].period);
 	if (r->text[0] != '\0' && o + 6 + 2 * strlen(r->text) < bufsz) {
 		memcpy(buf + o, " text=", 6);
 		o += 6;
@@ -546,6 +706,29 @@ scan(const char **p, const char *end, unsigned long max, unsigned long *v)
 	return 0;
 }
 
+
+/* "A/B/C" (or "A/C" when b is NULL), each in [1, its max]; advances *p. */
+static int
+triple(const char **p, const char *end, unsigned long amax,
+    unsigned long bmax, unsigned long cmax, uint32_t *a, uint32_t *b,
+    uint32_t *c)
+{
+	unsigned long v[3];
+
+	if (scan(p, end, amax, &v[0]) < 0 || v[0] == 0 || *p >= end ||
+	    *(*p)++ != '/')
+		return -1;
+	if (b != NULL && (scan(p, end, bmax, &v[1]) < 0 || v[1] == 0 ||
+	    *p >= end || *(*p)++ != '/'))
+		return -1;
+	if (scan(p, end, cmax, &v[2]) < 0 || v[2] == 0)
+		return -1;
+	*a = (uint32_t)v[0];
+	if (b != NULL)
+		*b = (uint32_t)v[1];
+	*c = (uint32_t)v[2];
+	return 0;
+}
 
 /* " name=value" options of a CDB value, from p to end. */
 static int
@@ -579,6 +762,45 @@ parseopts(const char *p, const char *end, struct rule *r)
 		} else if (end - p >= 6 && memcmp(p, "strict", 6) == 0) {
 			p += 6;
 			r->flags |= RULE_STRICT;
+		} else if (end - p >= 4 && memcmp(p, "msg=", 4) == 0) {
+			p += 4;
+			if (scan(&p, end, RULE_MAXLIMIT, &n) < 0 || n == 0)
+				return -1;
+			r->msgmax = (uint32_t)n;
+		} else if (end - p >= 5 && memcmp(p, "nets=", 5) == 0) {
+			p += 5;
+			if (triple(&p, end, RULE_SIGMAX, 0, RULE_MAXPERIOD,
+			    &r->nets, NULL, &r->netsper) < 0)
+				return -1;
+		} else if (end - p >= 5 && memcmp(p, "mass=", 5) == 0) {
+			p += 5;
+			if (triple(&p, end, RULE_SIGMAX, RULE_MAXLIMIT,
+			    RULE_MAXPERIOD, &r->massn, &r->massr,
+			    &r->massper) < 0)
+				return -1;
+		} else if (end - p >= 8 && memcmp(p, "dormant=", 8) == 0) {
+			p += 8;
+			if (triple(&p, end, RULE_MAXPERIOD, RULE_MAXLIMIT,
+			    RULE_MAXPERIOD, &r->dormant, &r->warmn,
+			    &r->warmper) < 0)
+				return -1;
+		} else if (end - p >= 5 && memcmp(p, "pool=", 5) == 0) {
+			p += 5;
+			do {
+				if (r->npool == RULE_MAXWIN || (r->npool &&
+				    *p++ != ',') || triple(&p, end,
+				    RULE_MAXLIMIT, 0, RULE_MAXPERIOD,
+				    &r->pool[r->npool].limit, NULL,
+				    &r->pool[r->npool].period) < 0)
+					return -1;
+				r->npool++;
+			} while (p < end && *p == ',');
+		} else if (end - p >= 4 && memcmp(p, "set=", 4) == 0) {
+			p += 4;
+			if (scan(&p, end, 128, &n) < 0 || n == 0)
+				return -1;
+			r->flags |= RULE_SETTING;
+			r->setting = (uint32_t)n;
 		} else if (end - p >= 5 && memcmp(p, "text=", 5) == 0) {
 			p += 5;
 			for (t = 0; p + 1 < end && *p != ' '; p += 2) {

@@ -17,6 +17,9 @@
 #define RULE_DRYRUN	0x01		/* log "would refuse", let it through */
 #define RULE_STRICT	0x02		/* refused attempts count too */
 #define RULE_EXEMPT	0x04		/* a destination never counted */
+#define RULE_SETTING	0x08		/* a "!name=value" line */
+
+#define RULE_SIGMAX	32		/* largest M of nets= and mass= */
 
 struct window {
 	uint32_t	limit;		/* N; never 0 (0 = no limit, dropped) */
@@ -32,6 +35,14 @@ struct rule {
 	unsigned	ban;		/* ban at ban x limit attempts; 0 none */
 	unsigned	warn;		/* warn at warn% of a limit; 0 none */
 	char		text[RULE_TEXTMAX + 1]; /* reply text, "" = ours */
+	/* compromise signals (DESIGN.md); 0 = off */
+	uint32_t	msgmax;		/* msg=N: recipients per message */
+	uint32_t	nets, netsper;	/* nets=M/T: networks per window */
+	uint32_t	massn, massr, massper; /* mass=MxR/T */
+	uint32_t	dormant, warmn, warmper; /* dormant=D,N/P */
+	int		npool;		/* pool=...: the domain's windows */
+	struct window	pool[RULE_MAXWIN];
+	uint32_t	setting;	/* RULE_SETTING: the value */
 };
 
 struct rulekey {
@@ -41,6 +52,12 @@ struct rulekey {
 };
 
 enum { RULE_EMPTY, RULE_OK, RULE_ERR };
+
+/* CDB keys of the lines that are not clients */
+#define RULE_SERVERKEY	"/server"	/* the "*" line */
+#define RULE_COUNT6KEY	"/count6"	/* !count6=N */
+#define RULE_NETS4KEY	"/nets4"	/* !nets4=N */
+#define RULE_NETS6KEY	"/nets6"	/* !nets6=N */
 
 /* Parse one control-file line (len bytes, no trailing newline).
  * RULE_EMPTY: blank or comment. RULE_OK: k and r filled.

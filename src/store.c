@@ -68,6 +68,8 @@ hdr_encode(const struct store_hdr *h, unsigned char *b)
 	put32(b + 208, h->raise_factor);
 	put64(b + 212, (uint64_t)h->ban_since);
 	put32(b + 220, h->notified);
+	put64(b + 224, (uint64_t)h->warm_until);
+	put32(b + 232, h->warm_count);
 }
 
 static int
@@ -94,6 +96,8 @@ hdr_decode(struct store_hdr *h, const unsigned char *b)
 	h->raise_factor = get32(b + 208);
 	h->ban_since = (int64_t)get64(b + 212);
 	h->notified = get32(b + 220);
+	h->warm_until = (int64_t)get64(b + 224);
+	h->warm_count = get32(b + 232);
 	return h->nrec > STORE_MAXREC ? -1 : 0;
 }
 
@@ -582,22 +586,23 @@ retryat(struct client *c, const struct rule *r, int w, uint64_t count,
 	return 0;
 }
 
-int
-store_count(struct store *s, struct client *c, const struct rule *r,
-    time_t now, struct verdict *v)
+/* Count every window of r for c at now into v (v->over: the first window
+ * at or over its limit). Returns 0, or -1 on a corrupt file. */
+static int
+measure(struct client *c, const struct rule *r, time_t now,
+    struct verdict *v, uint32_t *firsts, int *windows)
 {
-	uint32_t firsts[RULE_MAXWIN], dead, th;
 	uint64_t cnt;
-	int64_t rt;
-	int i, windows = 0, reset = 0;
+	int i;
 
 	memset(v, 0, sizeof(*v));
 	v->over = -1;
+	*windows = 0;
 	for (i = 0; i < r->nwin; i++) {
 		firsts[i] = 0;
 		if (r->win[i].period == 0)
 			cnt = c->h.total;
-		else if (windows++, window(c, r->win[i].period, now, &cnt,
+		else if ((*windows)++, window(c, r->win[i].period, now, &cnt,
 		    &firsts[i]) < 0)
 			return fail(c, "corrupt counter file (records)", 0);
 		v->count[i] = cnt;
@@ -605,18 +610,85 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 		if (cnt >= v->limit[i] && v->over < 0)
 			v->over = i;
 	}
+	return 0;
+}
+
+int
+store_peek(struct client *c, const struct rule *r, time_t now, int why,
+    struct signal *sig)
+{
+	struct verdict v;
+	uint32_t firsts[RULE_MAXWIN];
+	int windows, w;
+
+	memset(sig, 0, sizeof(*sig));
+	if (measure(c, r, now, &v, firsts, &windows) < 0)
+		return -1;
+	if ((w = v.over) < 0)
+		return 0;
+	sig->why = why;
+	sig->count = v.count[w];
+	sig->limit = v.limit[w];
+	sig->period = r->win[w].period;
+	sig->retry = retryat(c, r, w, v.count[w], v.limit[w], firsts[w]);
+	return 1;
+}
+
+int
+store_count(struct store *s, struct client *c, const struct rule *r,
+    time_t now, const struct signal *sig, struct verdict *v)
+{
+	uint32_t firsts[RULE_MAXWIN], dead, th;
+	int64_t rt;
+	int i, windows, reset = 0;
+
+	if (measure(c, r, now, v, firsts, &windows) < 0)
+		return -1;
 	v->raised = c->h.raise_factor > 1 && c->h.raise_until > (int64_t)now ?
 	    c->h.raise_factor : 0;
 	if (c->h.reset == 0)
 		c->h.reset = now;
 	sethints(c, r, firsts);
 
+	/* dormant: a client silent for r->dormant wakes into a warm-up */
+	if (r->dormant && c->h.last_accept > 0 && c->h.warm_until <= now &&
+	    (int64_t)now - c->h.last_accept >= (int64_t)r->dormant) {
+		c->h.warm_until = (int64_t)now + r->warmper;
+		c->h.warm_count = 0;
+		v->event = EV_DORMANT;
+	}
+	v->warm = r->dormant && c->h.warm_until > (int64_t)now;
+
+	/* why it would be refused: a window, the warm-up, a signal */
+	if (v->over >= 0) {
+		v->why = WHY_LIMIT;
+		v->ocount = v->count[v->over];
+		v->olimit = v->limit[v->over];
+		v->operiod = r->win[v->over].period;
+	} else if (v->warm && c->h.warm_count >= r->warmn) {
+		v->why = WHY_WARMUP;
+		v->ocount = c->h.warm_count;
+		v->olimit = r->warmn;
+		v->operiod = r->warmper;
+	} else if (sig != NULL && sig->why != WHY_NONE) {
+		v->why = sig->why;
+		v->ocount = sig->count;
+		v->olimit = sig->limit;
+		v->operiod = sig->period;
+	} else if (v->event == EV_DORMANT) {
+		v->ocount = 0;
+		v->olimit = r->warmn;
+		v->operiod = r->warmper;
+	}
+
 	if ((c->h.flags & STORE_BANNED) ||
-	    (v->over >= 0 && !(r->flags & RULE_DRYRUN))) {
+	    (v->why != WHY_NONE && !(r->flags & RULE_DRYRUN))) {
 		c->h.refused++;
 		c->h.last_refuse = now;
 		v->banned = (c->h.flags & STORE_BANNED) != 0;
-		if (!v->banned) {
+		if (v->banned)
+			v->event = EV_NONE;
+		else if (v->why == WHY_LIMIT) {
 			for (i = 0; i < r->nwin; i++) {
 				if (v->count[i] < v->limit[i])
 					continue;
@@ -632,18 +704,28 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 			}
 			if (reset)
 				v->retry = 0;
+		} else if (v->why == WHY_WARMUP)
+			v->retry = c->h.warm_until;
+		else {
+			v->retry = sig->retry;
+			v->newban = sig->ban;
+		}
+		if (!v->banned) {
 			v->evwin = v->over;
 			if (v->newban) {
 				c->h.flags |= STORE_BANNED;
 				c->h.ban_since = now;
 				v->banned = 1;
 				v->event = EV_BAN;
-			} else if (!(c->h.flags & STORE_OVER(v->over))) {
-				c->h.flags |= STORE_OVER(v->over);
+			} else if (v->why == WHY_LIMIT ?
+			    !(c->h.flags & STORE_OVER(v->over)) :
+			    !(c->h.flags & STORE_SIG(v->why))) {
+				c->h.flags |= v->why == WHY_LIMIT ?
+				    STORE_OVER(v->over) : STORE_SIG(v->why);
 				v->event = EV_OVER;
 			}
 			if ((r->flags & RULE_STRICT) && windows &&
-			    append(c, now) < 0)
+			    v->why == WHY_LIMIT && append(c, now) < 0)
 				return -1;
 		}
 		if (v->event != EV_NONE)
@@ -652,11 +734,13 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 			return fail(c, "write", errno ? errno : EIO);
 		return 0;
 	}
-	if (v->over >= 0) {			/* dry run: would refuse */
+	if (v->why != WHY_NONE) {		/* dry run: would refuse */
 		v->dryrun = 1;
 		v->evwin = v->over;
-		if (!(c->h.flags & STORE_OVER(v->over))) {
-			c->h.flags |= STORE_OVER(v->over);
+		if (v->why == WHY_LIMIT ? !(c->h.flags & STORE_OVER(v->over)) :
+		    !(c->h.flags & STORE_SIG(v->why))) {
+			c->h.flags |= v->why == WHY_LIMIT ?
+			    STORE_OVER(v->over) : STORE_SIG(v->why);
 			v->event = EV_OVER;
 		}
 	}
@@ -664,6 +748,10 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 		return -1;
 	c->h.total++;
 	c->h.last_accept = now;
+	if (v->warm)
+		c->h.warm_count++;
+	if (!v->dryrun)
+		c->h.flags &= ~STORE_SIGS;	/* every crossing is over */
 	for (i = 0; i < r->nwin; i++) {
 		v->count[i]++;
 		if (v->count[i] <= v->limit[i] && !v->dryrun)
@@ -678,6 +766,9 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 			if (v->event == EV_NONE) {
 				v->event = EV_WARN;
 				v->evwin = i;
+				v->ocount = v->count[i];
+				v->olimit = v->limit[i];
+				v->operiod = r->win[i].period;
 			}
 		}
 	}
@@ -720,7 +811,8 @@ store_tidy(struct store *s, struct client *c, const struct rule *r,
 		c->h.raise_factor = 0;
 	}
 	if (dead == c->h.nrec && c->h.total == 0 && c->h.refused == 0 &&
-	    c->h.flags == 0 && c->h.raise_factor == 0) {
+	    c->h.flags == 0 && c->h.raise_factor == 0 &&
+	    !(r->dormant && c->h.last_accept > 0)) {
 		if (unlinkat(s->dirfd, c->name, 0) < 0)
 			return fail(c, "remove", errno);
 		*removed = 1;

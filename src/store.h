@@ -30,15 +30,32 @@ struct store_hdr {
 	uint32_t	raise_factor;
 	int64_t		ban_since;	/* when STORE_BANNED was set */
 	uint32_t	notified;	/* events notified since the last reset */
+	int64_t		warm_until;	/* dormant=: warm-up limit until then */
+	uint32_t	warm_count;	/* accepted since it woke */
 };
 
 /* header flags */
 #define STORE_BANNED	0x1u		/* refused until an admin resets it */
 #define STORE_OVER(w)	(0x100u << (w))	/* crossing of window w notified */
 #define STORE_WARN(w)	(0x10000u << (w)) /* warning of window w notified */
+#define STORE_SIG(why)	(0x2u << (why))	/* crossing of a signal notified */
+#define STORE_SIGS	0xfcu
 
 /* events to notify, decided under the lock: once per crossing */
-enum { EV_NONE, EV_WARN, EV_OVER, EV_BAN };
+enum { EV_NONE, EV_WARN, EV_OVER, EV_BAN, EV_DORMANT };
+
+/* why a recipient is refused (or would be) */
+enum { WHY_NONE, WHY_LIMIT, WHY_WARMUP, WHY_NETS, WHY_MASS, WHY_POOL,
+	WHY_SERVER };
+
+/* a refusal decided outside the counter file (nets=, mass=, pool, server) */
+struct signal {
+	int		why;		/* WHY_*; WHY_NONE: none */
+	int		ban;		/* and it bans */
+	int64_t		retry;		/* 0: not before the next reset */
+	uint64_t	count;
+	uint32_t	limit, period;
+};
 
 struct store {
 	int	dirfd;
@@ -67,6 +84,10 @@ struct verdict {
 	int64_t		retry;		/* a retry may succeed from then on;
 					 * 0: not before the next reset */
 	uint32_t	raised;		/* factor of a raise in force, else 0 */
+	int		why;		/* WHY_* of the refusal (or dry run) */
+	uint64_t	ocount;		/* what refused, or the event's */
+	uint32_t	olimit, operiod; /* window: its count, limit, period */
+	int		warm;		/* in a dormant client's warm-up */
 	uint64_t	count[RULE_MAXWIN]; /* per window, after this recipient */
 	uint32_t	limit[RULE_MAXWIN]; /* in force (a raise applied) */
 };
@@ -86,11 +107,18 @@ void	store_unlock(struct client *c);
 /* Decide and commit one recipient under rule r at time now: a banned
  * client is refused; over a limit: refused (counted only with
  * RULE_STRICT; banned when r->ban says so), or let through with
- * RULE_DRYRUN; else accepted. Notification events are decided here, under
+ * RULE_DRYRUN; else, in a dormant client's warm-up (r->dormant) over its
+ * warm-up limit, or when sig says so, refused alike; else accepted. Notification events are decided here, under
  * the lock, once per crossing.
  * Returns 0 (v filled), or -1 on error (nothing committed; c->err). */
 int	store_count(struct store *s, struct client *c, const struct rule *r,
-	    time_t now, struct verdict *v);
+	    time_t now, const struct signal *sig, struct verdict *v);
+
+/* Would the client be over a window of r at now? Nothing is written.
+ * Returns 1 (sig filled: why, count, limit, period, retry), 0 no, -1 on
+ * a corrupt file (c->err). */
+int	store_peek(struct client *c, const struct rule *r, time_t now,
+	    int why, struct signal *sig);
 
 /* Recipients inside the window of period seconds ending at now
  * (period 0: the classic total). Returns 0, or -1 on a corrupt file. */

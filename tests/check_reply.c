@@ -98,8 +98,10 @@ START_TEST(reply_texts)
 	memset(&v, 0, sizeof(v));
 	r = line("a@x.com:100/1d");
 	v.over = 0;
-	v.count[0] = 100;
-	v.limit[0] = 100;
+	v.why = WHY_LIMIT;
+	v.ocount = 100;
+	v.olimit = 100;
+	v.operiod = 86400;
 	v.retry = 1795356300;			/* 2026-11-22 14:05 UTC */
 	n = reply_format(&r, &v, "user@example.com", out);
 	ck_assert_str_eq(out, "421 4.7.0 recipient limit 100 per 1d reached "
@@ -107,7 +109,8 @@ START_TEST(reply_texts)
 	ck_assert_uint_eq(n, strlen(out));
 	v.retry = 0;
 	r = line("a@x.com:7:reply=552");
-	v.limit[0] = 7;
+	v.olimit = 7;
+	v.operiod = 0;
 	reply_format(&r, &v, "u@x", out);
 	ck_assert_str_eq(out, "552 5.7.0 recipient limit 7 reached for u@x, "
 	    "retry after the next reset");
@@ -118,7 +121,8 @@ START_TEST(reply_texts)
 	v.banned = 0;
 	r = line("a@x.com:7/90m:text=\"{client} {limit}/{period} {count} "
 	    "{retry} {x} {\"");
-	v.count[0] = 9;
+	v.ocount = 9;
+	v.operiod = 5400;
 	v.retry = 1795356300;
 	reply_format(&r, &v, "u@x", out);
 	ck_assert_str_eq(out, "421 4.7.0 u@x 7/90m 9 2026-11-22 14:05 UTC {x} {");
@@ -140,7 +144,7 @@ START_TEST(reply_bounded)
 	r = line(l);
 	memset(client, 'c', sizeof(client) - 1);
 	client[sizeof(client) - 1] = '\0';
-	v.limit[0] = 1;
+	v.olimit = 1;
 	n = reply_format(&r, &v, client, out);
 	ck_assert_uint_eq(n, REPLY_MAX);
 	ck_assert_uint_eq(strlen(out), REPLY_MAX);

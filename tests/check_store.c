@@ -129,7 +129,7 @@ send1(const char *name, const struct rule *r, time_t now, struct verdict *vp)
 
 	rc = store_lock(&st, name, 1, &c);
 	CHECK(rc == 0, "store_lock %s: %d %s", name, rc, c.err);
-	rc = store_count(&st, &c, r, now, &v);
+	rc = store_count(&st, &c, r, now, NULL, &v);
 	CHECK(rc == 0, "store_count %s at %ld: %s", name, (long)now, c.err);
 	store_unlock(&c);
 	if (vp != NULL)
@@ -819,11 +819,11 @@ START_TEST(compaction_same_handle)
 	for (i = 0; i < 300; i++)
 		send1("u", &r, 1000, NULL);
 	ck_assert_int_eq(store_lock(&st, "u", 1, &c), 0);
-	ck_assert_int_eq(store_count(&st, &c, &r, 1100, &v), 0);
+	ck_assert_int_eq(store_count(&st, &c, &r, 1100, NULL, &v), 0);
 	ck_assert_int_eq(v.accepted, 1);
 	ck_assert_int_eq(store_window(&c, 10, 1100, &n), 0);
 	ck_assert_uint_eq(n, 1);
-	ck_assert_int_eq(store_count(&st, &c, &r, 1100, &v), 0);
+	ck_assert_int_eq(store_count(&st, &c, &r, 1100, NULL, &v), 0);
 	ck_assert_uint_eq(v.count[0], 2);
 	store_unlock(&c);
 	ck_assert_uint_eq(hdr("u").total, 302);
@@ -995,7 +995,7 @@ START_TEST(corrupt_records)
 	put64(b + 288, 100); put64(b + 296, 1);
 	writeraw("u", b, sizeof(b));
 	ck_assert_int_eq(store_lock(&st, "u", 1, &c), 0);
-	ck_assert_int_eq(store_count(&st, &c, &r, 150, &v), -1);
+	ck_assert_int_eq(store_count(&st, &c, &r, 150, NULL, &v), -1);
 	ck_assert_msg(strstr(c.err, "corrupt") != NULL, "err %s", c.err);
 	store_unlock(&c);
 	ck_assert_int_eq(store_lock(&st, "u", 1, &c), 0);
@@ -1024,7 +1024,7 @@ START_TEST(corrupt_records_cum_wraps)
 	put64(b + 272, 11); put64(b + 280, UINT64_MAX);
 	writeraw("w", b, sizeof(b));
 	ck_assert_int_eq(store_lock(&st, "w", 1, &c), 0);
-	ck_assert_int_eq(store_count(&st, &c, &r, 1000, &v), -1);
+	ck_assert_int_eq(store_count(&st, &c, &r, 1000, NULL, &v), -1);
 	ck_assert_msg(strstr(c.err, "corrupt") != NULL, "err %s", c.err);
 	store_unlock(&c);
 	after = slurp("w", &n);
@@ -1345,7 +1345,7 @@ waiter(const char *name, const struct rule *r, time_t now, int create,
 			_exit(2);
 		if (rc != 0)
 			_exit(4);
-		if (store_count(&st, &c, r, now, &v) != 0)
+		if (store_count(&st, &c, r, now, NULL, &v) != 0)
 			_exit(5);
 		store_unlock(&c);
 		_exit(v.accepted ? 0 : 1);
@@ -1389,7 +1389,7 @@ START_TEST(waiter_follows_compaction)
 	pid = waiter("u", &r, 1100, 1, &go);
 	ck_assert_int_eq(store_lock(&st, "u", 1, &c), 0);
 	release(go);				/* it opens the old inode */
-	ck_assert_int_eq(store_count(&st, &c, &r, 1100, &v), 0);
+	ck_assert_int_eq(store_count(&st, &c, &r, 1100, NULL, &v), 0);
 	ck_assert_int_eq(v.accepted, 1);
 	store_unlock(&c);
 	ck_assert_int_eq(reap(pid), 0);

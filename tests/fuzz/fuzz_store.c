@@ -210,7 +210,7 @@ countone(struct store *s, const struct rule *r, time_t now)
 		(void)store_window(&c, r->win[i].period, now, &cnt);
 	(void)store_window(&c, 1, now, &cnt);
 	(void)store_window(&c, RULE_MAXPERIOD, now, &cnt);
-	if (store_count(s, &c, r, now, &v) < 0) {
+	if (store_count(s, &c, r, now, NULL, &v) < 0) {
 		REQUIRE(c.err[0] != '\0');
 		store_unlock(&c);
 		return -1;

@@ -1,0 +1,53 @@
+/* track.h: a client's side file "NAME#x" -- networks seen and mass messages
+ * (DESIGN.md "Compromise signals"). Read and written only under the lock
+ * of the client's counter file. */
+#ifndef TRACK_H
+#define TRACK_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "name.h"
+#include "rule.h"
+#include "store.h"
+
+#define TRACK_SUFFIX	"#x"
+#define TRACK_NETS	(RULE_SIGMAX + 1)	/* networks kept */
+#define TRACK_MASS	RULE_SIGMAX		/* mass-message times kept */
+#define TRACK_SIZE	(16 + 24 * TRACK_NETS + 8 * TRACK_MASS)
+
+struct track {
+	int		fd;
+	int		dirty;
+	uint32_t	nnets, nmass;
+	struct {
+		unsigned char	a[16];		/* IPv4 as ::ffff:a.b.c.0 */
+		int64_t		last;		/* last seen */
+	}		net[TRACK_NETS];	/* most recent first */
+	int64_t		mass[TRACK_MASS];	/* most recent first */
+	char		err[300];
+};
+
+/* Open (creating it when create) the side file of the client enc.
+ * Returns 0, 1 when it does not exist (create == 0), -1 on error (t->err). */
+int	track_open(struct store *s, const char *enc, int create,
+	    struct track *t);
+
+/* Note that the client was seen from network a at now. Returns how many
+ * distinct networks were seen within period (at most TRACK_NETS, exact up
+ * to max + 1), and in *retry when the count falls to max again. */
+uint32_t track_seen(struct track *t, const unsigned char a[16], time_t now,
+	    uint32_t period, uint32_t max, int64_t *retry);
+
+/* Mass messages within period before now. */
+uint32_t track_massn(const struct track *t, time_t now, uint32_t period);
+/* Note a mass message at now. */
+void	track_mass(struct track *t, time_t now);
+
+/* Is anything in it newer than now - keep? */
+int	track_live(const struct track *t, time_t now, uint32_t keep);
+
+/* Write it back if changed, and close. Returns 0, or -1 (t->err). */
+int	track_close(struct track *t);
+
+#endif
