@@ -285,6 +285,7 @@ struct agg {
 	struct client	c;
 	struct verdict	v;
 	struct signal	sig;		/* full? */
+	int		counted;	/* v is filled */
 };
 
 /* The rule of an aggregate as a plain windows rule. */
@@ -558,10 +559,12 @@ main(void)
 	/* the aggregates count what the client was let through with, and
 	 * the refusals they caused */
 	if (pool.on && (v.accepted || v.why == WHY_POOL) &&
-	    store_count(&st, &pool.c, &pool.r, now, NULL, &pool.v) < 0)
+	    (pool.counted = 1, store_count(&st, &pool.c, &pool.r, now, NULL,
+	    &pool.v) < 0))
 		return failed(&lg, pool.c.err, NULL, 0);
 	if (srv.on && (v.accepted || v.why == WHY_SERVER) &&
-	    store_count(&st, &srv.c, &srv.r, now, NULL, &srv.v) < 0)
+	    (srv.counted = 1, store_count(&st, &srv.c, &srv.r, now, NULL,
+	    &srv.v) < 0))
 		return failed(&lg, srv.c.err, NULL, 0);
 	if (srv.on)
 		store_unlock(&srv.c);
@@ -571,9 +574,9 @@ main(void)
 	alarm(0);
 
 	showcounts(&lg, &rule, &v, &cl);
-	if (pool.on)
+	if (pool.counted)
 		aggcounts(&lg, "pool", &pool);
-	if (srv.on)
+	if (srv.counted)
 		aggcounts(&lg, "server", &srv);
 	if (v.warm)
 		log_fmt(&lg, "warmup", "%lu/%lu", (unsigned long)cl.h.warm_count,
