@@ -3,8 +3,8 @@
  *
  *	overlimit-cleanup [-k]
  *
- * For every client file under OVERLIMIT_DIR, locked as the helper locks
- * it: reset the classic counter ("N recipients until the next reset"),
+ * For every client file under OVERLIMIT_DIR (and the domain pools "@domain"
+ * and the server's "*"), locked as the helper locks it: reset the classic counter ("N recipients until the next reset"),
  * drop the records that have left every window of the client's rule and
  * remove the files that hold nothing any more. Window counts are never
  * lost, so it may run at any time. With -k, clients that have reached
@@ -28,6 +28,7 @@
 #include "name.h"
 #include "rule.h"
 #include "store.h"
+#include "track.h"
 
 #define PROG	"overlimit-cleanup"
 #define STALE	3600	/* seconds before a temporary file is stale */
@@ -40,27 +41,54 @@ env(const char *name, const char *dflt)
 	return v != NULL && *v != '\0' ? v : dflt;
 }
 
-/* The rule of the client stored under enc. */
+/* A side file NAME#x: removed (under NAME's lock, as the helper holds
+ * it) when nothing in it is inside the rule's nets= and mass= periods.
+ * Returns 0, or -1 (printed). */
 static int
-ruleof(struct limits *lim, const char *enc, struct rule *r)
+side(struct store *st, struct limits *lim, const char *dir, const char *f,
+    time_t now, unsigned long *removed)
 {
-	char dec[NAME_ENCMAX + 1], matched[NAME_ENCMAX + 2];
-	struct ipaddr ip;
-	enum name_kind kind = NAME_USER;
-	long len;
+	char cname[NAME_ENCMAX + 1], matched[NAME_ENCMAX + 2];
+	size_t n = strlen(f) - strlen(TRACK_SUFFIX);
+	struct client cl;
+	struct track t;
+	struct rule r;
+	uint32_t keep;
+	int gone, rc = 0;
 
-	memset(&ip, 0, sizeof(ip));
-	if (enc[0] == '~')
-		len = 0;			/* hashed: exact key or default */
-	else if ((len = name_decode(enc, dec, sizeof(dec))) < 0)
+	memcpy(cname, f, n);
+	cname[n] = '\0';
+	if (limits_fileof(lim, cname, &r, matched, sizeof(matched)) == -1)
 		return -1;
-	else if (enc[0] != '%' && name_parseip(dec, &ip) == 0)
-		kind = NAME_IP;
-	if (len == 0)
-		dec[0] = '\0';
-	memset(r, 0, sizeof(*r));
-	return limits_lookup(lim, kind, dec, (size_t)len, &ip, enc, r, matched,
-	    sizeof(matched)) < 0 ? -1 : 0;
+	/* create: an orphan's client file, so that a helper waits for us */
+	if (store_lock(st, cname, 1, &cl) < 0) {
+		fprintf(stderr, PROG ": %s/%s: %s\n", dir, cname, cl.err);
+		return -1;
+	}
+	keep = r.netsper > r.massper ? r.netsper : r.massper;
+	switch (track_open(st, cname, 0, &t)) {
+	case 0:
+		if (!track_live(&t, now, keep)) {
+			if (unlinkat(st->dirfd, f, 0) < 0) {
+				fprintf(stderr, PROG ": %s/%s: remove: %s\n",
+				    dir, f, strerror(errno));
+				rc = -1;
+			} else
+				++*removed;
+		}
+		t.dirty = 0;
+		(void)track_close(&t);
+		break;
+	case -1:
+		fprintf(stderr, PROG ": %s/%s: %s\n", dir, f, t.err);
+		rc = -1;
+	}
+	if (store_tidy(st, &cl, &r, now, 0, &gone) < 0) {
+		fprintf(stderr, PROG ": %s/%s: %s\n", dir, cname, cl.err);
+		rc = -1;
+	}
+	store_unlock(&cl);
+	return rc;
 }
 
 static int
@@ -88,6 +116,8 @@ main(int argc, char **argv)
 	time_t now = time(NULL);
 	unsigned long files = 0, reset = 0, removed = 0, kept = 0, errors = 0,
 	    other = 0;
+	char mainname[NAME_ENCMAX + 1], matched[NAME_ENCMAX + 2];
+	size_t len;
 	int c, keep = 0, keepit, gone, rc;
 
 	while ((c = getopt(argc, argv, "k")) != -1) {
@@ -117,14 +147,26 @@ main(int argc, char **argv)
 				unlinkat(st.dirfd, d->d_name, 0);
 			continue;
 		}
-		if (!name_isclient(d->d_name)) {
+		if ((len = strlen(d->d_name)) > 2 &&
+		    strcmp(d->d_name + len - 2, TRACK_SUFFIX) == 0 &&
+		    len - 2 <= NAME_ENCMAX &&
+		    (memcpy(mainname, d->d_name, len - 2),
+		    mainname[len - 2] = '\0',
+		    name_isfile(mainname) == NAME_FCLIENT)) {
+			files++;
+			if (side(&st, &lim, dir, d->d_name, now, &removed) < 0)
+				errors++;
+			continue;
+		}
+		if (!name_isfile(d->d_name)) {
 			fprintf(stderr, PROG ": warning: not a counter file, "
 			    "left alone: %s/%s\n", dir, d->d_name);
 			other++;
 			continue;
 		}
 		files++;
-		if (ruleof(&lim, d->d_name, &r) < 0) {
+		if (limits_fileof(&lim, d->d_name, &r, matched,
+		    sizeof(matched)) == -1) {
 			fprintf(stderr, PROG ": corrupt limits CDB %s\n", cdb);
 			errors++;
 			break;

@@ -31,6 +31,7 @@
 #include "name.h"
 #include "rule.h"
 #include "store.h"
+#include "track.h"
 
 #define PROG	"overlimitctl"
 
@@ -93,6 +94,10 @@ env(const char *name, const char *dflt)
 static void
 opendb(void)
 {
+	static int open;
+
+	if (open++)
+		return;
 	if (limits_open(&lim, cdb) < 0)
 		die("unable to open", cdb, errno == EPROTO ? 0 : errno);
 }
@@ -110,7 +115,9 @@ struct who {
 	char		*norm;
 	size_t		len;
 	struct ipaddr	ip;
-	char		enc[NAME_ENCMAX + 1];
+	char		enc[NAME_ENCMAX + 1];	/* its key in the CDB */
+	int		file;			/* NAME_F* */
+	char		senc[NAME_ENCMAX + 1];	/* its counter file */
 };
 
 static void
@@ -119,11 +126,21 @@ parsewho(const char *arg, struct who *w)
 	static char ipbuf[64];
 	static char *owned;		/* static: reachable until exit */
 
+	char net[64];
+	uint32_t bits;
+	int plen;
+
 	memset(w, 0, sizeof(*w));
+	w->file = NAME_FCLIENT;
 	if (name_parseip(arg, &w->ip) == 0) {
 		w->kind = NAME_IP;
 		name_fmtip(&w->ip, ipbuf, sizeof(ipbuf));
 		w->norm = ipbuf;
+	} else if (name_parsenet(arg, &w->ip, &plen) == 0) {
+		w->kind = NAME_IP;		/* a counted IPv6 network */
+		name_fmtip(&w->ip, ipbuf, sizeof(ipbuf));
+		w->norm = ipbuf;
+		name_encode(NAME_IP, arg, strlen(arg), w->senc);
 	} else {
 		w->kind = NAME_USER;
 		free(owned);
@@ -133,6 +150,29 @@ parsewho(const char *arg, struct who *w)
 	}
 	w->len = strlen(w->norm);
 	name_encode(w->kind, w->norm, w->len, w->enc);
+	if (strcmp(arg, "*") == 0) {		/* the server cap */
+		w->file = NAME_FSERVER;
+		strlcpy(w->enc, "*", sizeof(w->enc));
+	} else if (arg[0] == '@' && arg[1] != '\0') {	/* a domain pool */
+		w->file = NAME_FPOOL;
+		(void)name_domainkey(w->norm, w->len, w->enc); /* "@..." */
+	}
+	if (w->senc[0] != '\0')
+		return;
+	strlcpy(w->senc, w->enc, sizeof(w->senc));
+	/* an IPv6 client is counted per network (!count6=, default 64) */
+	if (w->kind == NAME_IP && w->ip.family == AF_INET6) {
+		struct ipaddr m = w->ip;
+
+		opendb();
+		if (limits_setting(&lim, RULE_COUNT6KEY, 64, &bits) < 0)
+			die("corrupt limits CDB", cdb, 0);
+		if (bits < 128) {
+			name_mask(&m, (int)bits);
+			name_fmtnet(&m, (int)bits, net, sizeof(net));
+			name_encode(NAME_IP, net, strlen(net), w->senc);
+		}
+	}
 }
 
 /* The client stored under the file name enc. */
@@ -141,14 +181,27 @@ whoof(const char *enc, struct who *w, char *dec, size_t decsz)
 {
 	long n;
 
+	int plen;
+
 	memset(w, 0, sizeof(*w));
 	strlcpy(w->enc, enc, sizeof(w->enc));
+	strlcpy(w->senc, enc, sizeof(w->senc));
+	w->file = name_isfile(enc);
 	w->kind = NAME_USER;
 	w->norm = dec;
-	if (enc[0] == '~' || (n = name_decode(enc, dec, decsz)) < 0)
+	if (w->file == NAME_FSERVER)
+		n = (long)strlcpy(dec, "*", decsz);
+	else if (enc[0] == '~' || (n = name_decode(enc, dec, decsz)) < 0)
 		n = 0, dec[0] = '\0';
+	else if (w->file != NAME_FCLIENT)
+		;				/* "*", "@domain" */
 	else if (enc[0] != '%' && name_parseip(dec, &w->ip) == 0)
 		w->kind = NAME_IP;
+	else if (enc[0] != '%' && name_parsenet(dec, &w->ip, &plen) == 0) {
+		w->kind = NAME_IP;	/* shown as the network, looked up
+					 * by its first address */
+		name_fmtip(&w->ip, w->enc, sizeof(w->enc));
+	}
 	w->len = (size_t)n;
 }
 
@@ -196,8 +249,16 @@ lookup(const struct who *w, struct rule *r, char *matched,
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	rc = limits_trace(&lim, w->kind, w->norm, w->len, &w->ip, w->enc, r,
-	    matched, NAME_ENCMAX + 2, trace, arg);
+	if (w->file == NAME_FPOOL || w->file == NAME_FSERVER) {
+		rc = limits_fileof(&lim, w->senc, r, matched, NAME_ENCMAX + 2);
+		if (w->file == NAME_FSERVER)
+			strlcpy(matched, "*", NAME_ENCMAX + 2);
+		if (trace != NULL && rc >= 0)
+			trace(arg, w->file == NAME_FPOOL ? "pool" : "server",
+			    matched, rc == 1, r);
+	} else
+		rc = limits_trace(&lim, w->kind, w->norm, w->len, &w->ip,
+		    w->enc, r, matched, NAME_ENCMAX + 2, trace, arg);
 	if (rc < 0)
 		die("corrupt limits CDB", cdb, 0);
 	return rc;
@@ -210,14 +271,14 @@ readrow(const struct who *w, struct row *rw)
 	struct client c;
 	int rc;
 
-	strlcpy(rw->enc, w->enc, sizeof(rw->enc));
+	strlcpy(rw->enc, w->senc, sizeof(rw->enc));
 	display(w, rw->disp);
 	rc = lookup(w, &rw->r, rw->matched, NULL, NULL);
-	switch (store_lock(&st, w->enc, 0, &c)) {
+	switch (store_lock(&st, w->senc, 0, &c)) {
 	case 1:
 		return 1;
 	case -1:
-		fprintf(stderr, PROG ": %s/%s: %s\n", dir, w->enc, c.err);
+		fprintf(stderr, PROG ": %s/%s: %s\n", dir, w->senc, c.err);
 		return -1;
 	}
 	fillrow(rw, &c, rc);
@@ -382,7 +443,7 @@ readall(size_t *np, unsigned long *errs)
 	if ((fd = dup(st.dirfd)) < 0 || (dp = fdopendir(fd)) == NULL)
 		die("unable to read", dir, errno);
 	while ((errno = 0, d = readdir(dp)) != NULL) {
-		if (d->d_name[0] == '.' || !name_isclient(d->d_name))
+		if (d->d_name[0] == '.' || !name_isfile(d->d_name))
 			continue;
 		if (n == cap) {
 			cap = cap ? 2 * cap : 64;
@@ -511,6 +572,12 @@ cmd_show(int argc, char **argv)
 		printf("raised       x%lu until %s\n",
 		    (unsigned long)rw.h.raise_factor, t);
 	}
+	if (rw.r.dormant && rw.h.warm_until > (int64_t)now) {
+		fmttime(rw.h.warm_until, t, sizeof(t));
+		printf("warm-up      %lu/%lu until %s (it had been dormant)\n",
+		    (unsigned long)rw.h.warm_count,
+		    (unsigned long)rw.r.warmn, t);
+	}
 	return 0;
 }
 
@@ -530,6 +597,43 @@ explainstep(void *arg, const char *what, const char *key, int found,
 	printf("line %lu  ->  applies\n", r->line);
 }
 
+/* The compromise signals of a rule, one line each. */
+static void
+signals(const struct rule *r)
+{
+	char a[16], b[16];
+	int i;
+
+	if (r->msgmax)
+		printf("per message: at most %lu recipients (452)\n",
+		    (unsigned long)r->msgmax);
+	if (r->nets) {
+		rule_fmtperiod(r->netsper, a, sizeof(a));
+		printf("networks: refused when seen from more than %lu in "
+		    "any %s\n", (unsigned long)r->nets, a);
+	}
+	if (r->massn) {
+		rule_fmtperiod(r->massper, a, sizeof(a));
+		printf("mass mail: banned at the %lu%s message of %lu or more "
+		    "recipients in any %s\n", (unsigned long)r->massn,
+		    r->massn == 1 ? "st" : r->massn == 2 ? "nd" :
+		    r->massn == 3 ? "rd" : "th", (unsigned long)r->massr, a);
+	}
+	if (r->dormant) {
+		rule_fmtperiod(r->dormant, a, sizeof(a));
+		rule_fmtperiod(r->warmper, b, sizeof(b));
+		printf("dormant: after %s without a recipient, at most %lu in "
+		    "the first %s back\n", a, (unsigned long)r->warmn, b);
+	}
+	for (i = 0; i < r->npool; i++) {
+		rule_fmtperiod(r->pool[i].period, a, sizeof(a));
+		printf("%s%lu in any %s", i ? ", " : "domain pool: ",
+		    (unsigned long)r->pool[i].limit, a);
+		if (i == r->npool - 1)
+			printf(" for all its users together\n");
+	}
+}
+
 static int
 cmd_explain(int argc, char **argv)
 {
@@ -543,8 +647,11 @@ cmd_explain(int argc, char **argv)
 	opendb();
 	parsewho(argv[1], &w);
 	display(&w, disp);
-	printf("client %s: %s, counter file %s\n", disp, w.kind == NAME_IP ?
-	    "an IP client (no SMTP auth)" : "an SMTP-auth user", w.enc);
+	printf("client %s: %s, counter file %s\n", disp,
+	    w.file == NAME_FSERVER ? "the server-wide cap (the * line)" :
+	    w.file == NAME_FPOOL ? "a domain pool (pool= of its @domain line)" :
+	    w.kind == NAME_IP ? "an IP client (no SMTP auth)" :
+	    "an SMTP-auth user", w.senc);
 	printf("lookup, most specific first:\n");
 	rc = lookup(&w, &r, matched, explainstep, NULL);
 	if (rc == 0) {
@@ -565,6 +672,7 @@ cmd_explain(int argc, char **argv)
 			    (unsigned long)r.win[i].limit);
 	}
 	printf("\n");
+	signals(&r);
 	return 0;
 }
 
@@ -573,7 +681,7 @@ cmd_reset(int argc, char **argv)
 {
 	struct who w;
 	struct client c;
-	char disp[4 * NAME_ENCMAX + 1];
+	char disp[4 * NAME_ENCMAX + 1], side[NAME_ENCMAX + 3];
 	int rc, banned;
 
 	if (argc != 2)
@@ -581,13 +689,21 @@ cmd_reset(int argc, char **argv)
 	openstore();
 	parsewho(argv[1], &w);
 	display(&w, disp);
-	if ((rc = store_lock(&st, w.enc, 0, &c)) == 1) {
+	if ((rc = store_lock(&st, w.senc, 0, &c)) == 1) {
 		fprintf(stderr, PROG ": %s: no counter file\n", disp);
 		return 1;
 	}
 	banned = rc == 0 && (c.h.flags & STORE_BANNED);
 	if (rc < 0 || store_reset(&st, &c, now) < 0) {
 		fprintf(stderr, PROG ": %s\n", c.err);
+		store_unlock(&c);
+		return 111;
+	}
+	/* the networks seen and the mass messages go too (under the lock) */
+	snprintf(side, sizeof(side), "%s%s", w.senc, TRACK_SUFFIX);
+	if (unlinkat(st.dirfd, side, 0) < 0 && errno != ENOENT) {
+		fprintf(stderr, PROG ": %s/%s: remove: %s\n", dir, side,
+		    strerror(errno));
 		store_unlock(&c);
 		return 111;
 	}
@@ -676,7 +792,7 @@ cmd_raise(int argc, char **argv)
 	openstore();
 	parsewho(argv[1], &w);
 	display(&w, disp);
-	if (store_lock(&st, w.enc, 1, &c) < 0 ||
+	if (store_lock(&st, w.senc, 1, &c) < 0 ||
 	    store_setraise(&c, (uint32_t)factor, until, now) < 0) {
 		fprintf(stderr, PROG ": %s\n", c.err);
 		store_unlock(&c);

@@ -195,3 +195,55 @@ limits_setting(struct limits *l, const char *key, uint32_t dflt,
 	*v = r.setting;
 	return 1;
 }
+
+int
+limits_fileof(struct limits *l, const char *enc, struct rule *r,
+    char *matched, size_t msz)
+{
+	char dec[NAME_ENCMAX + 1], ipenc[NAME_ENCMAX + 1];
+	struct ipaddr ip;
+	struct rule src;
+	enum name_kind kind = NAME_USER;
+	long len;
+	int rc, plen;
+
+	memset(r, 0, sizeof(*r));
+	memset(&ip, 0, sizeof(ip));
+	switch (name_isfile(enc)) {
+	case NAME_FSERVER:
+	case NAME_FPOOL:
+		strlcpy(matched, enc[0] == '*' ? RULE_SERVERKEY : enc, msz);
+		if ((rc = limits_get(l, matched, &src)) <= 0)
+			return rc;
+		r->line = src.line;
+		r->nwin = enc[0] == '*' ? src.nwin : src.npool;
+		memcpy(r->win, enc[0] == '*' ? src.win : src.pool,
+		    sizeof(r->win));
+		return r->nwin > 0;
+	case NAME_FCLIENT:
+		break;
+	default:
+		errno = EINVAL;
+		return -2;
+	}
+	if (enc[0] == '~')
+		len = 0;			/* hashed: exact key or default */
+	else if ((len = name_decode(enc, dec, sizeof(dec))) < 0) {
+		errno = EINVAL;
+		return -2;
+	} else if (enc[0] != '%' && name_parseip(dec, &ip) == 0)
+		kind = NAME_IP;
+	else if (enc[0] != '%' && name_parsenet(dec, &ip, &plen) == 0) {
+		/* an IPv6 network counted as one: the rule of its first
+		 * address (an exact rule inside it is not seen here) */
+		kind = NAME_IP;
+		name_fmtip(&ip, dec, sizeof(dec));
+		len = (long)strlen(dec);
+		name_encode(NAME_IP, dec, (size_t)len, ipenc);
+		enc = ipenc;
+	}
+	if (len == 0)
+		dec[0] = '\0';
+	return limits_lookup(l, kind, dec, (size_t)len, &ip, enc, r, matched,
+	    msz);
+}

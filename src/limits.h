@@ -44,6 +44,14 @@ int	limits_get(struct limits *l, const char *key, struct rule *r);
 int	limits_setting(struct limits *l, const char *key, uint32_t dflt,
 	    uint32_t *v);
 
+/* The rule of whatever the overlimit-directory file enc counts: a
+ * client (an IPv6 network: the rule of its first address), a domain pool
+ * "@domain" (the pool's windows), the server "*" (the * line's windows).
+ * Returns 1 found, 0 none (unlimited), -1 corrupt CDB, -2 not a counter
+ * file name. */
+int	limits_fileof(struct limits *l, const char *enc, struct rule *r,
+	    char *matched, size_t msz);
+
 /* limits_lookup, telling trace about every key tried: what ("user",
  * "ip", "domain", "prefix", "default"), the key, and whether it matched
  * (then r holds its rule). For "overlimitctl explain". */

@@ -257,3 +257,60 @@ name_isclient(const char *enc)
 		name_encode(NAME_USER, dec, (size_t)n, re);
 	return strcmp(re, enc) == 0;
 }
+
+int
+name_parsenet(const char *s, struct ipaddr *ip, int *plen)
+{
+	char buf[64], re[64];
+	const char *slash = strchr(s, '/');
+	struct ipaddr m;
+	long n = 0;
+	const char *p;
+
+	if (slash == NULL || (size_t)(slash - s) >= sizeof(buf) ||
+	    slash[1] == '\0' || strlen(slash + 1) > 3)
+		return -1;
+	memcpy(buf, s, (size_t)(slash - s));
+	buf[slash - s] = '\0';
+	for (p = slash + 1; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		n = n * 10 + (*p - '0');
+	}
+	if (name_parseip(buf, ip) < 0 || ip->family != AF_INET6 || n < 1 ||
+	    n > 127)
+		return -1;
+	m = *ip;
+	name_mask(&m, (int)n);
+	name_fmtnet(&m, (int)n, re, sizeof(re));
+	if (strcmp(re, s) != 0)			/* canonical, host bits zero */
+		return -1;
+	*plen = (int)n;
+	return 0;
+}
+
+int
+name_isfile(const char *enc)
+{
+	char dec[NAME_ENCMAX + 1], re[NAME_ENCMAX + 1];
+	long n;
+
+	if (strcmp(enc, "*") == 0)
+		return NAME_FSERVER;
+	if (enc[0] == '@') {
+		if (strlen(enc) == 1 + 1 + 2 * SHA256_DIGEST_LENGTH &&
+		    enc[1] == '~')
+			return NAME_FPOOL;	/* a hashed domain */
+		if ((n = name_decode(enc + 1, dec + 2, sizeof(dec) - 2)) <= 0)
+			return 0;
+		dec[0] = 'x';
+		dec[1] = '@';
+		if (name_domainkey(dec, (size_t)n + 2, re) < 0 ||
+		    strcmp(re, enc) != 0)
+			return 0;
+		return NAME_FPOOL;
+	}
+	if (!name_isclient(enc))
+		return 0;
+	return NAME_FCLIENT;
+}

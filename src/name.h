@@ -47,4 +47,14 @@ int	name_unhex(char c);
 /* 1 if enc is a name name_encode can produce (a client file name). */
 int	name_isclient(const char *enc);
 
+/* Parse a counted IPv6 network "2001:db8:1:2::/64" (canonical, host
+ * bits zero, length 1..127). Returns 0, or -1. */
+int	name_parsenet(const char *s, struct ipaddr *ip, int *plen);
+
+/* What a file in the overlimit directory is: NAME_FCLIENT (a client,
+ * an IPv6 network included), NAME_FPOOL ("@domain"), NAME_FSERVER ("*"),
+ * or 0 (not a counter file). */
+enum { NAME_FCLIENT = 1, NAME_FPOOL, NAME_FSERVER };
+int	name_isfile(const char *enc);
+
 #endif
