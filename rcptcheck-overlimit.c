@@ -219,8 +219,8 @@ struct about {
 };
 
 static void
-notify(const struct about *a, enum name_kind kind, const char *norm,
-    size_t len, const char *rip, struct logline *lg)
+notify(const struct about *a, const char *logkey, enum name_kind kind,
+    const char *norm, size_t len, const char *rip, struct logline *lg)
 {
 	const char *prog = env("OVERLIMIT_NOTIFY", NULL), *e;
 	char *envp[NOTIFY_ENVMAX], **ep, per[16], num[5][32];
@@ -271,7 +271,7 @@ notify(const struct about *a, enum name_kind kind, const char *norm,
 		if (strncmp(*ep, "NOTIFY_", 7) == 0 && strlen(*ep) < 4096)
 			envp[n++] = *ep;
 	envp[n] = NULL;
-	log_add(lg, "notify", evname[a->event]);
+	log_add(lg, logkey, evname[a->event]);
 	if (notify_run(prog, PROG ":", (unsigned)timeout, envp) < 0)
 		log_add(lg, "notify_error", "fork");
 }
@@ -302,8 +302,15 @@ aggrule(struct agg *a, const struct rule *src, int pool,
 		a->r.nwin = src->nwin;
 		memcpy(a->r.win, src->win, sizeof(a->r.win));
 	}
+	/* its own line's reply, text and warning; the environment's
+	 * defaults (OVERLIMIT_WARN, OVERLIMIT_DRYRUN) as for every rule */
+	a->r.reply = src->reply;
+	memcpy(a->r.text, src->text, sizeof(a->r.text));
 	a->r.warn = src->warn;
-	a->r.flags = (src->flags | user->flags) & RULE_DRYRUN;
+	a->r.flags = src->flags & RULE_DRYRUN;
+	(void)globals(&a->r);		/* checked on the client's rule */
+	a->r.flags = (a->r.flags | user->flags) & RULE_DRYRUN;
+	a->r.ban = 0;			/* an aggregate never bans */
 	a->on = a->r.nwin > 0;
 }
 
@@ -319,6 +326,27 @@ aggcounts(struct logline *l, const char *what, const struct agg *a)
 		log_fmt(l, k, "%llu/%lu", (unsigned long long)a->v.count[i],
 		    (unsigned long)a->v.limit[i]);
 	}
+}
+
+/* An aggregate's event (its crossing, decided under its lock). */
+static void
+aggnotify(const struct agg *a, const char *logkey, enum name_kind kind,
+    const char *norm, size_t len, const char *rip, struct logline *lg)
+{
+	struct about ab;
+
+	if (!a->counted || a->v.event == EV_NONE)
+		return;
+	memset(&ab, 0, sizeof(ab));
+	ab.event = a->v.event;
+	ab.why = a->why;
+	ab.count = a->v.ocount;
+	ab.limit = a->v.olimit;
+	ab.period = a->v.operiod;
+	ab.rule = a->why == WHY_POOL ? a->key : "*";
+	ab.line = a->r.line;
+	ab.dryrun = a->v.dryrun;
+	notify(&ab, logkey, kind, norm, len, rip, lg);
 }
 
 /* SMTPRCPTCOUNT: recipients of this message accepted so far; -1 unknown. */
@@ -532,7 +560,10 @@ main(void)
 		    (unsigned long)rule.nets);
 		if (n > rule.nets && sig.why == WHY_NONE) {
 			sig.why = WHY_NETS;
-			sig.ban = rule.ban && n > rule.ban * rule.nets;
+			/* ban=K: banned past K x M networks (the side
+			 * file tells apart at most TRACK_NETS) */
+			sig.ban = rule.ban && n > (rule.ban * rule.nets <
+			    TRACK_NETS ? rule.ban * rule.nets : TRACK_NETS - 1);
 			sig.retry = sig2.retry;
 			sig.count = n;
 			sig.limit = rule.nets;
@@ -611,36 +642,28 @@ main(void)
 		} else
 			log_add(&lg, "retry", "reset");
 	}
-	/* one notification: the client's event, else an aggregate's */
+	/* the client's event, and each aggregate's: each is decided once,
+	 * under its own file's lock, so none may be dropped */
 	memset(&ab, 0, sizeof(ab));
 	ab.rule = matched;
 	ab.line = rule.line;
-	if (v.event != EV_NONE && !(v.why == WHY_POOL || v.why == WHY_SERVER) ) {
+	ab.banned = v.banned;
+	ab.dryrun = v.dryrun;
+	if (v.event != EV_NONE && v.why != WHY_POOL && v.why != WHY_SERVER) {
 		ab.event = v.event;
 		ab.why = v.event == EV_WARN ? WHY_LIMIT : v.why;
 		ab.count = v.ocount;
 		ab.limit = v.olimit;
 		ab.period = v.operiod;
-	} else {
-		const struct agg *a = pool.v.event != EV_NONE ? &pool : &srv;
-
-		if (a->on && a->v.event != EV_NONE) {
-			ab.event = a->v.event;
-			ab.why = a->why;
-			ab.count = a->v.ocount;
-			ab.limit = a->v.olimit;
-			ab.period = a->v.operiod;
-			ab.rule = a == &pool ? a->key : "*";
-			ab.line = a->r.line;
-		}
+		notify(&ab, "notify", kind, norm, len, rip, &lg);
 	}
-	ab.banned = v.banned;
-	ab.dryrun = v.dryrun || pool.v.dryrun || srv.v.dryrun;
-	notify(&ab, kind, norm, len, rip, &lg);
+	aggnotify(&pool, "notify_pool", kind, norm, len, rip, &lg);
+	aggnotify(&srv, "notify_server", kind, norm, len, rip, &lg);
 	log_add(&lg, "verdict", v.accepted ? "accept" : "refuse");
 	log_flush(&lg, 2);
 	if (!v.accepted)
-		fd4reply(&rule, &v, v.why == WHY_POOL ? pool.key + 1 :
+		fd4reply(v.why == WHY_POOL ? &pool.r : v.why == WHY_SERVER ?
+		    &srv.r : &rule, &v, v.why == WHY_POOL ? pool.key + 1 :
 		    v.why == WHY_SERVER ? "this server" : enc);
 	return v.accepted ? EX_ACCEPT : EX_REFUSE;
 }
