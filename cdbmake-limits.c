@@ -30,7 +30,7 @@
 
 struct entry {
 	char		*key;
-	char		val[RULE_VALMAX];
+	char		*val;
 	unsigned long	line;
 	int		family, plen;
 };
@@ -104,6 +104,7 @@ main(int argc, char **argv)
 {
 	struct entry *ents = NULL, *p;
 	struct rulekey k;
+	char val[RULE_VALMAX];
 	struct rule r;
 	struct cdb_make cm;
 	char *line = NULL, list[512], *dir;
@@ -138,7 +139,9 @@ main(int argc, char **argv)
 		}
 		if ((ents[n].key = strdup(k.key)) == NULL)
 			die(111, "out of memory", NULL);
-		rule_fmtvalue(&r, ents[n].val, sizeof(ents[n].val));
+		rule_fmtvalue(&r, val, sizeof(val));
+		if ((ents[n].val = strdup(val)) == NULL)
+			die(111, "out of memory", NULL);
 		ents[n].line = lineno;
 		ents[n].family = k.family;
 		ents[n].plen = k.plen;
@@ -152,7 +155,7 @@ main(int argc, char **argv)
 		fprintf(stderr, PROG ": %lu bad line%s, %s not written\n",
 		    errors, errors == 1 ? "" : "s", argv[1]);
 		for (i = 0; i < n; i++)
-			free(ents[i].key);
+			free(ents[i].key), free(ents[i].val);
 		free(ents);
 		return 100;
 	}
@@ -168,7 +171,7 @@ main(int argc, char **argv)
 			    "%lu (%s); line %lu wins\n", ents[j].line,
 			    ents[j - 1].line, ents[j].key[0] ? ents[j].key :
 			    "the default", ents[j].line);
-			free(ents[j - 1].key);
+			free(ents[j - 1].key), free(ents[j - 1].val);
 		}
 		ents[keep++] = ents[j - 1];
 	}
@@ -203,7 +206,7 @@ main(int argc, char **argv)
 	}
 	free(dir);
 	for (i = 0; i < n; i++)
-		free(ents[i].key);
+		free(ents[i].key), free(ents[i].val);
 	free(ents);
 	free(line);
 	return 0;

@@ -786,15 +786,19 @@ parseopts(const char *p, const char *end, struct rule *r)
 				return -1;
 		} else if (end - p >= 5 && memcmp(p, "pool=", 5) == 0) {
 			p += 5;
-			do {
-				if (r->npool == RULE_MAXWIN || (r->npool &&
-				    *p++ != ',') || triple(&p, end,
+			if (r->npool != 0)
+				return -1;		/* given twice */
+			for (;;) {
+				if (r->npool == RULE_MAXWIN || triple(&p, end,
 				    RULE_MAXLIMIT, 0, RULE_MAXPERIOD,
 				    &r->pool[r->npool].limit, NULL,
 				    &r->pool[r->npool].period) < 0)
 					return -1;
 				r->npool++;
-			} while (p < end && *p == ',');
+				if (p >= end || *p != ',')
+					break;
+				p++;
+			}
 		} else if (end - p >= 4 && memcmp(p, "set=", 4) == 0) {
 			p += 4;
 			if (scan(&p, end, 128, &n) < 0 || n == 0)
@@ -821,8 +825,34 @@ parseopts(const char *p, const char *end, struct rule *r)
 	return 0;
 }
 
+/* A setting's value is "LINE 0 set=N" and nothing else. */
+static int
+setting_alone(const struct rule *r)
+{
+	struct rule z;
+
+	if (!(r->flags & RULE_SETTING))
+		return 0;
+	memset(&z, 0, sizeof(z));
+	z.line = r->line;
+	z.flags = RULE_SETTING;
+	z.setting = r->setting;
+	return memcmp(&z, r, sizeof(z)) == 0 ? 0 : -1;
+}
+
+static int
+parsevalue(const char *v, size_t len, struct rule *r);
+
 int
 rule_parsevalue(const char *v, size_t len, struct rule *r)
+{
+	if (parsevalue(v, len, r) < 0 || setting_alone(r) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+parsevalue(const char *v, size_t len, struct rule *r)
 {
 	const char *p = v, *end = v + len, *sp;
 	unsigned long n, per;

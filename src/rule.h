@@ -10,7 +10,8 @@
 #define RULE_MAXWIN	8		/* limits per rule */
 #define RULE_MAXLIMIT	1000000000u	/* largest N */
 #define RULE_MAXPERIOD	(366u * 86400u)	/* longest window */
-#define RULE_VALMAX	1024		/* longest CDB value */
+#define RULE_VALMAX	2048		/* longest CDB value (the longest line
+					 * gives about 1400) */
 #define RULE_TEXTMAX	400		/* longest reply text */
 
 /* rule flags */

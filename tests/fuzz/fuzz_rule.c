@@ -9,7 +9,8 @@
  *    0..366d, no period twice; the key is NUL-terminated, at most 255
  *    bytes, and is the default (""), a domain key ("@..."), an IP or an
  *    IP prefix (family set) or a client name name_isclient() accepts;
- *  - the CDB value round-trips: rule_parsevalue(rule_fmtvalue(r)) == r,
+ *  - the CDB value round-trips: rule_parsevalue(rule_fmtvalue(r)) == r
+ *    (windows, options, signals, pool, setting),
  *    and fits RULE_VALMAX;
  *  - rule_fmtperiod round-trips through the parser: "x@y:N/PERIOD";
  *  - rule_parsevalue on the raw input: when it accepts, the value it
@@ -41,6 +42,20 @@ samerule(const struct rule *a, const struct rule *b)
 	for (i = 0; i < a->nwin; i++)
 		if (a->win[i].limit != b->win[i].limit ||
 		    a->win[i].period != b->win[i].period)
+			return 0;
+	/* the options and the compromise signals come back too */
+	if (a->flags != b->flags || a->reply != b->reply || a->ban != b->ban ||
+	    a->warn != b->warn || strcmp(a->text, b->text) != 0 ||
+	    a->msgmax != b->msgmax || a->nets != b->nets ||
+	    a->netsper != b->netsper || a->massn != b->massn ||
+	    a->massr != b->massr || a->massper != b->massper ||
+	    a->dormant != b->dormant || a->warmn != b->warmn ||
+	    a->warmper != b->warmper || a->npool != b->npool ||
+	    a->setting != b->setting)
+		return 0;
+	for (i = 0; i < a->npool; i++)
+		if (a->pool[i].limit != b->pool[i].limit ||
+		    a->pool[i].period != b->pool[i].period)
 			return 0;
 	return 1;
 }
@@ -129,6 +144,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			REQUIRE((k.plen >= 0) == (strchr(k.key, '/') != NULL));
 			if (k.plen < 0)
 				REQUIRE(name_isclient(k.key));
+		} else if (klen > 0 && k.key[0] == '/') {	/* * and ! lines */
+			REQUIRE(strcmp(k.key, RULE_SERVERKEY) == 0 ?
+			    !(r.flags & RULE_SETTING) :
+			    (r.flags & RULE_SETTING) &&
+			    (strcmp(k.key, RULE_COUNT6KEY) == 0 ||
+			    strcmp(k.key, RULE_NETS4KEY) == 0 ||
+			    strcmp(k.key, RULE_NETS6KEY) == 0));
 		} else if (klen > 0 && k.key[0] == '>') {	/* exempt */
 			REQUIRE(r.flags == RULE_EXEMPT && r.nwin == 0);
 			REQUIRE(klen > 1);
