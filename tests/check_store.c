@@ -1530,6 +1530,534 @@ START_TEST(raise_and_reset)
 }
 END_TEST
 
+/* ---- compromise signals and aggregates (DESIGN.md "Compromise signals
+ * and aggregate limits") ---- */
+
+/* One recipient with a signal decided outside the counter file. */
+static void
+sigcount(const char *name, const struct rule *r, time_t now,
+    const struct signal *sig, struct verdict *v)
+{
+	struct client c;
+	int rc;
+
+	rc = store_lock(&st, name, 1, &c);
+	CHECK(rc == 0, "store_lock %s: %d %s", name, rc, c.err);
+	memset(v, 0x5a, sizeof(*v));
+	rc = store_count(&st, &c, r, now, sig, v);
+	CHECK(rc == 0, "store_count %s at %ld: %s", name, (long)now, c.err);
+	store_unlock(&c);
+}
+
+static struct signal
+SIG(int why, int ban, int64_t retry, uint64_t count, uint32_t limit,
+    uint32_t period)
+{
+	struct signal s;
+
+	memset(&s, 0, sizeof(s));
+	s.why = why;
+	s.ban = ban;
+	s.retry = retry;
+	s.count = count;
+	s.limit = limit;
+	s.period = period;
+	return s;
+}
+
+START_TEST(signal_refuses)
+{
+	struct rule r = R("100/1000");
+	struct signal nets = SIG(WHY_NETS, 0, 1500, 4, 3, 3600);
+	struct signal mass = SIG(WHY_MASS, 0, 0, 3, 3, 60);
+	struct verdict v;
+	struct store_hdr h;
+	size_t n1, n2;
+	unsigned char *b1, *b2;
+
+	ck_assert_int_eq(send1("u", &r, 1000, NULL), 1);
+	ck_assert_int_eq(fsize("u"), STORE_HDRSIZE + STORE_RECSIZE);
+
+	/* refused as a signal says, nothing appended */
+	sigcount("u", &r, 1001, &nets, &v);
+	ck_assert_int_eq(v.accepted, 0);
+	ck_assert_int_eq(v.why, WHY_NETS);
+	ck_assert_int_eq(v.over, -1);
+	ck_assert_int_eq(v.banned, 0);
+	ck_assert_int_eq(v.newban, 0);
+	ck_assert_int_eq(v.dryrun, 0);
+	ck_assert_int_eq(v.retry, 1500);
+	ck_assert_uint_eq(v.ocount, 4);
+	ck_assert_uint_eq(v.olimit, 3);
+	ck_assert_uint_eq(v.operiod, 3600);
+	ck_assert_int_eq(v.event, EV_OVER);	/* the crossing */
+	h = hdr("u");
+	ck_assert_uint_eq(h.nrec, 1);
+	ck_assert_uint_eq(h.total, 1);
+	ck_assert_uint_eq(h.refused, 1);
+	ck_assert_int_eq(h.last_refuse, 1001);
+	ck_assert_int_eq(h.last_accept, 1000);
+	ck_assert_uint_eq(h.flags, STORE_SIG(WHY_NETS));
+	ck_assert_uint_eq(h.notified, 1);
+	ck_assert_int_eq(fsize("u"), STORE_HDRSIZE + STORE_RECSIZE);
+	ck_assert_uint_eq(win("u", 1000, 1001), 1);
+
+	/* again: refused, but the crossing was notified already */
+	b1 = slurp("u", &n1);
+	sigcount("u", &r, 1002, &nets, &v);
+	ck_assert_int_eq(v.accepted, 0);
+	ck_assert_int_eq(v.why, WHY_NETS);
+	ck_assert_int_eq(v.event, EV_NONE);
+	h = hdr("u");
+	ck_assert_uint_eq(h.refused, 2);
+	ck_assert_uint_eq(h.notified, 1);
+	ck_assert_uint_eq(h.nrec, 1);
+	/* only refused and last refused changed */
+	b2 = slurp("u", &n2);
+	ck_assert_uint_eq(n1, n2);
+	ck_assert_mem_eq(b1, b2, 32);			/* up to refused */
+	ck_assert_mem_eq(b1 + 40, b2 + 40, 16);		/* last accept, reset */
+	ck_assert_mem_eq(b1 + 64, b2 + 64, n1 - 64);	/* after last refused */
+	free(b1);
+	free(b2);
+
+	/* another signal is another crossing */
+	sigcount("u", &r, 1003, &mass, &v);
+	ck_assert_int_eq(v.why, WHY_MASS);
+	ck_assert_int_eq(v.event, EV_OVER);
+	ck_assert_int_eq(v.retry, 0);
+	ck_assert_uint_eq(hdr("u").flags,
+	    STORE_SIG(WHY_NETS) | STORE_SIG(WHY_MASS));
+
+	/* a window over its limit comes first */
+	{
+		struct rule one = R("1/1000");
+
+		sigcount("u", &one, 1003, &nets, &v);
+		ck_assert_int_eq(v.accepted, 0);
+		ck_assert_int_eq(v.why, WHY_LIMIT);
+		ck_assert_int_eq(v.over, 0);
+		ck_assert_int_eq(v.retry, 2000);
+		ck_assert_int_eq(v.event, EV_OVER);
+	}
+
+	/* an accepted recipient ends every crossing */
+	sigcount("u", &r, 1004, NULL, &v);
+	ck_assert_int_eq(v.accepted, 1);
+	ck_assert_int_eq(v.why, WHY_NONE);
+	ck_assert_int_eq(v.event, EV_NONE);
+	h = hdr("u");
+	ck_assert_uint_eq(h.flags & STORE_SIGS, 0);
+	ck_assert_uint_eq(h.flags, 0);
+	ck_assert_uint_eq(h.nrec, 2);
+	ck_assert_uint_eq(h.total, 2);
+	ck_assert_uint_eq(h.refused, 4);
+
+	/* so the next one notifies again */
+	sigcount("u", &r, 1005, &nets, &v);
+	ck_assert_int_eq(v.accepted, 0);
+	ck_assert_int_eq(v.event, EV_OVER);
+	ck_assert_uint_eq(hdr("u").notified, 4);
+
+	/* a signal of WHY_NONE is no signal */
+	nets.why = WHY_NONE;
+	sigcount("u", &r, 1006, &nets, &v);
+	ck_assert_int_eq(v.accepted, 1);
+	ck_assert_int_eq(v.why, WHY_NONE);
+}
+END_TEST
+
+/* Every kind of signal, on a fresh client each; strict appends nothing. */
+START_TEST(signal_kinds)
+{
+	static const int whys[] = { WHY_NETS, WHY_MASS, WHY_POOL, WHY_SERVER };
+	struct rule r = R("100/1000,50 strict");
+	struct signal s;
+	struct verdict v;
+	struct store_hdr h;
+	char name[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(whys) / sizeof(whys[0]); i++) {
+		snprintf(name, sizeof(name), "k%zu", i);
+		ck_assert_int_eq(send1(name, &r, 100, NULL), 1);
+		s = SIG(whys[i], 0, 777, 10, 5, 60);
+		sigcount(name, &r, 101, &s, &v);
+		ck_assert_int_eq(v.accepted, 0);
+		ck_assert_int_eq(v.why, whys[i]);
+		ck_assert_int_eq(v.event, EV_OVER);
+		ck_assert_int_eq(v.retry, 777);
+		h = hdr(name);
+		ck_assert_uint_eq(h.nrec, 1);		/* strict: a limit only */
+		ck_assert_uint_eq(h.total, 1);
+		ck_assert_uint_eq(h.refused, 1);
+		ck_assert_uint_eq(h.flags, STORE_SIG(whys[i]));
+		ck_assert_uint_eq(h.flags & ~STORE_SIGS, 0);
+		ck_assert_int_eq(fsize(name), STORE_HDRSIZE + STORE_RECSIZE);
+	}
+	/* the signal bits are neither the ban nor a window's bits */
+	for (i = 0; i < sizeof(whys) / sizeof(whys[0]); i++) {
+		ck_assert_uint_eq(STORE_SIG(whys[i]) & STORE_BANNED, 0);
+		ck_assert_uint_eq(STORE_SIG(whys[i]) & (STORE_OVER(0) |
+		    STORE_WARN(0)), 0);
+	}
+}
+END_TEST
+
+START_TEST(signal_bans)
+{
+	struct rule r = R("100/1000");
+	struct signal mass = SIG(WHY_MASS, 1, 0, 3, 3, 3600);
+	struct verdict v;
+	struct store_hdr h;
+
+	ck_assert_int_eq(send1("b", &r, 1000, NULL), 1);
+	sigcount("b", &r, 1001, &mass, &v);
+	ck_assert_int_eq(v.accepted, 0);
+	ck_assert_int_eq(v.why, WHY_MASS);
+	ck_assert_int_eq(v.banned, 1);
+	ck_assert_int_eq(v.newban, 1);
+	ck_assert_int_eq(v.event, EV_BAN);
+	h = hdr("b");
+	ck_assert_uint_eq(h.flags & STORE_BANNED, STORE_BANNED);
+	ck_assert_int_eq(h.ban_since, 1001);
+	ck_assert_uint_eq(h.refused, 1);
+	ck_assert_uint_eq(h.nrec, 1);
+	ck_assert_uint_eq(h.notified, 1);
+	/* banned: refused from then on, without a signal, no event */
+	sigcount("b", &r, 1002, NULL, &v);
+	ck_assert_int_eq(v.accepted, 0);
+	ck_assert_int_eq(v.banned, 1);
+	ck_assert_int_eq(v.newban, 0);
+	ck_assert_int_eq(v.event, EV_NONE);
+	sigcount("b", &r, 1003, &mass, &v);
+	ck_assert_int_eq(v.accepted, 0);
+	ck_assert_int_eq(v.banned, 1);
+	ck_assert_int_eq(v.newban, 0);
+	ck_assert_int_eq(v.event, EV_NONE);
+	h = hdr("b");
+	ck_assert_int_eq(h.ban_since, 1001);
+	ck_assert_uint_eq(h.refused, 3);
+	ck_assert_uint_eq(h.nrec, 1);
+	ck_assert_uint_eq(h.total, 1);
+	ck_assert_uint_eq(h.notified, 1);
+	/* the cleanup's reset keeps it */
+	ck_assert_int_eq(tidy("b", "100/1000", 5000, 1), 0);
+	sigcount("b", &r, 5001, NULL, &v);
+	ck_assert_int_eq(v.accepted, 0);
+	ck_assert_int_eq(v.banned, 1);
+}
+END_TEST
+
+START_TEST(signal_dryrun)
+{
+	struct rule r = R("100/1000 dryrun");
+	struct signal nets = SIG(WHY_NETS, 1, 1500, 4, 3, 3600);
+	struct verdict v;
+	struct store_hdr h;
+
+	ck_assert_int_eq(send1("d", &r, 1000, NULL), 1);
+	sigcount("d", &r, 1001, &nets, &v);
+	ck_assert_int_eq(v.accepted, 1);
+	ck_assert_int_eq(v.dryrun, 1);
+	ck_assert_int_eq(v.why, WHY_NETS);
+	ck_assert_int_eq(v.banned, 0);
+	ck_assert_int_eq(v.newban, 0);
+	ck_assert_int_eq(v.event, EV_OVER);	/* would refuse: notified */
+	h = hdr("d");
+	ck_assert_uint_eq(h.flags & STORE_BANNED, 0);
+	ck_assert_uint_eq(h.flags, STORE_SIG(WHY_NETS));
+	ck_assert_uint_eq(h.nrec, 2);		/* counted */
+	ck_assert_uint_eq(h.total, 2);
+	ck_assert_uint_eq(h.refused, 0);
+	ck_assert_int_eq(h.last_accept, 1001);
+	/* once per crossing in a dry run too */
+	sigcount("d", &r, 1002, &nets, &v);
+	ck_assert_int_eq(v.accepted, 1);
+	ck_assert_int_eq(v.dryrun, 1);
+	ck_assert_int_eq(v.event, EV_NONE);
+	ck_assert_uint_eq(hdr("d").flags, STORE_SIG(WHY_NETS));
+	/* a plain accept ends the crossing */
+	sigcount("d", &r, 1003, NULL, &v);
+	ck_assert_int_eq(v.accepted, 1);
+	ck_assert_int_eq(v.dryrun, 0);
+	ck_assert_uint_eq(hdr("d").flags, 0);
+	ck_assert_uint_eq(hdr("d").total, 4);
+}
+END_TEST
+
+START_TEST(dormant_warmup)
+{
+	struct rule r = R("1000/10000 dormant=100/2/50");
+	struct verdict v;
+	struct store_hdr h;
+
+	ck_assert_uint_eq(r.dormant, 100);
+	ck_assert_uint_eq(r.warmn, 2);
+	ck_assert_uint_eq(r.warmper, 50);
+	/* the first recipient ever: nothing to compare with */
+	sigcount("z", &r, 1000, NULL, &v);
+	ck_assert_int_eq(v.accepted, 1);
+	ck_assert_int_eq(v.event, EV_NONE);
+	ck_assert_int_eq(v.warm, 0);
+	h = hdr("z");
+	ck_assert_int_eq(h.warm_until, 0);
+	ck_assert_uint_eq(h.warm_count, 0);
+	/* silent for 200 >= 100: wakes into a warm-up of 2 per 50 s */
+	sigcount("z", &r, 1200, NULL, &v);
+	ck_assert_int_eq(v.accepted, 1);
+	ck_assert_int_eq(v.event, EV_DORMANT);
+	ck_assert_int_eq(v.warm, 1);
+	ck_assert_int_eq(v.why, WHY_NONE);
+	ck_assert_uint_eq(v.olimit, 2);
+	ck_assert_uint_eq(v.operiod, 50);
+	h = hdr("z");
+	ck_assert_int_eq(h.warm_until, 1250);
+	ck_assert_uint_eq(h.warm_count, 1);
+	ck_assert_uint_eq(h.notified, 1);
+	ck_assert_int_eq(h.last_accept, 1200);
+	/* once */
+	sigcount("z", &r, 1201, NULL, &v);
+	ck_assert_int_eq(v.accepted, 1);
+	ck_assert_int_eq(v.event, EV_NONE);
+	ck_assert_int_eq(v.warm, 1);
+	ck_assert_uint_eq(hdr("z").warm_count, 2);
+	/* the warm-up limit */
+	sigcount("z", &r, 1202, NULL, &v);
+	ck_assert_int_eq(v.accepted, 0);
+	ck_assert_int_eq(v.why, WHY_WARMUP);
+	ck_assert_int_eq(v.retry, 1250);
+	ck_assert_int_eq(v.warm, 1);
+	ck_assert_uint_eq(v.ocount, 2);
+	ck_assert_uint_eq(v.olimit, 2);
+	ck_assert_uint_eq(v.operiod, 50);
+	ck_assert_int_eq(v.event, EV_OVER);
+	ck_assert_int_eq(v.over, -1);
+	h = hdr("z");
+	ck_assert_uint_eq(h.warm_count, 2);
+	ck_assert_uint_eq(h.refused, 1);
+	ck_assert_uint_eq(h.total, 3);
+	ck_assert_uint_eq(h.nrec, 3);
+	ck_assert_uint_eq(h.flags, STORE_SIG(WHY_WARMUP));
+	sigcount("z", &r, 1249, NULL, &v);
+	ck_assert_int_eq(v.accepted, 0);
+	ck_assert_int_eq(v.why, WHY_WARMUP);
+	ck_assert_int_eq(v.retry, 1250);
+	ck_assert_int_eq(v.event, EV_NONE);
+	/* the warm-up is over: the rule's limits again, no new wake-up */
+	sigcount("z", &r, 1251, NULL, &v);
+	ck_assert_int_eq(v.accepted, 1);
+	ck_assert_int_eq(v.warm, 0);
+	ck_assert_int_eq(v.event, EV_NONE);
+	ck_assert_int_eq(v.why, WHY_NONE);
+	sigcount("z", &r, 1251, NULL, &v);
+	ck_assert_int_eq(v.accepted, 1);
+	sigcount("z", &r, 1252, NULL, &v);
+	ck_assert_int_eq(v.accepted, 1);
+	h = hdr("z");
+	ck_assert_uint_eq(h.flags, 0);
+	ck_assert_uint_eq(h.total, 6);
+	ck_assert_int_eq(h.last_accept, 1252);
+	/* silent for exactly 100 again: another wake-up */
+	sigcount("z", &r, 1352, NULL, &v);
+	ck_assert_int_eq(v.accepted, 1);
+	ck_assert_int_eq(v.event, EV_DORMANT);
+	ck_assert_int_eq(hdr("z").warm_until, 1402);
+	ck_assert_uint_eq(hdr("z").warm_count, 1);
+}
+END_TEST
+
+START_TEST(dormant_edges)
+{
+	struct rule r = R("1000/10000 dormant=100/2/50");
+	struct rule plain = R("1000/10000");
+	struct verdict v;
+	int i;
+
+	/* a new client is not dormant, however late it starts */
+	sigcount("new", &r, 5000, NULL, &v);
+	ck_assert_int_eq(v.accepted, 1);
+	ck_assert_int_eq(v.event, EV_NONE);
+	ck_assert_int_eq(v.warm, 0);
+	for (i = 0; i < 5; i++) {
+		sigcount("new", &r, 5001, NULL, &v);
+		ck_assert_int_eq(v.accepted, 1);
+		ck_assert_int_eq(v.warm, 0);
+	}
+	ck_assert_int_eq(hdr("new").warm_until, 0);
+	/* nor one that was only refused (last accepted 0) */
+	{
+		struct signal s = SIG(WHY_NETS, 0, 0, 9, 3, 60);
+
+		sigcount("ref", &r, 100, &s, &v);
+		ck_assert_int_eq(v.accepted, 0);
+		sigcount("ref", &r, 5000, NULL, &v);
+		ck_assert_int_eq(v.accepted, 1);
+		ck_assert_int_eq(v.event, EV_NONE);
+		ck_assert_int_eq(v.warm, 0);
+	}
+	/* silent for 99 < 100: not dormant */
+	sigcount("s", &r, 1000, NULL, &v);
+	sigcount("s", &r, 1099, NULL, &v);
+	ck_assert_int_eq(v.accepted, 1);
+	ck_assert_int_eq(v.event, EV_NONE);
+	ck_assert_int_eq(v.warm, 0);
+	/* a rule without dormant= never wakes anyone */
+	sigcount("p", &plain, 1000, NULL, &v);
+	sigcount("p", &plain, 900000, NULL, &v);
+	ck_assert_int_eq(v.event, EV_NONE);
+	ck_assert_int_eq(v.warm, 0);
+	ck_assert_int_eq(hdr("p").warm_until, 0);
+	/* a dry run lets the warm-up's excess through, counted */
+	{
+		struct rule dry = R("1000/10000 dormant=100/1/50 dryrun");
+
+		sigcount("dr", &dry, 1000, NULL, &v);
+		sigcount("dr", &dry, 2000, NULL, &v);
+		ck_assert_int_eq(v.event, EV_DORMANT);
+		ck_assert_int_eq(v.accepted, 1);
+		sigcount("dr", &dry, 2001, NULL, &v);
+		ck_assert_int_eq(v.accepted, 1);
+		ck_assert_int_eq(v.dryrun, 1);
+		ck_assert_int_eq(v.why, WHY_WARMUP);
+		ck_assert_uint_eq(hdr("dr").total, 3);
+	}
+}
+END_TEST
+
+START_TEST(peek_no_write)
+{
+	struct rule r = R("3/100");
+	struct client c;
+	struct signal sig;
+	struct stat sb1, sb2;
+	unsigned char *b1, *b2;
+	size_t n1, n2;
+	int t;
+
+	ck_assert_int_eq(send1("pool", &r, 1000, NULL), 1);
+	ck_assert_int_eq(send1("pool", &r, 1010, NULL), 1);
+	/* under the limit */
+	b1 = slurp("pool", &n1);
+	ck_assert_int_eq(store_lock(&st, "pool", 0, &c), 0);
+	memset(&sig, 0x5a, sizeof(sig));
+	ck_assert_int_eq(store_peek(&c, &r, 1020, WHY_POOL, &sig), 0);
+	ck_assert_int_eq(sig.why, WHY_NONE);
+	store_unlock(&c);
+	ck_assert_int_eq(send1("pool", &r, 1020, NULL), 1);
+	free(b1);
+	/* full: over, with count, limit, period and retry; nothing written
+	 * (not even the same bytes: the modification time stays) */
+	b1 = slurp("pool", &n1);
+	ck_assert_int_eq(lstat(path("pool"), &sb1), 0);
+	usleep(30000);
+	for (t = 1020; t < 1110; t += 7) {
+		ck_assert_int_eq(store_lock(&st, "pool", 0, &c), 0);
+		memset(&sig, 0x5a, sizeof(sig));
+		ck_assert_int_eq(store_peek(&c, &r, t, WHY_POOL, &sig),
+		    t < 1100 ? 1 : 0);
+		if (t < 1100) {
+			ck_assert_int_eq(sig.why, WHY_POOL);
+			ck_assert_uint_eq(sig.count, 3);
+			ck_assert_uint_eq(sig.limit, 3);
+			ck_assert_uint_eq(sig.period, 100);
+			ck_assert_int_eq(sig.retry, 1100);
+			ck_assert_int_eq(sig.ban, 0);
+		} else
+			ck_assert_int_eq(sig.why, WHY_NONE);
+		store_unlock(&c);
+		b2 = slurp("pool", &n2);
+		ck_assert_uint_eq(n1, n2);
+		ck_assert_mem_eq(b1, b2, n1);
+		free(b2);
+	}
+	free(b1);
+	ck_assert_int_eq(lstat(path("pool"), &sb2), 0);
+	ck_assert(sb1.st_mtim.tv_sec == sb2.st_mtim.tv_sec &&
+	    sb1.st_mtim.tv_nsec == sb2.st_mtim.tv_nsec);
+	/* the second window is the full one; why as given */
+	r = R("10/100,3/1000");
+	ck_assert_int_eq(store_lock(&st, "pool", 0, &c), 0);
+	ck_assert_int_eq(store_peek(&c, &r, 1500, WHY_SERVER, &sig), 1);
+	ck_assert_int_eq(sig.why, WHY_SERVER);
+	ck_assert_uint_eq(sig.count, 3);
+	ck_assert_uint_eq(sig.limit, 3);
+	ck_assert_uint_eq(sig.period, 1000);
+	ck_assert_int_eq(sig.retry, 2000);
+	store_unlock(&c);
+	/* a fresh (empty) file: not over, and still empty */
+	ck_assert_int_eq(store_lock(&st, "*", 1, &c), 0);
+	ck_assert_int_eq(store_peek(&c, &r, 1500, WHY_SERVER, &sig), 0);
+	store_unlock(&c);
+	ck_assert_int_eq(fsize("*"), 0);
+	/* store_count of the peeked recipient agrees with the peek */
+	{
+		struct rule one = R("3/100");
+		struct verdict v;
+
+		ck_assert_int_eq(send1("pool", &one, 1050, &v), 0);
+		ck_assert_int_eq(v.retry, 1100);
+	}
+}
+END_TEST
+
+START_TEST(tidy_dormant_keeps_header)
+{
+	struct store_hdr h;
+
+	/* a plain limit: a header-only file */
+	{
+		struct rule r = R("5 dormant=100/2/50");
+
+		ck_assert_int_eq(send1("u", &r, 100, NULL), 1);
+	}
+	ck_assert_int_eq(fsize("u"), STORE_HDRSIZE);
+	/* the reset leaves nothing but last accepted: kept for dormant= */
+	ck_assert_int_eq(tidy("u", "5 dormant=100/2/50", 200, 1), 0);
+	h = hdr("u");
+	ck_assert_uint_eq(h.total, 0);
+	ck_assert_uint_eq(h.refused, 0);
+	ck_assert_uint_eq(h.nrec, 0);
+	ck_assert_int_eq(h.last_accept, 100);
+	ck_assert_int_eq(fsize("u"), STORE_HDRSIZE);
+	ck_assert_int_eq(tidy("u", "5 dormant=100/2/50", 300, 1), 0);
+	ck_assert_int_eq(hdr("u").last_accept, 100);
+	/* so the client's silence is still known */
+	{
+		struct rule r = R("5 dormant=100/2/50");
+		struct verdict v;
+
+		sigcount("u", &r, 400, NULL, &v);
+		ck_assert_int_eq(v.event, EV_DORMANT);
+	}
+	/* windows: the records go, the header stays */
+	{
+		struct rule r = R("5/100 dormant=100/2/50");
+
+		ck_assert_int_eq(send1("w", &r, 100, NULL), 1);
+		ck_assert_int_eq(send1("w", &r, 110, NULL), 1);
+	}
+	ck_assert_int_eq(tidy("w", "5/100 dormant=100/2/50", 1000, 1), 0);
+	ck_assert_int_eq(fsize("w"), STORE_HDRSIZE);
+	ck_assert_uint_eq(hdr("w").nrec, 0);
+	ck_assert_int_eq(hdr("w").last_accept, 110);
+	/* the rule without dormant=: removed */
+	ck_assert_int_eq(tidy("u", "5", 500, 1), 1);
+	ck_assert_int_eq(tidy("w", "5/100", 1000, 1), 1);
+	/* a client never accepted is not kept for it */
+	{
+		struct rule r = R("5 dormant=100/2/50");
+		struct signal s = SIG(WHY_NETS, 0, 0, 9, 3, 60);
+		struct verdict v;
+
+		sigcount("n", &r, 100, &s, &v);
+		ck_assert_int_eq(v.accepted, 0);
+		ck_assert_int_eq(hdr("n").last_accept, 0);
+	}
+	ck_assert_int_eq(tidy("n", "5 dormant=100/2/50", 200, 1), 1);
+}
+END_TEST
+
 Suite *
 store_suite(void)
 {
@@ -1609,6 +2137,20 @@ store_suite(void)
 	tcase_add_test(tc, tidy_windows);
 	tcase_add_test(tc, tidy_compacts);
 	tcase_add_test(tc, tidy_classic);
+	tcase_add_test(tc, tidy_dormant_keeps_header);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("signals");
+	tcase_set_timeout(tc, 60);
+	tcase_add_unchecked_fixture(tc, mkdir_tc, rmdir_tc);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, signal_refuses);
+	tcase_add_test(tc, signal_kinds);
+	tcase_add_test(tc, signal_bans);
+	tcase_add_test(tc, signal_dryrun);
+	tcase_add_test(tc, dormant_warmup);
+	tcase_add_test(tc, dormant_edges);
+	tcase_add_test(tc, peek_no_write);
 	suite_add_tcase(s, tc);
 	return s;
 }
