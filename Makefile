@@ -109,6 +109,7 @@ check: all $(TESTPROGS)
 	echo "== response tests"; sh tests/rts-responses.sh || rc=1; \
 	echo "== notification program tests"; sh tests/rts-notify.sh || rc=1; \
 	echo "== fault tests"; sh tests/rts-faults.sh || rc=1; \
+	echo "== signal tests"; sh tests/rts-signals.sh || rc=1; \
 	echo "== soak"; sh tests/soak.sh || rc=1; \
 	exit $$rc
 
