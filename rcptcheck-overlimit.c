@@ -377,7 +377,7 @@ main(void)
 	unsigned char netaddr[16];
 	uint32_t bits, n;
 	long msgn;
-	int havenet = 0, mass, arc;
+	int havenet = 0, mass, arc, msgdry = 0;
 	time_t now;
 	const char *user, *rip, *dir, *cdb, *e;
 	static char *norm;	/* static: reachable at exit for leak checkers */
@@ -522,10 +522,11 @@ main(void)
 	/* per-message cap: from the environment alone, nothing counted */
 	msgn = rcptcount();
 	if (rule.msgmax && msgn >= (long)rule.msgmax) {
-		log_fmt(&lg, "over", "msg:%lu", (unsigned long)rule.msgmax);
 		if (rule.flags & RULE_DRYRUN)
-			log_add(&lg, "dryrun", "would-refuse");
+			msgdry = 1;		/* logged with the rest */
 		else {
+			log_fmt(&lg, "over", "msg:%lu",
+			    (unsigned long)rule.msgmax);
 			log_add(&lg, "verdict", "refuse");
 			log_flush(&lg, 2);
 			fd4msg(rule.msgmax);
@@ -624,12 +625,14 @@ main(void)
 		else
 			log_fmt(&lg, "over", "%s:%lu%s%s", whyname[v.why],
 			    (unsigned long)v.olimit, per[0] ? "/" : "", per);
-	}
+	} else if (msgdry)
+		log_fmt(&lg, "over", "msg:%lu", (unsigned long)rule.msgmax);
 	if (v.newban)
 		log_add(&lg, "ban", "new");
 	else if (v.banned)
 		log_add(&lg, "ban", "yes");
-	if (v.dryrun || (v.accepted && (pool.v.dryrun || srv.v.dryrun)))
+	if (v.dryrun || msgdry ||
+	    (v.accepted && (pool.v.dryrun || srv.v.dryrun)))
 		log_add(&lg, "dryrun", "would-refuse");
 	if (!v.accepted && !v.banned) {
 		char t[32];

@@ -1143,17 +1143,12 @@ START_TEST(signal_value_malformed)
 }
 END_TEST
 
-#ifdef KNOWN_BUGS
 /*
- * KNOWN BUG (not in the default suite; make tests/unit CFLAGS="-O2 -g
- * -DKNOWN_BUGS" runs it): a control line that rule_parseline accepts,
- * with every window and option at its largest and a 400-character
- * text=, needs a value longer than RULE_VALMAX since the options of
- * issue 4; rule_fmtvalue then drops the text without a word, and the
- * helper would answer with its own text. (Before issue 4 the largest
- * value was 1016 bytes.)
+ * The longest line rule_parseline accepts (every window and option at its
+ * largest, a 400-character text=) fits RULE_VALMAX and keeps its text
+ * (it did not when RULE_VALMAX was 1024: rule_fmtvalue dropped the text).
  */
-START_TEST(known_bug_long_value_drops_text)
+START_TEST(long_value_keeps_text)
 {
 	static const char w8[] = "1000000000/366d,1000000000/365d,"
 	    "1000000000/364d,1000000000/363d,1000000000/362d,1000000000/361d,"
@@ -1177,7 +1172,6 @@ START_TEST(known_bug_long_value_drops_text)
 	ck_assert_str_eq(back.text, r.text);
 }
 END_TEST
-#endif
 
 Suite *
 rule_suite(void)
@@ -1236,10 +1230,8 @@ rule_suite(void)
 	tcase_add_test(tc, signal_value_roundtrip);
 	tcase_add_test(tc, signal_value_malformed);
 	suite_add_tcase(s, tc);
-#ifdef KNOWN_BUGS
-	tc = tcase_create("known_bugs");
-	tcase_add_test(tc, known_bug_long_value_drops_text);
+	tc = tcase_create("long_value");
+	tcase_add_test(tc, long_value_keeps_text);
 	suite_add_tcase(s, tc);
-#endif
 	return s;
 }
