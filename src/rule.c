@@ -285,13 +285,13 @@ field(char **p)
 static const char *
 countper(const char *s, unsigned long max, uint32_t *n, uint32_t *per)
 {
-	const char *slash = strchr(s, '/'), *e;
+	const char *slash = strchr(s, '/');
 	unsigned long v;
 
 	if (slash == NULL || number(s, (size_t)(slash - s), max, &v) != NULL ||
 	    v == 0)
 		return "bad count";
-	if ((e = period(slash + 1, strlen(slash + 1), per)) != NULL)
+	if (period(slash + 1, strlen(slash + 1), per) != NULL)
 		return "bad period";
 	*n = (uint32_t)v;
 	return NULL;
@@ -402,16 +402,16 @@ option(char *o, struct rule *r, unsigned *seen)
 		r->msgmax = (uint32_t)n;
 		return NULL;
 	case 128:
-		if (v == NULL || (e = countper(v, RULE_SIGMAX, &r->nets,
-		    &r->netsper)) != NULL)
+		if (v == NULL || countper(v, RULE_SIGMAX, &r->nets,
+		    &r->netsper) != NULL)
 			return "nets= needs networks per period from 1 to 32, "
 			    "e.g. nets=3/1h";
 		return NULL;
 	case 256:
 		if (v == NULL || (x = strchr(v, 'x')) == NULL ||
 		    number(v, (size_t)(x - v), RULE_SIGMAX, &n) != NULL ||
-		    n == 0 || (e = countper(x + 1, RULE_MAXLIMIT, &r->massr,
-		    &r->massper)) != NULL)
+		    n == 0 || countper(x + 1, RULE_MAXLIMIT, &r->massr,
+		    &r->massper) != NULL)
 			return "mass= needs messages x recipients per period, "
 			    "e.g. mass=3x50/1h (at most 32 messages)";
 		r->massn = (uint32_t)n;
@@ -829,15 +829,12 @@ parseopts(const char *p, const char *end, struct rule *r)
 static int
 setting_alone(const struct rule *r)
 {
-	struct rule z;
-
 	if (!(r->flags & RULE_SETTING))
 		return 0;
-	memset(&z, 0, sizeof(z));
-	z.line = r->line;
-	z.flags = RULE_SETTING;
-	z.setting = r->setting;
-	return memcmp(&z, r, sizeof(z)) == 0 ? 0 : -1;
+	return r->flags == RULE_SETTING && r->nwin == 0 && r->reply == 0 &&
+	    r->ban == 0 && r->warn == 0 && r->text[0] == '\0' &&
+	    r->msgmax == 0 && r->nets == 0 && r->massn == 0 &&
+	    r->dormant == 0 && r->npool == 0 ? 0 : -1;
 }
 
 static int

@@ -613,6 +613,15 @@ measure(struct client *c, const struct rule *r, time_t now,
 	return 0;
 }
 
+/* The header flag that remembers this crossing was notified. */
+static uint32_t
+crossbit(const struct verdict *v)
+{
+	if (v->why == WHY_LIMIT && v->over >= 0 && v->over < RULE_MAXWIN)
+		return STORE_OVER(v->over);
+	return STORE_SIG(v->why);
+}
+
 int
 store_peek(struct client *c, const struct rule *r, time_t now, int why,
     struct signal *sig)
@@ -706,7 +715,7 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 				v->retry = 0;
 		} else if (v->why == WHY_WARMUP)
 			v->retry = c->h.warm_until;
-		else {
+		else if (sig != NULL) {
 			v->retry = sig->retry;
 			v->newban = sig->ban;
 		}
@@ -717,11 +726,8 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 				c->h.ban_since = now;
 				v->banned = 1;
 				v->event = EV_BAN;
-			} else if (v->why == WHY_LIMIT ?
-			    !(c->h.flags & STORE_OVER(v->over)) :
-			    !(c->h.flags & STORE_SIG(v->why))) {
-				c->h.flags |= v->why == WHY_LIMIT ?
-				    STORE_OVER(v->over) : STORE_SIG(v->why);
+			} else if (!(c->h.flags & crossbit(v))) {
+				c->h.flags |= crossbit(v);
 				v->event = EV_OVER;
 			}
 			if ((r->flags & RULE_STRICT) && windows &&
@@ -737,10 +743,8 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 	if (v->why != WHY_NONE) {		/* dry run: would refuse */
 		v->dryrun = 1;
 		v->evwin = v->over;
-		if (v->why == WHY_LIMIT ? !(c->h.flags & STORE_OVER(v->over)) :
-		    !(c->h.flags & STORE_SIG(v->why))) {
-			c->h.flags |= v->why == WHY_LIMIT ?
-			    STORE_OVER(v->over) : STORE_SIG(v->why);
+		if (!(c->h.flags & crossbit(v))) {
+			c->h.flags |= crossbit(v);
 			v->event = EV_OVER;
 		}
 	}
