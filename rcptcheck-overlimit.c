@@ -478,8 +478,8 @@ main(void)
 		}
 	}
 	/* the aggregates: the user's domain pool, the server cap */
-	memset(&pool, 0, sizeof(pool));
-	memset(&srv, 0, sizeof(srv));
+	/* pool and srv are static, zero from the start (a memset of their
+	 * record caches cost a third of the whole call) */
 	pool.why = WHY_POOL;
 	srv.why = WHY_SERVER;
 	if (kind == NAME_USER && name_domainkey(norm, len, pool.key) == 0) {
