@@ -58,14 +58,20 @@ side(struct store *st, struct limits *lim, const char *dir, const char *f,
 
 	memcpy(cname, f, n);
 	cname[n] = '\0';
-	if (limits_fileof(lim, cname, &r, matched, sizeof(matched)) == -1)
+	if (limits_fileof(lim, cname, &r, matched, sizeof(matched)) == -1) {
+		fprintf(stderr, PROG ": corrupt limits CDB\n");
 		return -1;
+	}
 	/* create: an orphan's client file, so that a helper waits for us */
 	if (store_lock(st, cname, 1, &cl) < 0) {
 		fprintf(stderr, PROG ": %s/%s: %s\n", dir, cname, cl.err);
 		return -1;
 	}
+	/* the rule's periods, or what the helper last used if longer (a
+	 * hashed name's domain line, an edited CDB) */
 	keep = r.netsper > r.massper ? r.netsper : r.massper;
+	if (cl.h.sidekeep > keep && cl.h.sidekeep <= RULE_MAXPERIOD)
+		keep = cl.h.sidekeep;
 	switch (track_open(st, cname, 0, &t)) {
 	case 0:
 		if (!track_live(&t, now, keep)) {

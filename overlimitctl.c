@@ -682,6 +682,7 @@ cmd_reset(int argc, char **argv)
 	struct who w;
 	struct client c;
 	char disp[4 * NAME_ENCMAX + 1], side[NAME_ENCMAX + 3];
+	struct stat sb;
 	int rc, banned;
 
 	if (argc != 2)
@@ -689,21 +690,26 @@ cmd_reset(int argc, char **argv)
 	openstore();
 	parsewho(argv[1], &w);
 	display(&w, disp);
+	snprintf(side, sizeof(side), "%s%s", w.senc, TRACK_SUFFIX);
 	if ((rc = store_lock(&st, w.senc, 0, &c)) == 1) {
-		fprintf(stderr, PROG ": %s: no counter file\n", disp);
-		return 1;
+		/* only a side file left (networks seen, mass messages):
+		 * lock the client as the helper would, creating it */
+		if (fstatat(st.dirfd, side, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+			fprintf(stderr, PROG ": %s: no counter file\n", disp);
+			return 1;
+		}
+		rc = store_lock(&st, w.senc, 1, &c);
 	}
 	banned = rc == 0 && (c.h.flags & STORE_BANNED);
-	if (rc < 0 || store_reset(&st, &c, now) < 0) {
-		fprintf(stderr, PROG ": %s\n", c.err);
+	/* the side file first: a helper that comes next must find neither */
+	if (rc == 0 && unlinkat(st.dirfd, side, 0) < 0 && errno != ENOENT) {
+		fprintf(stderr, PROG ": %s/%s: remove: %s\n", dir, side,
+		    strerror(errno));
 		store_unlock(&c);
 		return 111;
 	}
-	/* the networks seen and the mass messages go too (under the lock) */
-	snprintf(side, sizeof(side), "%s%s", w.senc, TRACK_SUFFIX);
-	if (unlinkat(st.dirfd, side, 0) < 0 && errno != ENOENT) {
-		fprintf(stderr, PROG ": %s/%s: remove: %s\n", dir, side,
-		    strerror(errno));
+	if (rc < 0 || store_reset(&st, &c, now) < 0) {
+		fprintf(stderr, PROG ": %s\n", c.err);
 		store_unlock(&c);
 		return 111;
 	}

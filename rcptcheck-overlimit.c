@@ -286,6 +286,8 @@ struct agg {
 	struct verdict	v;
 	struct signal	sig;		/* full? */
 	int		counted;	/* v is filled */
+	int		locked;
+	int		err;		/* an error: left out */
 };
 
 /* The rule of an aggregate as a plain windows rule. */
@@ -309,8 +311,9 @@ aggrule(struct agg *a, const struct rule *src, int pool,
 	a->r.warn = src->warn;
 	a->r.flags = src->flags & RULE_DRYRUN;
 	(void)globals(&a->r);		/* checked on the client's rule */
-	a->r.flags = (a->r.flags | user->flags) & RULE_DRYRUN;
+	a->r.flags &= RULE_DRYRUN;	/* not the client's own dry run */
 	a->r.ban = 0;			/* an aggregate never bans */
+	(void)user;
 	a->on = a->r.nwin > 0;
 }
 
@@ -326,6 +329,59 @@ aggcounts(struct logline *l, const char *what, const struct agg *a)
 		log_fmt(l, k, "%llu/%lu", (unsigned long long)a->v.count[i],
 		    (unsigned long)a->v.limit[i]);
 	}
+}
+
+/* Lock an aggregate and see whether it is full. An error leaves it out
+ * (logged under key; the caller applies OVERLIMIT_ONERROR=defer). */
+static void
+aggopen(struct store *st, struct agg *a, time_t now, const char *key,
+    struct logline *lg)
+{
+	if (!a->on)
+		return;
+	if (store_lock(st, a->key, 1, &a->c) < 0 ||
+	    (a->locked = 1, store_peek(&a->c, &a->r, now, a->why,
+	    &a->sig) < 0)) {
+		log_quote(lg, key, a->c.err);
+		store_unlock(&a->c);
+		memset(&a->sig, 0, sizeof(a->sig));
+		a->on = a->locked = 0;
+		a->err = 1;
+	}
+}
+
+/* Count the client's recipient in an aggregate: when it was accepted,
+ * and the refusal the aggregate caused. */
+static void
+aggcount(struct store *st, struct agg *a, const struct verdict *v,
+    time_t now, const char *key, struct logline *lg)
+{
+	struct rule r;
+
+	if (!a->on || !(v->accepted || v->why == a->why))
+		return;
+	r = a->r;
+	if (v->accepted && a->sig.why != WHY_NONE &&
+	    !(r.flags & RULE_DRYRUN))
+		r.flags |= RULE_DRYRUN | RULE_QUIET;	/* the client's dry run */
+	a->counted = 1;
+	if (store_count(st, &a->c, &r, now, NULL, &a->v) < 0) {
+		log_quote(lg, key, a->c.err);
+		a->counted = 0;
+	}
+}
+
+/* Is an IPv6 client under this rule counted per network (bits)? Under the
+ * default, no rule, or a prefix no longer than bits: yes; under its exact
+ * address or a longer prefix: per address. */
+static int
+pernet(int rc, const char *matched, uint32_t bits)
+{
+	const char *slash = strchr(matched, '/');
+
+	if (rc == 0 || matched[0] == '\0')
+		return 1;
+	return slash != NULL && strtol(slash + 1, NULL, 10) <= (long)bits;
 }
 
 /* An aggregate's event (its crossing, decided under its lock). */
@@ -376,8 +432,8 @@ main(void)
 	char senc[NAME_ENCMAX + 1], netbuf[64];
 	unsigned char netaddr[16];
 	uint32_t bits, n;
-	long msgn;
-	int havenet = 0, mass, arc, msgdry = 0;
+	long msgn, allm;
+	int havenet = 0, mass, massnote, arc, msgdry = 0;
 	time_t now;
 	const char *user, *rip, *dir, *cdb, *e;
 	static char *norm;	/* static: reachable at exit for leak checkers */
@@ -469,7 +525,7 @@ main(void)
 	if (kind == NAME_IP && ip.family == AF_INET6) {
 		if (limits_setting(&lim, RULE_COUNT6KEY, 64, &bits) < 0)
 			return failed(&lg, "corrupt limits CDB", cdb, 0);
-		if (bits < 128) {
+		if (bits < 128 && pernet(rc, matched, bits)) {
 			struct ipaddr net = ip;
 
 			name_mask(&net, (int)bits);
@@ -543,9 +599,25 @@ main(void)
 		return failed(&lg, cl.err, NULL, 0);
 	memset(&sig, 0, sizeof(sig));
 	tk.fd = -1;
+	/* the side file: networks seen, mass messages (errors there cost
+	 * only these signals, unless the admin chose defer) */
+	allm = envnum("SMTPRCPTCOUNTALL", 0, 1000000000L, -1);
 	mass = rule.massn && msgn >= 0 && (uint32_t)msgn + 1 == rule.massr;
-	if ((havenet || mass) && track_open(&st, senc, 1, &tk) < 0)
-		return failed(&lg, tk.err, NULL, 0);
+	massnote = rule.massn && msgn >= 0 && (uint32_t)msgn + 2 == rule.massr;
+	if (havenet || mass || massnote) {
+		if (track_open(&st, senc, 1, &tk) < 0) {
+			if (onerror == EX_DEFER)
+				return failed(&lg, tk.err, NULL, 0);
+			log_quote(&lg, "side_error", tk.err);
+			havenet = mass = massnote = 0;
+		} else if (tk.healed)
+			log_quote(&lg, "side_error", tk.err);
+	}
+	/* a later check of qmail-smtpd refused the R-th recipient, and the
+	 * client tries again: the same message, not a new one */
+	if (mass && !track_massnew(&tk, (uint32_t)getppid(), (uint32_t)msgn,
+	    allm))
+		mass = 0;
 	if (mass && (n = track_massn(&tk, now, rule.massper) + 1) >=
 	    rule.massn) {
 		sig.why = WHY_MASS;
@@ -571,12 +643,10 @@ main(void)
 			sig.period = rule.netsper;
 		}
 	}
-	if (pool.on && (store_lock(&st, pool.key, 1, &pool.c) < 0 ||
-	    store_peek(&pool.c, &pool.r, now, WHY_POOL, &pool.sig) < 0))
-		return failed(&lg, pool.c.err, NULL, 0);
-	if (srv.on && (store_lock(&st, srv.key, 1, &srv.c) < 0 ||
-	    store_peek(&srv.c, &srv.r, now, WHY_SERVER, &srv.sig) < 0))
-		return failed(&lg, srv.c.err, NULL, 0);
+	aggopen(&st, &pool, now, "pool_error", &lg);
+	aggopen(&st, &srv, now, "server_error", &lg);
+	if (onerror == EX_DEFER && (pool.err || srv.err))
+		return failed(&lg, pool.err ? pool.c.err : srv.c.err, NULL, 0);
 	if (sig.why == WHY_NONE && pool.sig.why && !(pool.r.flags & RULE_DRYRUN))
 		sig = pool.sig;
 	if (sig.why == WHY_NONE && srv.sig.why && !(srv.r.flags & RULE_DRYRUN))
@@ -584,23 +654,24 @@ main(void)
 
 	if (store_count(&st, &cl, &rule, now, &sig, &v) < 0)
 		return failed(&lg, cl.err, NULL, 0);
-	if (v.accepted && mass)
+	/* the client's decision is committed: from here on an error is
+	 * logged and the decision stands */
+	if (v.accepted && mass) {
 		track_mass(&tk, now);
+		track_note(&tk, (uint32_t)getppid(), (uint32_t)msgn, allm);
+	}
+	if (massnote)
+		track_note(&tk, (uint32_t)getppid(), (uint32_t)msgn, allm);
 	if (track_close(&tk) < 0)
-		return failed(&lg, tk.err, NULL, 0);
+		log_quote(&lg, "side_error", tk.err);
 	/* the aggregates count what the client was let through with, and
-	 * the refusals they caused */
-	if (pool.on && (v.accepted || v.why == WHY_POOL) &&
-	    (pool.counted = 1, store_count(&st, &pool.c, &pool.r, now, NULL,
-	    &pool.v) < 0))
-		return failed(&lg, pool.c.err, NULL, 0);
-	if (srv.on && (v.accepted || v.why == WHY_SERVER) &&
-	    (srv.counted = 1, store_count(&st, &srv.c, &srv.r, now, NULL,
-	    &srv.v) < 0))
-		return failed(&lg, srv.c.err, NULL, 0);
-	if (srv.on)
+	 * the refusals they caused; a client's dry run over a full pool is
+	 * counted there quietly (its crossing stays for the real one) */
+	aggcount(&st, &pool, &v, now, "pool_error", &lg);
+	aggcount(&st, &srv, &v, now, "server_error", &lg);
+	if (srv.locked)
 		store_unlock(&srv.c);
-	if (pool.on)
+	if (pool.locked)
 		store_unlock(&pool.c);
 	store_unlock(&cl);
 	alarm(0);
@@ -659,6 +730,15 @@ main(void)
 		ab.limit = v.olimit;
 		ab.period = v.operiod;
 		notify(&ab, "notify", kind, norm, len, rip, &lg);
+	}
+	/* a wake that also crossed something: the wake is told too */
+	if (v.woke && !(ab.event == EV_DORMANT)) {
+		ab.event = EV_DORMANT;
+		ab.why = WHY_WARMUP;
+		ab.count = 0;
+		ab.limit = rule.warmn;
+		ab.period = rule.warmper;
+		notify(&ab, "notify_wake", kind, norm, len, rip, &lg);
 	}
 	aggnotify(&pool, "notify_pool", kind, norm, len, rip, &lg);
 	aggnotify(&srv, "notify_server", kind, norm, len, rip, &lg);

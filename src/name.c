@@ -163,7 +163,8 @@ name_encode(enum name_kind kind, const char *s, size_t len, char *out)
 		memcpy(out, "%", 2);	/* never produced otherwise */
 		return;
 	}
-	if (encode(s, len, escfirst, out, NAME_ENCMAX) < 0)
+	/* 2 bytes short of NAME_MAX: room for the side file's "#x" */
+	if (encode(s, len, escfirst, out, NAME_ENCMAX - 2) < 0)
 		hashname(kind == NAME_USER ? 'u' : 'i', s, len, out);
 }
 

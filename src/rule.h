@@ -19,6 +19,8 @@
 #define RULE_STRICT	0x02		/* refused attempts count too */
 #define RULE_EXEMPT	0x04		/* a destination never counted */
 #define RULE_SETTING	0x08		/* a "!name=value" line */
+#define RULE_QUIET	0x10		/* internal, never in a CDB: a dry
+					 * run that notifies nothing */
 
 #define RULE_SIGMAX	32		/* largest M of nets= and mass= */
 

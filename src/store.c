@@ -70,6 +70,10 @@ hdr_encode(const struct store_hdr *h, unsigned char *b)
 	put32(b + 220, h->notified);
 	put64(b + 224, (uint64_t)h->warm_until);
 	put32(b + 232, h->warm_count);
+	put32(b + 236, h->keep);
+	put32(b + 240, h->sidekeep);
+	put32(b + 244, h->hflags);
+	put64(b + 248, h->limref);
 }
 
 static int
@@ -98,6 +102,10 @@ hdr_decode(struct store_hdr *h, const unsigned char *b)
 	h->notified = get32(b + 220);
 	h->warm_until = (int64_t)get64(b + 224);
 	h->warm_count = get32(b + 232);
+	h->keep = get32(b + 236);
+	h->sidekeep = get32(b + 240);
+	h->hflags = get32(b + 244);
+	h->limref = get64(b + 248);
 	return h->nrec > STORE_MAXREC ? -1 : 0;
 }
 
@@ -613,6 +621,21 @@ measure(struct client *c, const struct rule *r, time_t now,
 	return 0;
 }
 
+/* What the cleanup must keep for this client whatever rule it finds. */
+static void
+remember(struct client *c, const struct rule *r)
+{
+	uint32_t keep = 0;
+	int i;
+
+	for (i = 0; i < r->nwin; i++)
+		if (r->win[i].period > keep)
+			keep = r->win[i].period;
+	c->h.keep = keep;
+	c->h.sidekeep = r->netsper > r->massper ? r->netsper : r->massper;
+	c->h.hflags = r->dormant ? STORE_HDORMANT : 0;
+}
+
 /* The header flag that remembers this crossing was notified. */
 static uint32_t
 crossbit(const struct verdict *v)
@@ -658,6 +681,7 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 	if (c->h.reset == 0)
 		c->h.reset = now;
 	sethints(c, r, firsts);
+	remember(c, r);
 
 	/* dormant: a client silent for r->dormant wakes into a warm-up */
 	if (r->dormant && c->h.last_accept > 0 && c->h.warm_until <= now &&
@@ -665,6 +689,7 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 		c->h.warm_until = (int64_t)now + r->warmper;
 		c->h.warm_count = 0;
 		v->event = EV_DORMANT;
+		v->woke = 1;
 	}
 	v->warm = r->dormant && c->h.warm_until > (int64_t)now;
 
@@ -698,6 +723,7 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 		if (v->banned)
 			v->event = EV_NONE;
 		else if (v->why == WHY_LIMIT) {
+			c->h.limref++;
 			for (i = 0; i < r->nwin; i++) {
 				if (v->count[i] < v->limit[i])
 					continue;
@@ -707,7 +733,9 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 					reset = 1;
 				else if (rt > v->retry)
 					v->retry = rt;
-				if (r->ban && v->count[i] + c->h.refused >
+				/* only its own limits' refusals count here:
+				 * a pool, the server, nets= never push to it */
+				if (r->ban && v->count[i] + c->h.limref >
 				    (uint64_t)r->ban * v->limit[i])
 					v->newban = 1;
 			}
@@ -743,7 +771,7 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 	if (v->why != WHY_NONE) {		/* dry run: would refuse */
 		v->dryrun = 1;
 		v->evwin = v->over;
-		if (!(c->h.flags & crossbit(v))) {
+		if (!(r->flags & RULE_QUIET) && !(c->h.flags & crossbit(v))) {
 			c->h.flags |= crossbit(v);
 			v->event = EV_OVER;
 		}
@@ -799,13 +827,30 @@ store_tidy(struct store *s, struct client *c, const struct rule *r,
     time_t now, int reset, int *removed)
 {
 	uint32_t firsts[RULE_MAXWIN], dead;
+	int dormant;
 
 	*removed = 0;
 	if (deadrecs(c, r, now, &dead, firsts) < 0)
 		return fail(c, "corrupt counter file (records)", 0);
+	/* and what the helper last counted with: never fewer */
+	if (c->h.keep > 0 && c->h.keep <= RULE_MAXPERIOD) {
+		uint64_t cnt;
+		uint32_t f;
+
+		if (window(c, c->h.keep, now, &cnt, &f) < 0)
+			return fail(c, "corrupt counter file (records)", 0);
+		if (f < dead)
+			dead = f;
+	}
+	/* a dormant= client keeps its header: its silence is measured
+	 * (a rule no longer seen: for at most the longest dormant=) */
+	dormant = c->h.last_accept > 0 && (r->dormant ||
+	    ((c->h.hflags & STORE_HDORMANT) &&
+	    (int64_t)now - c->h.last_accept <= (int64_t)RULE_MAXPERIOD));
 	if (reset) {
 		c->h.total = 0;
 		c->h.refused = 0;
+		c->h.limref = 0;
 		c->h.reset = now;
 		c->h.flags &= STORE_BANNED;	/* a ban outlives every reset */
 		c->h.notified = 0;
@@ -815,8 +860,7 @@ store_tidy(struct store *s, struct client *c, const struct rule *r,
 		c->h.raise_factor = 0;
 	}
 	if (dead == c->h.nrec && c->h.total == 0 && c->h.refused == 0 &&
-	    c->h.flags == 0 && c->h.raise_factor == 0 &&
-	    !(r->dormant && c->h.last_accept > 0)) {
+	    c->h.flags == 0 && c->h.raise_factor == 0 && !dormant) {
 		if (unlinkat(s->dirfd, c->name, 0) < 0)
 			return fail(c, "remove", errno);
 		*removed = 1;

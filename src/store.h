@@ -32,7 +32,15 @@ struct store_hdr {
 	uint32_t	notified;	/* events notified since the last reset */
 	int64_t		warm_until;	/* dormant=: warm-up limit until then */
 	uint32_t	warm_count;	/* accepted since it woke */
+	/* what the helper last counted with, for the cleanup (which may
+	 * not see the same rule: a hashed name, an edited CDB) */
+	uint32_t	keep;		/* longest window, seconds */
+	uint32_t	sidekeep;	/* longest nets=/mass= period */
+	uint32_t	hflags;		/* STORE_H* */
+	uint64_t	limref;		/* refused by its own limits (ban=) */
 };
+
+#define STORE_HDORMANT	0x1u		/* its rule has dormant= */
 
 /* header flags */
 #define STORE_BANNED	0x1u		/* refused until an admin resets it */
@@ -88,6 +96,7 @@ struct verdict {
 	uint64_t	ocount;		/* what refused, or the event's */
 	uint32_t	olimit, operiod; /* window: its count, limit, period */
 	int		warm;		/* in a dormant client's warm-up */
+	int		woke;		/* this recipient woke it */
 	uint64_t	count[RULE_MAXWIN]; /* per window, after this recipient */
 	uint32_t	limit[RULE_MAXWIN]; /* in force (a raise applied) */
 };

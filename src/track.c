@@ -1,10 +1,12 @@
-/* track.c: see track.h. The file: magic "RCPTOLX1", u32 nnets, u32 nmass,
- * TRACK_NETS x {16-byte network, i64 last seen}, TRACK_MASS x i64; all
- * little-endian, fixed size. */
+/* track.c: see track.h. The file: magic "RCPTOLX2", u32 nnets, u32 nmass,
+ * u32 ppid, u32 lastcount, u32 lastall, u32 reserved, TRACK_NETS x
+ * {16-byte network, i64 last seen}, TRACK_MASS x i64; all little-endian,
+ * fixed size. */
 #include <sys/types.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +14,7 @@
 
 #include "track.h"
 
-static const unsigned char magic[8] = { 'R', 'C', 'P', 'T', 'O', 'L', 'X', '1' };
+static const unsigned char magic[8] = { 'R', 'C', 'P', 'T', 'O', 'L', 'X', '2' };
 
 static void
 put64(unsigned char *p, uint64_t v)
@@ -32,6 +34,27 @@ get64(const unsigned char *p)
 	for (i = 7; i >= 0; i--)
 		v = v << 8 | p[i];
 	return v;
+}
+
+static uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+/* Bad contents: start afresh (rewritten on close), say why. */
+static int
+heal(struct track *t, const char *why)
+{
+	int fd = t->fd;
+
+	memset(t, 0, sizeof(*t));
+	t->fd = fd;
+	t->healed = 1;
+	t->dirty = 1;
+	snprintf(t->err, sizeof(t->err), "side file: %s, started afresh", why);
+	return 0;
 }
 
 static int
@@ -55,7 +78,7 @@ track_open(struct store *s, const char *enc, int create, struct track *t)
 	char name[NAME_ENCMAX + sizeof(TRACK_SUFFIX)];
 	struct stat sb;
 	ssize_t n;
-	uint32_t i;
+	uint32_t i, j;
 
 	memset(t, 0, sizeof(*t));
 	t->fd = -1;
@@ -77,20 +100,35 @@ track_open(struct store *s, const char *enc, int create, struct track *t)
 	if (sb.st_size == 0)
 		return 0;			/* new */
 	if (sb.st_size != TRACK_SIZE)
-		return fail(t, "corrupt (size)", 0);
+		return heal(t, "wrong size");
 	if ((n = pread(t->fd, b, sizeof(b), 0)) != (ssize_t)sizeof(b))
 		return fail(t, "read", n < 0 ? errno : EIO);
-	t->nnets = (uint32_t)get64(b + 8);
-	t->nmass = (uint32_t)(get64(b + 8) >> 32);
+	t->nnets = get32(b + 8);
+	t->nmass = get32(b + 12);
+	t->ppid = get32(b + 16);
+	t->lastcount = get32(b + 20);
+	t->lastall = get32(b + 24);
 	if (memcmp(b, magic, 8) != 0 || t->nnets > TRACK_NETS ||
 	    t->nmass > TRACK_MASS)
-		return fail(t, "corrupt", 0);
+		return heal(t, "corrupt");
 	for (i = 0; i < TRACK_NETS; i++) {
-		memcpy(t->net[i].a, b + 16 + 24 * i, 16);
-		t->net[i].last = (int64_t)get64(b + 32 + 24 * i);
+		memcpy(t->net[i].a, b + TRACK_HDR + 24 * i, 16);
+		t->net[i].last = (int64_t)get64(b + TRACK_HDR + 16 + 24 * i);
 	}
 	for (i = 0; i < TRACK_MASS; i++)
-		t->mass[i] = (int64_t)get64(b + 16 + 24 * TRACK_NETS + 8 * i);
+		t->mass[i] = (int64_t)get64(b + TRACK_HDR + 24 * TRACK_NETS +
+		    8 * i);
+	/* a network twice (a torn rewrite): the later copy goes */
+	for (i = 1; i < t->nnets; i++)
+		for (j = 0; j < i; j++)
+			if (memcmp(t->net[i].a, t->net[j].a, 16) == 0) {
+				memmove(&t->net[i], &t->net[i + 1],
+				    (TRACK_NETS - i - 1) * sizeof(t->net[0]));
+				t->nnets--;
+				t->dirty = 1;
+				i--;
+				break;
+			}
 	return 0;
 }
 
@@ -121,9 +159,30 @@ track_seen(struct track *t, const unsigned char a[16], time_t now,
 	for (n = 0; n < t->nnets && t->net[n].last > cutoff; n++)
 		;
 	*retry = 0;
-	if (max > 0 && n > max && max < t->nnets)
-		*retry = t->net[max].last + period;
+	if (max > 0 && n > max && max < t->nnets)	/* a tampered time: */
+		*retry = t->net[max].last > INT64_MAX - (int64_t)period ?
+		    INT64_MAX : t->net[max].last + period;	/* no wrap */
 	return n;
+}
+
+int
+track_massnew(const struct track *t, uint32_t ppid, uint32_t count, long all)
+{
+	return !(t->ppid == ppid && t->lastcount == count && all >= 0 &&
+	    (uint32_t)all > t->lastall);
+}
+
+void
+track_note(struct track *t, uint32_t ppid, uint32_t count, long all)
+{
+	uint32_t a = all < 0 ? 0 : (uint32_t)all;
+
+	if (t->ppid == ppid && t->lastcount == count && t->lastall == a)
+		return;
+	t->ppid = ppid;
+	t->lastcount = count;
+	t->lastall = a;
+	t->dirty = 1;
 }
 
 uint32_t
@@ -167,15 +226,20 @@ track_close(struct track *t)
 		memset(b, 0, sizeof(b));
 		memcpy(b, magic, 8);
 		put64(b + 8, (uint64_t)t->nnets | (uint64_t)t->nmass << 32);
+		put64(b + 16, (uint64_t)t->ppid | (uint64_t)t->lastcount << 32);
+		put64(b + 24, (uint64_t)t->lastall);
 		for (i = 0; i < TRACK_NETS; i++) {
-			memcpy(b + 16 + 24 * i, t->net[i].a, 16);
-			put64(b + 32 + 24 * i, (uint64_t)t->net[i].last);
+			memcpy(b + TRACK_HDR + 24 * i, t->net[i].a, 16);
+			put64(b + TRACK_HDR + 16 + 24 * i,
+			    (uint64_t)t->net[i].last);
 		}
 		for (i = 0; i < TRACK_MASS; i++)
-			put64(b + 16 + 24 * TRACK_NETS + 8 * i,
+			put64(b + TRACK_HDR + 24 * TRACK_NETS + 8 * i,
 			    (uint64_t)t->mass[i]);
 		if (pwrite(t->fd, b, sizeof(b), 0) != (ssize_t)sizeof(b))
 			return fail(t, "write", errno ? errno : EIO);
+		if (t->healed && ftruncate(t->fd, TRACK_SIZE) < 0)
+			return fail(t, "truncate", errno);
 	}
 	close(t->fd);
 	t->fd = -1;

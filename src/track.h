@@ -14,12 +14,17 @@
 #define TRACK_SUFFIX	"#x"
 #define TRACK_NETS	(RULE_SIGMAX + 1)	/* networks kept */
 #define TRACK_MASS	RULE_SIGMAX		/* mass-message times kept */
-#define TRACK_SIZE	(16 + 24 * TRACK_NETS + 8 * TRACK_MASS)
+#define TRACK_HDR	32
+#define TRACK_SIZE	(TRACK_HDR + 24 * TRACK_NETS + 8 * TRACK_MASS)
 
 struct track {
 	int		fd;
 	int		dirty;
+	int		healed;		/* was corrupt, started afresh */
 	uint32_t	nnets, nmass;
+	uint32_t	ppid;		/* the session of the last mass state */
+	uint32_t	lastcount;	/* its SMTPRCPTCOUNT */
+	uint32_t	lastall;	/* its SMTPRCPTCOUNTALL */
 	struct {
 		unsigned char	a[16];		/* IPv4 as ::ffff:a.b.c.0 */
 		int64_t		last;		/* last seen */
@@ -29,7 +34,10 @@ struct track {
 };
 
 /* Open (creating it when create) the side file of the client enc.
- * Returns 0, 1 when it does not exist (create == 0), -1 on error (t->err). */
+ * Returns 0, 1 when it does not exist (create == 0), -1 when it cannot be
+ * used (t->err: a symlink, not a regular file, an I/O error). A file with
+ * bad contents (a crash, tampering) is started afresh: 0 with t->healed
+ * set and t->err saying why; it is rewritten on track_close. */
 int	track_open(struct store *s, const char *enc, int create,
 	    struct track *t);
 
@@ -38,6 +46,15 @@ int	track_open(struct store *s, const char *enc, int create,
  * to max + 1), and in *retry when the count falls to max again. */
 uint32_t track_seen(struct track *t, const unsigned char a[16], time_t now,
 	    uint32_t period, uint32_t max, int64_t *retry);
+
+/* Is a message reaching its R-th recipient (count == R - 1) a new mass
+ * message, or the same qmail-smtpd session (ppid) asking again for the
+ * same recipient after a later check refused it (count unchanged, all
+ * grown)? all is SMTPRCPTCOUNTALL, -1 when unknown. */
+int	track_massnew(const struct track *t, uint32_t ppid, uint32_t count,
+	    long all);
+/* Remember the session's state (ppid, count, all). */
+void	track_note(struct track *t, uint32_t ppid, uint32_t count, long all);
 
 /* Mass messages within period before now. */
 uint32_t track_massn(const struct track *t, time_t now, uint32_t period);

@@ -255,10 +255,10 @@ START_TEST(open_creates_side_file)
 	tclose(&t);
 	ck_assert_int_eq(fsize("u#x"), TRACK_SIZE);
 	ck_assert_uint_eq(slurp("u#x", b, sizeof(b)), TRACK_SIZE);
-	ck_assert_mem_eq(b, "RCPTOLX1", 8);
+	ck_assert_mem_eq(b, "RCPTOLX2", 8);
 	ck_assert_uint_eq(get64(b + 8), 1);	/* nnets 1, nmass 0 */
-	ck_assert_mem_eq(b + 16, net4(1, 2, 3), 16);
-	ck_assert_uint_eq(get64(b + 32), 1000);
+	ck_assert_mem_eq(b + TRACK_HDR, net4(1, 2, 3), 16);
+	ck_assert_uint_eq(get64(b + TRACK_HDR + 16), 1000);
 	/* created 0600 */
 	{
 		struct stat sb;
@@ -383,23 +383,25 @@ START_TEST(wrong_size)
 	size_t i, n;
 	int create;
 
+	/* bad contents (a crash, tampering, the older 1064-byte format):
+	 * started afresh and rewritten, whether asked to create or not */
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		memset(b, 0, sizeof(b));
-		memcpy(b, "RCPTOLX1", 8);
-		writeraw("s#x", b, sizes[i]);
 		for (create = 0; create <= 1; create++) {
+			memset(b, 0, sizeof(b));
+			memcpy(b, "RCPTOLX2", 8);
+			writeraw("s#x", b, sizes[i]);
 			t.err[0] = '\0';
-			ck_assert_int_eq(track_open(&st, "s", create, &t), -1);
-			ck_assert_int_eq(t.fd, -1);
-			ck_assert_msg(t.err[0] != '\0', "no error for size %zu",
-			    sizes[i]);
-			ck_assert_msg(strstr(t.err, "corrupt") != NULL,
+			ck_assert_int_eq(track_open(&st, "s", create, &t), 0);
+			ck_assert_int_ge(t.fd, 0);
+			ck_assert_int_eq(t.healed, 1);
+			ck_assert_uint_eq(t.nnets, 0);
+			ck_assert_msg(strstr(t.err, "afresh") != NULL,
 			    "size %zu: err \"%s\"", sizes[i], t.err);
+			ck_assert_int_eq(track_close(&t), 0);
+			n = slurp("s#x", c, sizeof(c));
+			ck_assert_uint_eq(n, TRACK_SIZE);
+			ck_assert_mem_eq(c, "RCPTOLX2", 8);
 		}
-		/* left untouched for inspection */
-		n = slurp("s#x", c, sizeof(c));
-		ck_assert_uint_eq(n, sizes[i]);
-		ck_assert_mem_eq(b, c, n);
 	}
 }
 END_TEST
@@ -415,26 +417,50 @@ START_TEST(corrupt_contents)
 	tclose(&t);
 	ck_assert_uint_eq(slurp("c#x", good, sizeof(good)), TRACK_SIZE);
 
+	/* each is started afresh (healed, empty), not trusted */
 	memcpy(b, good, sizeof(b));		/* bad magic */
-	b[7] = '2';
+	b[7] = '9';
 	writeraw("c#x", b, sizeof(b));
-	ck_assert_int_eq(track_open(&st, "c", 0, &t), -1);
+	ck_assert_int_eq(track_open(&st, "c", 0, &t), 0);
+	ck_assert_int_eq(t.healed, 1);
+	ck_assert_uint_eq(t.nnets, 0);
 	ck_assert_ptr_nonnull(strstr(t.err, "corrupt"));
+	tclose(&t);
 
 	memcpy(b, good, sizeof(b));		/* too many networks */
 	put64(b + 8, (uint64_t)(TRACK_NETS + 1));
 	writeraw("c#x", b, sizeof(b));
-	ck_assert_int_eq(track_open(&st, "c", 0, &t), -1);
+	ck_assert_int_eq(track_open(&st, "c", 0, &t), 0);
+	ck_assert_int_eq(t.healed, 1);
 	ck_assert_ptr_nonnull(strstr(t.err, "corrupt"));
+	tclose(&t);
 
 	memcpy(b, good, sizeof(b));		/* too many mass times */
 	put64(b + 8, 1 | (uint64_t)(TRACK_MASS + 1) << 32);
 	writeraw("c#x", b, sizeof(b));
-	ck_assert_int_eq(track_open(&st, "c", 0, &t), -1);
-	ck_assert_ptr_nonnull(strstr(t.err, "corrupt"));
+	ck_assert_int_eq(track_open(&st, "c", 0, &t), 0);
+	ck_assert_int_eq(t.healed, 1);
+	ck_assert_uint_eq(t.nmass, 0);
+	tclose(&t);
+
+	/* one network twice (a torn rewrite): counted once */
+	memcpy(b, good, sizeof(b));
+	put64(b + 8, 2 | (uint64_t)1 << 32);
+	memcpy(b + TRACK_HDR + 24, b + TRACK_HDR, 24);
+	writeraw("c#x", b, sizeof(b));
+	topen("c", 0, &t);
+	ck_assert_int_eq(t.healed, 0);
+	ck_assert_uint_eq(t.nnets, 1);
+	tclose(&t);
 
 	memcpy(b, good, sizeof(b));		/* the most is fine */
 	put64(b + 8, TRACK_NETS | (uint64_t)TRACK_MASS << 32);
+	{
+		int k;
+
+		for (k = 1; k < TRACK_NETS; k++)	/* distinct networks */
+			b[TRACK_HDR + 24 * k] = (unsigned char)(0x20 + k);
+	}
 	writeraw("c#x", b, sizeof(b));
 	topen("c", 0, &t);
 	ck_assert_uint_eq(t.nnets, TRACK_NETS);

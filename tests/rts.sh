@@ -104,12 +104,12 @@ check ident.authfirst.file "u@x.com" "$(ollist)"
 
 setup ident.tcp6 '[2001:db8::7]:1' ':100'
 seqx ident.tcp6 "112 113" rc RELAYCLIENT= TCP6REMOTEIP=2001:db8::7
-check ident.tcp6.file "2001:db8::%2f64" "$(ollist)"
+check ident.tcp6.file "2001:db8::7" "$(ollist)"
 
 setup ident.v6canon '[2001:db8::5]:2' ':100'
 seqx ident.v6canon "112 112 113" ipc 2001:DB8:0:0::5
 check ident.v6canon.other 113 "$(ipc 2001:db8:0::5; echo "$R")"
-check ident.v6canon.file "2001:db8::%2f64" "$(ollist)"
+check ident.v6canon.file "2001:db8::5" "$(ollist)"
 
 setup ident.mapped '1.2.3.4:2' ':100'
 ipc ::ffff:1.2.3.4
