@@ -8,40 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "le.h"
 #include "store.h"
 
 static const unsigned char magic[8] = { 'R', 'C', 'P', 'T', 'O', 'L', '1', '\n' };
 
 #define CLASSICMAX	(1 << 20)	/* largest classic 'X' file read */
-
-static void
-put32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
-
-static void
-put64(unsigned char *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint32_t
-get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-get64(const unsigned char *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
 static void
 hdr_encode(const struct store_hdr *h, unsigned char *b)
@@ -50,30 +22,30 @@ hdr_encode(const struct store_hdr *h, unsigned char *b)
 
 	memset(b, 0, STORE_HDRSIZE);
 	memcpy(b, magic, sizeof(magic));
-	put32(b + 8, STORE_HDRSIZE);
-	put32(b + 12, STORE_RECSIZE);
-	put32(b + 16, h->nrec);
-	put32(b + 20, h->flags);
-	put64(b + 24, h->total);
-	put64(b + 32, h->refused);
-	put64(b + 40, (uint64_t)h->last_accept);
-	put64(b + 48, (uint64_t)h->reset);
-	put64(b + 56, (uint64_t)h->last_refuse);
-	put64(b + 64, h->base);
+	le_put32(b + 8, STORE_HDRSIZE);
+	le_put32(b + 12, STORE_RECSIZE);
+	le_put32(b + 16, h->nrec);
+	le_put32(b + 20, h->flags);
+	le_put64(b + 24, h->total);
+	le_put64(b + 32, h->refused);
+	le_put64(b + 40, (uint64_t)h->last_accept);
+	le_put64(b + 48, (uint64_t)h->reset);
+	le_put64(b + 56, (uint64_t)h->last_refuse);
+	le_put64(b + 64, h->base);
 	for (i = 0; i < RULE_MAXWIN; i++) {
-		put32(b + 72 + 16 * i, h->hint[i].period);
-		put32(b + 76 + 16 * i, h->hint[i].first);
+		le_put32(b + 72 + 16 * i, h->hint[i].period);
+		le_put32(b + 76 + 16 * i, h->hint[i].first);
 	}
-	put64(b + 200, (uint64_t)h->raise_until);
-	put32(b + 208, h->raise_factor);
-	put64(b + 212, (uint64_t)h->ban_since);
-	put32(b + 220, h->notified);
-	put64(b + 224, (uint64_t)h->warm_until);
-	put32(b + 232, h->warm_count);
-	put32(b + 236, h->keep);
-	put32(b + 240, h->sidekeep);
-	put32(b + 244, h->hflags);
-	put64(b + 248, h->limref);
+	le_put64(b + 200, (uint64_t)h->raise_until);
+	le_put32(b + 208, h->raise_factor);
+	le_put64(b + 212, (uint64_t)h->ban_since);
+	le_put32(b + 220, h->notified);
+	le_put64(b + 224, (uint64_t)h->warm_until);
+	le_put32(b + 232, h->warm_count);
+	le_put32(b + 236, h->keep);
+	le_put32(b + 240, h->sidekeep);
+	le_put32(b + 244, h->hflags);
+	le_put64(b + 248, h->limref);
 }
 
 static int
@@ -82,30 +54,30 @@ hdr_decode(struct store_hdr *h, const unsigned char *b)
 	int i;
 
 	if (memcmp(b, magic, sizeof(magic)) != 0 ||
-	    get32(b + 8) != STORE_HDRSIZE || get32(b + 12) != STORE_RECSIZE)
+	    le_get32(b + 8) != STORE_HDRSIZE || le_get32(b + 12) != STORE_RECSIZE)
 		return -1;
-	h->nrec = get32(b + 16);
-	h->flags = get32(b + 20);
-	h->total = get64(b + 24);
-	h->refused = get64(b + 32);
-	h->last_accept = (int64_t)get64(b + 40);
-	h->reset = (int64_t)get64(b + 48);
-	h->last_refuse = (int64_t)get64(b + 56);
-	h->base = get64(b + 64);
+	h->nrec = le_get32(b + 16);
+	h->flags = le_get32(b + 20);
+	h->total = le_get64(b + 24);
+	h->refused = le_get64(b + 32);
+	h->last_accept = (int64_t)le_get64(b + 40);
+	h->reset = (int64_t)le_get64(b + 48);
+	h->last_refuse = (int64_t)le_get64(b + 56);
+	h->base = le_get64(b + 64);
 	for (i = 0; i < RULE_MAXWIN; i++) {
-		h->hint[i].period = get32(b + 72 + 16 * i);
-		h->hint[i].first = get32(b + 76 + 16 * i);
+		h->hint[i].period = le_get32(b + 72 + 16 * i);
+		h->hint[i].first = le_get32(b + 76 + 16 * i);
 	}
-	h->raise_until = (int64_t)get64(b + 200);
-	h->raise_factor = get32(b + 208);
-	h->ban_since = (int64_t)get64(b + 212);
-	h->notified = get32(b + 220);
-	h->warm_until = (int64_t)get64(b + 224);
-	h->warm_count = get32(b + 232);
-	h->keep = get32(b + 236);
-	h->sidekeep = get32(b + 240);
-	h->hflags = get32(b + 244);
-	h->limref = get64(b + 248);
+	h->raise_until = (int64_t)le_get64(b + 200);
+	h->raise_factor = le_get32(b + 208);
+	h->ban_since = (int64_t)le_get64(b + 212);
+	h->notified = le_get32(b + 220);
+	h->warm_until = (int64_t)le_get64(b + 224);
+	h->warm_count = le_get32(b + 232);
+	h->keep = le_get32(b + 236);
+	h->sidekeep = le_get32(b + 240);
+	h->hflags = le_get32(b + 244);
+	h->limref = le_get64(b + 248);
 	return h->nrec > STORE_MAXREC ? -1 : 0;
 }
 
@@ -286,8 +258,8 @@ rec(struct client *c, uint32_t i, int64_t *t, uint64_t *cum)
 		c->cn[b] = n;
 	}
 	p = c->cbuf[b] + (size_t)(i - c->cstart[b]) * STORE_RECSIZE;
-	*t = (int64_t)get64(p);
-	*cum = get64(p + 8);
+	*t = (int64_t)le_get64(p);
+	*cum = le_get64(p + 8);
 	return 0;
 }
 
@@ -561,8 +533,8 @@ append(struct client *c, time_t now)
 		t = lt;				/* clock stepped back */
 	if (c->h.nrec >= STORE_MAXREC)
 		return fail(c, "counter file full", 0);
-	put64(b, (uint64_t)t);
-	put64(b + 8, last + 1);
+	le_put64(b, (uint64_t)t);
+	le_put64(b + 8, last + 1);
 	if (pwrite(c->fd, b, sizeof(b), STORE_HDRSIZE +
 	    (off_t)c->h.nrec * STORE_RECSIZE) != (ssize_t)sizeof(b))
 		return fail(c, "write", errno ? errno : EIO);

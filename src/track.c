@@ -12,36 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "le.h"
 #include "track.h"
 
 static const unsigned char magic[8] = { 'R', 'C', 'P', 'T', 'O', 'L', 'X', '2' };
-
-static void
-put64(unsigned char *p, uint64_t v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t
-get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint32_t
-get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
 
 /* Bad contents: start afresh (rewritten on close), say why. */
 static int
@@ -103,20 +77,20 @@ track_open(struct store *s, const char *enc, int create, struct track *t)
 		return heal(t, "wrong size");
 	if ((n = pread(t->fd, b, sizeof(b), 0)) != (ssize_t)sizeof(b))
 		return fail(t, "read", n < 0 ? errno : EIO);
-	t->nnets = get32(b + 8);
-	t->nmass = get32(b + 12);
-	t->ppid = get32(b + 16);
-	t->lastcount = get32(b + 20);
-	t->lastall = get32(b + 24);
+	t->nnets = le_get32(b + 8);
+	t->nmass = le_get32(b + 12);
+	t->ppid = le_get32(b + 16);
+	t->lastcount = le_get32(b + 20);
+	t->lastall = le_get32(b + 24);
 	if (memcmp(b, magic, 8) != 0 || t->nnets > TRACK_NETS ||
 	    t->nmass > TRACK_MASS)
 		return heal(t, "corrupt");
 	for (i = 0; i < TRACK_NETS; i++) {
 		memcpy(t->net[i].a, b + TRACK_HDR + 24 * i, 16);
-		t->net[i].last = (int64_t)get64(b + TRACK_HDR + 16 + 24 * i);
+		t->net[i].last = (int64_t)le_get64(b + TRACK_HDR + 16 + 24 * i);
 	}
 	for (i = 0; i < TRACK_MASS; i++)
-		t->mass[i] = (int64_t)get64(b + TRACK_HDR + 24 * TRACK_NETS +
+		t->mass[i] = (int64_t)le_get64(b + TRACK_HDR + 24 * TRACK_NETS +
 		    8 * i);
 	/* a network twice (a torn rewrite): the later copy goes */
 	for (i = 1; i < t->nnets; i++)
@@ -225,16 +199,16 @@ track_close(struct track *t)
 	if (t->dirty) {
 		memset(b, 0, sizeof(b));
 		memcpy(b, magic, 8);
-		put64(b + 8, (uint64_t)t->nnets | (uint64_t)t->nmass << 32);
-		put64(b + 16, (uint64_t)t->ppid | (uint64_t)t->lastcount << 32);
-		put64(b + 24, (uint64_t)t->lastall);
+		le_put64(b + 8, (uint64_t)t->nnets | (uint64_t)t->nmass << 32);
+		le_put64(b + 16, (uint64_t)t->ppid | (uint64_t)t->lastcount << 32);
+		le_put64(b + 24, (uint64_t)t->lastall);
 		for (i = 0; i < TRACK_NETS; i++) {
 			memcpy(b + TRACK_HDR + 24 * i, t->net[i].a, 16);
-			put64(b + TRACK_HDR + 16 + 24 * i,
+			le_put64(b + TRACK_HDR + 16 + 24 * i,
 			    (uint64_t)t->net[i].last);
 		}
 		for (i = 0; i < TRACK_MASS; i++)
-			put64(b + TRACK_HDR + 24 * TRACK_NETS + 8 * i,
+			le_put64(b + TRACK_HDR + 24 * TRACK_NETS + 8 * i,
 			    (uint64_t)t->mass[i]);
 		if (pwrite(t->fd, b, sizeof(b), 0) != (ssize_t)sizeof(b))
 			return fail(t, "write", errno ? errno : EIO);
