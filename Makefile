@@ -89,9 +89,10 @@ tests/rcptsim: tests/rcptsim.c
 tests/concurrent: tests/concurrent.c
 	$(CC) $(STD) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-tests/unit: tests/unit.c tests/check_*.c liboverlimit.a
+tests/unit: tests/unit.c tests/check_*.c tests/testdir.c tests/testdir.h \
+	    liboverlimit.a
 	$(CC) $(ALLCFLAGS) $$(pkg-config --cflags check) $(LDFLAGS) -pie -o $@ \
-	    tests/unit.c tests/check_*.c liboverlimit.a $(LIBS) \
+	    tests/unit.c tests/check_*.c tests/testdir.c liboverlimit.a $(LIBS) \
 	    $$(pkg-config --libs check)
 
 lint:

@@ -16,96 +16,22 @@
 
 #include "rule.h"
 #include "store.h"
+#include "testdir.h"
 
 Suite	*store_suite(void);
 
 #define CHECK(c, ...) do { if (!(c)) ck_abort_msg(__VA_ARGS__); } while (0)
 
-static char dir[64];
-static struct store st;
-
-static void
-rmtree(const char *d)
-{
-	DIR *dp;
-	struct dirent *e;
-	char p[512];
-
-	if ((dp = opendir(d)) == NULL)
-		return;
-	while ((e = readdir(dp)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", d, e->d_name);
-		if (unlink(p) < 0)
-			rmtree(p);		/* a directory */
-	}
-	closedir(dp);
-	rmdir(d);
-}
-
 /*
- * One directory per test case (unchecked fixture: made and removed by
- * the runner, so it goes even when a forked test fails), emptied
- * around every test (checked fixture).
+ * One directory per test case, /tmp/ck_store.XXXXXX (td_tcase's
+ * unchecked fixture: made and removed by the runner, so it goes even
+ * when a forked test fails), emptied around every test with the store
+ * td_st open on it (checked fixture): see testdir.h.
  */
 static void
 mkdir_tc(void)
 {
-	strcpy(dir, "/tmp/ck_store.XXXXXX");
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
-		abort();
-	}
-}
-
-static void
-rmdir_tc(void)
-{
-	rmtree(dir);
-}
-
-static void
-empty(void)
-{
-	DIR *dp;
-	struct dirent *e;
-	char p[512];
-
-	ck_assert_ptr_nonnull(dp = opendir(dir));
-	while ((e = readdir(dp)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		if (unlink(p) < 0)
-			rmtree(p);
-	}
-	closedir(dp);
-}
-
-static void
-setup(void)
-{
-	empty();
-	ck_assert_int_eq(store_open(&st, dir), 0);
-}
-
-static void
-teardown(void)
-{
-	store_close(&st);
-	empty();
-}
-
-static const char *
-path(const char *name)
-{
-	static char p[4][256];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
-	return p[i];
+	td_mkdir("store");
 }
 
 static struct rule
@@ -127,9 +53,9 @@ send1(const char *name, const struct rule *r, time_t now, struct verdict *vp)
 	struct verdict v;
 	int rc;
 
-	rc = store_lock(&st, name, 1, &c);
+	rc = store_lock(&td_st, name, 1, &c);
 	CHECK(rc == 0, "store_lock %s: %d %s", name, rc, c.err);
-	rc = store_count(&st, &c, r, now, NULL, &v);
+	rc = store_count(&td_st, &c, r, now, NULL, &v);
 	CHECK(rc == 0, "store_count %s at %ld: %s", name, (long)now, c.err);
 	store_unlock(&c);
 	if (vp != NULL)
@@ -143,7 +69,7 @@ hdr(const char *name)
 	struct client c;
 	int rc;
 
-	rc = store_lock(&st, name, 0, &c);
+	rc = store_lock(&td_st, name, 0, &c);
 	ck_assert_msg(rc == 0, "store_lock %s: %d %s", name, rc, c.err);
 	store_unlock(&c);
 	return c.h;
@@ -156,7 +82,7 @@ win(const char *name, uint32_t period, time_t now)
 	uint64_t n = 0xdeadbeef;
 	int rc;
 
-	rc = store_lock(&st, name, 0, &c);
+	rc = store_lock(&td_st, name, 0, &c);
 	ck_assert_msg(rc == 0, "store_lock %s: %d %s", name, rc, c.err);
 	ck_assert_msg(store_window(&c, period, now, &n) == 0, "store_window: %s",
 	    c.err);
@@ -164,30 +90,13 @@ win(const char *name, uint32_t period, time_t now)
 	return n;
 }
 
-static off_t
-fsize(const char *name)
-{
-	struct stat sb;
-
-	ck_assert_int_eq(lstat(path(name), &sb), 0);
-	return sb.st_size;
-}
-
 static ino_t
 inode(const char *name)
 {
 	struct stat sb;
 
-	ck_assert_int_eq(lstat(path(name), &sb), 0);
+	ck_assert_int_eq(lstat(td_path(name), &sb), 0);
 	return sb.st_ino;
-}
-
-static int
-exists(const char *name)
-{
-	struct stat sb;
-
-	return lstat(path(name), &sb) == 0;
 }
 
 /* ---- raw file access ---- */
@@ -227,19 +136,9 @@ get32(const unsigned char *p)
 }
 
 static void
-writeraw(const char *name, const void *b, size_t n)
-{
-	int fd = open(path(name), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, b, n), (ssize_t)n);
-	close(fd);
-}
-
-static void
 pwriteraw(const char *name, const void *b, size_t n, off_t off)
 {
-	int fd = open(path(name), O_WRONLY);
+	int fd = open(td_path(name), O_WRONLY);
 
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(pwrite(fd, b, n, off), (ssize_t)n);
@@ -252,7 +151,7 @@ slurp(const char *name, size_t *n)
 {
 	struct stat sb;
 	unsigned char *b;
-	int fd = open(path(name), O_RDONLY);
+	int fd = open(td_path(name), O_RDONLY);
 
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(fstat(fd, &sb), 0);
@@ -316,7 +215,7 @@ brute(const char *name, uint32_t period, int64_t now)
 static int
 tempfiles(void)
 {
-	DIR *dp = opendir(dir);
+	DIR *dp = opendir(td_dir);
 	struct dirent *e;
 	int n = 0;
 
@@ -334,10 +233,10 @@ START_TEST(open_missing_dir)
 	struct store s2;
 	char p[128];
 
-	snprintf(p, sizeof(p), "%s/nonexistent", dir);
+	snprintf(p, sizeof(p), "%s/nonexistent", td_dir);
 	ck_assert_int_eq(store_open(&s2, p), -1);
-	writeraw("file", "x", 1);
-	ck_assert_int_eq(store_open(&s2, path("file")), -1);
+	td_writeraw("file", "x", 1);
+	ck_assert_int_eq(store_open(&s2, td_path("file")), -1);
 }
 END_TEST
 
@@ -345,14 +244,14 @@ START_TEST(lock_nocreate_missing)
 {
 	struct client c;
 
-	ck_assert_int_eq(store_lock(&st, "nobody", 0, &c), 1);
-	ck_assert(!exists("nobody"));
-	ck_assert_int_eq(store_lock(&st, "somebody", 1, &c), 0);
+	ck_assert_int_eq(store_lock(&td_st, "nobody", 0, &c), 1);
+	ck_assert(!td_exists("nobody"));
+	ck_assert_int_eq(store_lock(&td_st, "somebody", 1, &c), 0);
 	ck_assert_int_eq(c.h.total, 0);
 	ck_assert_int_eq(c.h.nrec, 0);
 	store_unlock(&c);
-	ck_assert(exists("somebody"));
-	ck_assert_int_eq(store_lock(&st, "somebody", 0, &c), 0);
+	ck_assert(td_exists("somebody"));
+	ck_assert_int_eq(store_lock(&td_st, "somebody", 0, &c), 0);
 	store_unlock(&c);
 }
 END_TEST
@@ -382,7 +281,7 @@ START_TEST(plain_limit)
 	ck_assert_int_eq(h.last_refuse, 2002);
 	ck_assert_int_eq(h.reset, 1000);
 	ck_assert_uint_eq(win("u", 0, 3000), 5);
-	ck_assert_int_eq(fsize("u"), STORE_HDRSIZE);
+	ck_assert_int_eq(td_fsize("u"), STORE_HDRSIZE);
 	/* a limit of 1 */
 	r = R("1");
 	ck_assert_int_eq(send1("one", &r, 1, NULL), 1);
@@ -605,7 +504,7 @@ START_TEST(model_windows)
 {
 	simulate("m1", "10/60,30/600,1500", 3000, 0, 1700000000);
 	/* compaction happened on the way: the file stays small */
-	ck_assert_int_lt(fsize("m1"), STORE_HDRSIZE + 1000 * STORE_RECSIZE);
+	ck_assert_int_lt(td_fsize("m1"), STORE_HDRSIZE + 1000 * STORE_RECSIZE);
 	ck_assert_int_eq(tempfiles(), 0);
 }
 END_TEST
@@ -728,12 +627,12 @@ START_TEST(compaction)
 
 	for (i = 0; i < 300; i++)
 		ck_assert_int_eq(send1("u", &r, 1000, NULL), 1);
-	ck_assert_int_eq(fsize("u"), STORE_HDRSIZE + 300 * STORE_RECSIZE);
+	ck_assert_int_eq(td_fsize("u"), STORE_HDRSIZE + 300 * STORE_RECSIZE);
 	ck_assert_uint_eq(win("u", 10, 1009), 300);
 	ino = inode("u");
 	ck_assert_int_eq(send1("u", &r, 1100, NULL), 1);
-	ck_assert_int_lt(fsize("u"), STORE_HDRSIZE + 300 * STORE_RECSIZE);
-	ck_assert_int_eq(fsize("u"), STORE_HDRSIZE + 1 * STORE_RECSIZE);
+	ck_assert_int_lt(td_fsize("u"), STORE_HDRSIZE + 300 * STORE_RECSIZE);
+	ck_assert_int_eq(td_fsize("u"), STORE_HDRSIZE + 1 * STORE_RECSIZE);
 	ck_assert_msg(inode("u") != ino, "no new inode after compaction");
 	ck_assert_int_eq(tempfiles(), 0);
 	ck_assert_uint_eq(hdr("u").total, 301);
@@ -763,7 +662,7 @@ START_TEST(no_compaction_below_thresholds)
 	ino = inode("few");
 	ck_assert_int_eq(send1("few", &r, 1100, NULL), 1);
 	ck_assert(inode("few") == ino);
-	ck_assert_int_eq(fsize("few"), STORE_HDRSIZE + 256 * STORE_RECSIZE);
+	ck_assert_int_eq(td_fsize("few"), STORE_HDRSIZE + 256 * STORE_RECSIZE);
 
 	/* 300 dead but fewer than the 401 live ones */
 	for (i = 0; i < 300; i++)
@@ -818,12 +717,12 @@ START_TEST(compaction_same_handle)
 
 	for (i = 0; i < 300; i++)
 		send1("u", &r, 1000, NULL);
-	ck_assert_int_eq(store_lock(&st, "u", 1, &c), 0);
-	ck_assert_int_eq(store_count(&st, &c, &r, 1100, NULL, &v), 0);
+	ck_assert_int_eq(store_lock(&td_st, "u", 1, &c), 0);
+	ck_assert_int_eq(store_count(&td_st, &c, &r, 1100, NULL, &v), 0);
 	ck_assert_int_eq(v.accepted, 1);
 	ck_assert_int_eq(store_window(&c, 10, 1100, &n), 0);
 	ck_assert_uint_eq(n, 1);
-	ck_assert_int_eq(store_count(&st, &c, &r, 1100, NULL, &v), 0);
+	ck_assert_int_eq(store_count(&td_st, &c, &r, 1100, NULL, &v), 0);
 	ck_assert_uint_eq(v.count[0], 2);
 	store_unlock(&c);
 	ck_assert_uint_eq(hdr("u").total, 302);
@@ -917,7 +816,7 @@ lockfails(const char *name, const char *what)
 	for (create = 0; create <= 1; create++) {
 		before = slurp(name, &n1);
 		memset(&c, 0, sizeof(c));
-		ck_assert_int_eq(store_lock(&st, name, create, &c), -1);
+		ck_assert_int_eq(store_lock(&td_st, name, create, &c), -1);
 		ck_assert_msg(strstr(c.err, what) != NULL, "%s: err \"%s\", want %s",
 		    name, c.err, what);
 		ck_assert_int_eq(c.fd, -1);
@@ -934,49 +833,49 @@ START_TEST(corrupt_files)
 	unsigned char b[STORE_HDRSIZE + 64];
 	static char ys[300], xs[10000];
 
-	writeraw("text", "hello world\n", 12);
+	td_writeraw("text", "hello world\n", 12);
 	lockfails("text", "corrupt");
 	memset(ys, 'Y', sizeof(ys));
-	writeraw("ys", ys, sizeof(ys));
+	td_writeraw("ys", ys, sizeof(ys));
 	lockfails("ys", "corrupt");
-	writeraw("xxxxy", "XXXXY", 5);
+	td_writeraw("xxxxy", "XXXXY", 5);
 	lockfails("xxxxy", "corrupt");
 	memset(xs, 'X', sizeof(xs));
 	xs[sizeof(xs) - 1] = '\n';
-	writeraw("xsnl", xs, sizeof(xs));
+	td_writeraw("xsnl", xs, sizeof(xs));
 	lockfails("xsnl", "corrupt");
 
 	mkhdr(b, 10, 10, 0);			/* nrec past the end */
-	writeraw("short", b, STORE_HDRSIZE);
+	td_writeraw("short", b, STORE_HDRSIZE);
 	lockfails("short", "corrupt");
 	memset(b + STORE_HDRSIZE, 0, 64);	/* 4 of 10 records */
-	writeraw("short2", b, STORE_HDRSIZE + 64);
+	td_writeraw("short2", b, STORE_HDRSIZE + 64);
 	lockfails("short2", "corrupt");
 
 	mkhdr(b, STORE_MAXREC + 1, 0, 0);
-	writeraw("huge", b, STORE_HDRSIZE);
+	td_writeraw("huge", b, STORE_HDRSIZE);
 	lockfails("huge", "corrupt");
 	mkhdr(b, 0xffffffff, 0, 0);
-	writeraw("huge2", b, STORE_HDRSIZE);
+	td_writeraw("huge2", b, STORE_HDRSIZE);
 	lockfails("huge2", "corrupt");
 
 	mkhdr(b, 0, 5, 0);			/* a truncated header */
-	writeraw("trunc", b, 100);
+	td_writeraw("trunc", b, 100);
 	lockfails("trunc", "corrupt");
-	writeraw("trunc8", b, 8);
+	td_writeraw("trunc8", b, 8);
 	lockfails("trunc8", "corrupt");
 
 	mkhdr(b, 0, 5, 0);			/* wrong sizes */
 	put32(b + 12, 32);
-	writeraw("recsz", b, STORE_HDRSIZE);
+	td_writeraw("recsz", b, STORE_HDRSIZE);
 	lockfails("recsz", "corrupt");
 	mkhdr(b, 0, 5, 0);
 	put32(b + 8, 512);
-	writeraw("hdrsz", b, STORE_HDRSIZE);
+	td_writeraw("hdrsz", b, STORE_HDRSIZE);
 	lockfails("hdrsz", "corrupt");
 	mkhdr(b, 0, 5, 0);
 	b[6] = '2';				/* a version we do not know */
-	writeraw("version", b, STORE_HDRSIZE);
+	td_writeraw("version", b, STORE_HDRSIZE);
 	lockfails("version", "corrupt");
 }
 END_TEST
@@ -994,12 +893,12 @@ START_TEST(corrupt_records)
 	put64(b + 256, 10); put64(b + 264, 5);
 	put64(b + 272, 11); put64(b + 280, 6);
 	put64(b + 288, 100); put64(b + 296, 1);
-	writeraw("u", b, sizeof(b));
-	ck_assert_int_eq(store_lock(&st, "u", 1, &c), 0);
-	ck_assert_int_eq(store_count(&st, &c, &r, 150, NULL, &v), -1);
+	td_writeraw("u", b, sizeof(b));
+	ck_assert_int_eq(store_lock(&td_st, "u", 1, &c), 0);
+	ck_assert_int_eq(store_count(&td_st, &c, &r, 150, NULL, &v), -1);
 	ck_assert_msg(strstr(c.err, "corrupt") != NULL, "err %s", c.err);
 	store_unlock(&c);
-	ck_assert_int_eq(store_lock(&st, "u", 1, &c), 0);
+	ck_assert_int_eq(store_lock(&td_st, "u", 1, &c), 0);
 	ck_assert_int_eq(store_window(&c, 100, 150, &n), -1);
 	store_unlock(&c);
 	/* nothing was committed */
@@ -1023,9 +922,9 @@ START_TEST(corrupt_records_cum_wraps)
 	mkhdr(b, 2, 2, 0);
 	put64(b + 256, 10); put64(b + 264, 1);
 	put64(b + 272, 11); put64(b + 280, UINT64_MAX);
-	writeraw("w", b, sizeof(b));
-	ck_assert_int_eq(store_lock(&st, "w", 1, &c), 0);
-	ck_assert_int_eq(store_count(&st, &c, &r, 1000, NULL, &v), -1);
+	td_writeraw("w", b, sizeof(b));
+	ck_assert_int_eq(store_lock(&td_st, "w", 1, &c), 0);
+	ck_assert_int_eq(store_count(&td_st, &c, &r, 1000, NULL, &v), -1);
 	ck_assert_msg(strstr(c.err, "corrupt") != NULL, "err %s", c.err);
 	store_unlock(&c);
 	after = slurp("w", &n);
@@ -1045,14 +944,14 @@ START_TEST(classic_migration)
 	unsigned char *b;
 	static char xs[300];
 
-	writeraw("u", "XXXXX", 5);
-	ck_assert_int_eq(store_lock(&st, "u", 0, &c), 0);
+	td_writeraw("u", "XXXXX", 5);
+	ck_assert_int_eq(store_lock(&td_st, "u", 0, &c), 0);
 	ck_assert_uint_eq(c.h.total, 5);
 	ck_assert_uint_eq(c.h.nrec, 0);
 	ck_assert_int_eq(store_window(&c, 0, 1000, &n), 0);
 	ck_assert_uint_eq(n, 5);
 	store_unlock(&c);
-	ck_assert_int_eq(fsize("u"), 5);	/* reading changes nothing */
+	ck_assert_int_eq(td_fsize("u"), 5);	/* reading changes nothing */
 	ck_assert_int_eq(send1("u", &r, 1000, NULL), 1);
 	b = slurp("u", &sz);
 	ck_assert_uint_eq(sz, STORE_HDRSIZE);
@@ -1061,7 +960,7 @@ START_TEST(classic_migration)
 	h = hdr("u");
 	ck_assert_uint_eq(h.total, 6);
 	ck_assert_int_eq(h.last_accept, 1000);
-	ck_assert_int_eq(store_lock(&st, "u", 0, &c), 0);
+	ck_assert_int_eq(store_lock(&td_st, "u", 0, &c), 0);
 	ck_assert_int_eq(c.migrated, 0);
 	store_unlock(&c);
 	/* the classic limit still counts what the old script counted */
@@ -1069,26 +968,26 @@ START_TEST(classic_migration)
 	ck_assert_int_eq(send1("u", &r, 1001, NULL), 0);
 
 	/* with windows: the record follows the header */
-	writeraw("w", "XXXXX", 5);
+	td_writeraw("w", "XXXXX", 5);
 	r = R("10,3/100");
 	ck_assert_int_eq(send1("w", &r, 1000, NULL), 1);
-	ck_assert_int_eq(fsize("w"), STORE_HDRSIZE + STORE_RECSIZE);
+	ck_assert_int_eq(td_fsize("w"), STORE_HDRSIZE + STORE_RECSIZE);
 	ck_assert_uint_eq(hdr("w").total, 6);
 	ck_assert_uint_eq(win("w", 100, 1000), 1);
 	ck_assert_uint_eq(brute("w", 100, 1000), 1);
 
 	/* larger than a header */
 	memset(xs, 'X', sizeof(xs));
-	writeraw("big", xs, sizeof(xs));
+	td_writeraw("big", xs, sizeof(xs));
 	ck_assert_uint_eq(hdr("big").total, 300);
 	r = R("1000,5/60");
 	ck_assert_int_eq(send1("big", &r, 1000, NULL), 1);
-	ck_assert_int_eq(fsize("big"), STORE_HDRSIZE + STORE_RECSIZE);
+	ck_assert_int_eq(td_fsize("big"), STORE_HDRSIZE + STORE_RECSIZE);
 	ck_assert_uint_eq(hdr("big").total, 301);
 	ck_assert_uint_eq(win("big", 60, 1000), 1);
 
 	/* refused: still a valid file afterwards */
-	writeraw("over", xs, sizeof(xs));
+	td_writeraw("over", xs, sizeof(xs));
 	r = R("300");
 	ck_assert_int_eq(send1("over", &r, 1000, NULL), 0);
 	h = hdr("over");
@@ -1105,8 +1004,8 @@ START_TEST(fresh_files)
 	struct client c;
 	static unsigned char z[STORE_HDRSIZE + 3 * STORE_RECSIZE];
 
-	writeraw("empty", "", 0);
-	ck_assert_int_eq(store_lock(&st, "empty", 0, &c), 0);
+	td_writeraw("empty", "", 0);
+	ck_assert_int_eq(store_lock(&td_st, "empty", 0, &c), 0);
 	ck_assert_uint_eq(c.h.total, 0);
 	ck_assert_uint_eq(c.h.nrec, 0);
 	store_unlock(&c);
@@ -1115,7 +1014,7 @@ START_TEST(fresh_files)
 	ck_assert_uint_eq(win("empty", 100, 1000), 1);
 
 	/* records written but the header never was (a crash) */
-	writeraw("zero", z, sizeof(z));
+	td_writeraw("zero", z, sizeof(z));
 	ck_assert_uint_eq(hdr("zero").total, 0);
 	ck_assert_int_eq(send1("zero", &r, 1000, NULL), 1);
 	ck_assert_uint_eq(hdr("zero").total, 1);
@@ -1142,7 +1041,7 @@ START_TEST(crash_after_append)
 	ck_assert_uint_eq(v.count[0], 3);
 	ck_assert_int_eq(send1("k", &r, 1003, &v), 0);
 	ck_assert_uint_eq(brute("k", 100, 1003), 3);
-	ck_assert_uint_eq(fsize("k"), STORE_HDRSIZE + 3 * STORE_RECSIZE);
+	ck_assert_uint_eq(td_fsize("k"), STORE_HDRSIZE + 3 * STORE_RECSIZE);
 }
 END_TEST
 
@@ -1154,7 +1053,7 @@ notregular(const char *name, const char *what)
 
 	alarm(20);				/* never hang */
 	for (create = 1; create >= 0; create--) {
-		ck_assert_int_eq(store_lock(&st, name, create, &c), -1);
+		ck_assert_int_eq(store_lock(&td_st, name, create, &c), -1);
 		ck_assert_msg(strstr(c.err, what) != NULL, "%s: err \"%s\"", name,
 		    c.err);
 		ck_assert_int_eq(c.fd, -1);
@@ -1169,26 +1068,26 @@ START_TEST(not_regular_files)
 	int fd;
 	struct stat sb;
 
-	writeraw(".target", "keep me", 7);
-	ck_assert_int_eq(symlink(".target", path("link")), 0);
+	td_writeraw(".target", "keep me", 7);
+	ck_assert_int_eq(symlink(".target", td_path("link")), 0);
 	notregular("link", "symlink");
-	fd = open(path(".target"), O_RDONLY);
+	fd = open(td_path(".target"), O_RDONLY);
 	ck_assert_int_ge(fd, 0);
 	n = read(fd, buf, sizeof(buf));
 	close(fd);
 	ck_assert_int_eq(n, 7);
 	ck_assert_mem_eq(buf, "keep me", 7);
 
-	ck_assert_int_eq(symlink(".nothere", path("dangling")), 0);
+	ck_assert_int_eq(symlink(".nothere", td_path("dangling")), 0);
 	notregular("dangling", "symlink");
-	ck_assert_int_eq(lstat(path(".nothere"), &sb), -1);
+	ck_assert_int_eq(lstat(td_path(".nothere"), &sb), -1);
 
-	ck_assert_int_eq(mkdir(path("d"), 0700), 0);
-	ck_assert_int_eq(symlink("d", path("dirlink")), 0);
+	ck_assert_int_eq(mkdir(td_path("d"), 0700), 0);
+	ck_assert_int_eq(symlink("d", td_path("dirlink")), 0);
 	notregular("dirlink", "symlink");
 	notregular("d", "directory");
 
-	ck_assert_int_eq(mkfifo(path("fifo"), 0600), 0);
+	ck_assert_int_eq(mkfifo(td_path("fifo"), 0600), 0);
 	notregular("fifo", "FIFO");
 }
 END_TEST
@@ -1202,13 +1101,13 @@ tidy(const char *name, const char *rule, time_t now, int reset)
 	struct client c;
 	int removed = -1, rc;
 
-	rc = store_lock(&st, name, 0, &c);
+	rc = store_lock(&td_st, name, 0, &c);
 	ck_assert_msg(rc == 0, "store_lock %s: %d %s", name, rc, c.err);
-	ck_assert_msg(store_tidy(&st, &c, &r, now, reset, &removed) == 0,
+	ck_assert_msg(store_tidy(&td_st, &c, &r, now, reset, &removed) == 0,
 	    "store_tidy: %s", c.err);
 	store_unlock(&c);
 	ck_assert(removed == 0 || removed == 1);
-	ck_assert_int_eq(exists(name), !removed);
+	ck_assert_int_eq(td_exists(name), !removed);
 	return removed;
 }
 
@@ -1278,7 +1177,7 @@ START_TEST(tidy_compacts)
 	ck_assert_uint_eq(h.total, 0);
 	ck_assert_uint_eq(h.base, 3);
 	ck_assert(inode("u") != ino);
-	ck_assert_int_eq(fsize("u"), STORE_HDRSIZE + 2 * STORE_RECSIZE);
+	ck_assert_int_eq(td_fsize("u"), STORE_HDRSIZE + 2 * STORE_RECSIZE);
 	ck_assert_uint_eq(win("u", 100, 160), 2);
 	ck_assert_uint_eq(brute("u", 100, 160), 2);
 	ck_assert_int_eq(tempfiles(), 0);
@@ -1293,7 +1192,7 @@ START_TEST(tidy_compacts)
 	h = hdr("k");
 	ck_assert_uint_eq(h.nrec, 0);
 	ck_assert_uint_eq(h.total, 4);
-	ck_assert_int_eq(fsize("k"), STORE_HDRSIZE);
+	ck_assert_int_eq(td_fsize("k"), STORE_HDRSIZE);
 
 	/* the rule lost its windows: its records go, but not before they
 	 * leave the longest window the helper counted them with (the
@@ -1312,11 +1211,11 @@ END_TEST
 
 START_TEST(tidy_classic)
 {
-	writeraw("u", "XXXXX", 5);
+	td_writeraw("u", "XXXXX", 5);
 	ck_assert_int_eq(tidy("u", "10", 100, 0), 0);
-	ck_assert_int_eq(fsize("u"), STORE_HDRSIZE);
+	ck_assert_int_eq(td_fsize("u"), STORE_HDRSIZE);
 	ck_assert_uint_eq(hdr("u").total, 5);
-	writeraw("v", "XXXXX", 5);
+	td_writeraw("v", "XXXXX", 5);
 	ck_assert_int_eq(tidy("v", "10", 100, 1), 1);
 }
 END_TEST
@@ -1348,11 +1247,11 @@ waiter(const char *name, const struct rule *r, time_t now, int create,
 		close(p[1]);
 		if (read(p[0], &b, 1) != 1)
 			_exit(3);
-		if ((rc = store_lock(&st, name, create, &c)) == 1)
+		if ((rc = store_lock(&td_st, name, create, &c)) == 1)
 			_exit(2);
 		if (rc != 0)
 			_exit(4);
-		if (store_count(&st, &c, r, now, NULL, &v) != 0)
+		if (store_count(&td_st, &c, r, now, NULL, &v) != 0)
 			_exit(5);
 		store_unlock(&c);
 		_exit(v.accepted ? 0 : 1);
@@ -1394,9 +1293,9 @@ START_TEST(waiter_follows_compaction)
 		send1("u", &r, 1000, NULL);
 	ino = inode("u");
 	pid = waiter("u", &r, 1100, 1, &go);
-	ck_assert_int_eq(store_lock(&st, "u", 1, &c), 0);
+	ck_assert_int_eq(store_lock(&td_st, "u", 1, &c), 0);
 	release(go);				/* it opens the old inode */
-	ck_assert_int_eq(store_count(&st, &c, &r, 1100, NULL, &v), 0);
+	ck_assert_int_eq(store_count(&td_st, &c, &r, 1100, NULL, &v), 0);
 	ck_assert_int_eq(v.accepted, 1);
 	store_unlock(&c);
 	ck_assert_int_eq(reap(pid), 0);
@@ -1418,9 +1317,9 @@ START_TEST(waiter_follows_removal)
 	send1("u", &r, 100, NULL);
 	send1("u", &r, 100, NULL);
 	pid = waiter("u", &r, 200, 1, &go);	/* creates it anew */
-	ck_assert_int_eq(store_lock(&st, "u", 1, &c), 0);
+	ck_assert_int_eq(store_lock(&td_st, "u", 1, &c), 0);
 	release(go);
-	ck_assert_int_eq(store_tidy(&st, &c, &r, 150, 1, &removed), 0);
+	ck_assert_int_eq(store_tidy(&td_st, &c, &r, 150, 1, &removed), 0);
 	ck_assert_int_eq(removed, 1);
 	store_unlock(&c);
 	ck_assert_int_eq(reap(pid), 0);
@@ -1428,13 +1327,13 @@ START_TEST(waiter_follows_removal)
 	ck_assert_int_eq(hdr("u").reset, 200);
 
 	pid = waiter("u", &r, 300, 0, &go);	/* no create: gone */
-	ck_assert_int_eq(store_lock(&st, "u", 0, &c), 0);
+	ck_assert_int_eq(store_lock(&td_st, "u", 0, &c), 0);
 	release(go);
-	ck_assert_int_eq(store_tidy(&st, &c, &r, 250, 1, &removed), 0);
+	ck_assert_int_eq(store_tidy(&td_st, &c, &r, 250, 1, &removed), 0);
 	ck_assert_int_eq(removed, 1);
 	store_unlock(&c);
 	ck_assert_int_eq(reap(pid), 2);
-	ck_assert(!exists("u"));
+	ck_assert(!td_exists("u"));
 }
 END_TEST
 
@@ -1445,7 +1344,7 @@ START_TEST(waiters_count_every_recipient)
 	pid_t pids[8];
 	int go[8], i, acc = 0;
 
-	ck_assert_int_eq(store_lock(&st, "u", 1, &c), 0);
+	ck_assert_int_eq(store_lock(&td_st, "u", 1, &c), 0);
 	for (i = 0; i < 8; i++) {
 		pids[i] = waiter("u", &r, 5000, 1, &go[i]);
 		ck_assert_int_eq(write(go[i], "g", 1), 1);
@@ -1471,7 +1370,7 @@ START_TEST(stale_compaction_temp)
 	for (i = 0; i < 300; i++)
 		send1("u", &r, 1000, NULL);
 	snprintf(tmp, sizeof(tmp), ".cmp.%ld", (long)getpid());
-	writeraw(tmp, "stale", 5);		/* left by a crash */
+	td_writeraw(tmp, "stale", 5);		/* left by a crash */
 	ck_assert_int_eq(send1("u", &r, 1100, NULL), 1);
 	ck_assert_uint_eq(hdr("u").nrec, 1);
 	ck_assert_int_eq(tempfiles(), 0);
@@ -1489,7 +1388,7 @@ START_TEST(raise_and_reset)
 	struct verdict v;
 	int removed;
 
-	ck_assert_int_eq(store_lock(&st, "r", 1, &c), 0);
+	ck_assert_int_eq(store_lock(&td_st, "r", 1, &c), 0);
 	ck_assert_int_eq(store_setraise(&c, 3, 2000, 1000), 0);
 	store_unlock(&c);
 	/* 6 in the window while raised */
@@ -1504,8 +1403,8 @@ START_TEST(raise_and_reset)
 	ck_assert_int_eq(send1("r", &r, 1003, &v), 0);
 	ck_assert_int_eq(v.over, 0);
 	/* a reset keeps the raise */
-	ck_assert_int_eq(store_lock(&st, "r", 0, &c), 0);
-	ck_assert_int_eq(store_reset(&st, &c, 1004), 0);
+	ck_assert_int_eq(store_lock(&td_st, "r", 0, &c), 0);
+	ck_assert_int_eq(store_reset(&td_st, &c, 1004), 0);
 	store_unlock(&c);
 	ck_assert_uint_eq(hdr("r").total, 0);
 	ck_assert_uint_eq(hdr("r").nrec, 0);
@@ -1518,22 +1417,22 @@ START_TEST(raise_and_reset)
 	ck_assert_int_eq(send1("r", &r, 2001, NULL), 1);
 	ck_assert_int_eq(send1("r", &r, 2002, NULL), 0);
 	/* the cleanup drops the expired raise, and the file once idle */
-	ck_assert_int_eq(store_lock(&st, "r", 0, &c), 0);
-	ck_assert_int_eq(store_tidy(&st, &c, &r, 5000, 1, &removed), 0);
+	ck_assert_int_eq(store_lock(&td_st, "r", 0, &c), 0);
+	ck_assert_int_eq(store_tidy(&td_st, &c, &r, 5000, 1, &removed), 0);
 	store_unlock(&c);
 	ck_assert_int_eq(removed, 1);
 	/* a raise capped at the largest limit */
-	ck_assert_int_eq(store_lock(&st, "big", 1, &c), 0);
+	ck_assert_int_eq(store_lock(&td_st, "big", 1, &c), 0);
 	ck_assert_int_eq(store_setraise(&c, 1000, 2000, 1000), 0);
 	r = R("900000000/100");
 	ck_assert_uint_eq(store_limit(&c, &r, 0, 1000), RULE_MAXLIMIT);
 	store_unlock(&c);
 	/* reset without a raise removes the file */
-	ck_assert_int_eq(store_lock(&st, "big", 0, &c), 0);
+	ck_assert_int_eq(store_lock(&td_st, "big", 0, &c), 0);
 	ck_assert_int_eq(store_setraise(&c, 2, 1500, 1000), 0);
-	ck_assert_int_eq(store_reset(&st, &c, 1600), 0);
+	ck_assert_int_eq(store_reset(&td_st, &c, 1600), 0);
 	store_unlock(&c);
-	ck_assert_int_eq(access(path("big"), F_OK), -1);
+	ck_assert_int_eq(access(td_path("big"), F_OK), -1);
 }
 END_TEST
 
@@ -1548,10 +1447,10 @@ sigcount(const char *name, const struct rule *r, time_t now,
 	struct client c;
 	int rc;
 
-	rc = store_lock(&st, name, 1, &c);
+	rc = store_lock(&td_st, name, 1, &c);
 	CHECK(rc == 0, "store_lock %s: %d %s", name, rc, c.err);
 	memset(v, 0x5a, sizeof(*v));
-	rc = store_count(&st, &c, r, now, sig, v);
+	rc = store_count(&td_st, &c, r, now, sig, v);
 	CHECK(rc == 0, "store_count %s at %ld: %s", name, (long)now, c.err);
 	store_unlock(&c);
 }
@@ -1583,7 +1482,7 @@ START_TEST(signal_refuses)
 	unsigned char *b1, *b2;
 
 	ck_assert_int_eq(send1("u", &r, 1000, NULL), 1);
-	ck_assert_int_eq(fsize("u"), STORE_HDRSIZE + STORE_RECSIZE);
+	ck_assert_int_eq(td_fsize("u"), STORE_HDRSIZE + STORE_RECSIZE);
 
 	/* refused as a signal says, nothing appended */
 	sigcount("u", &r, 1001, &nets, &v);
@@ -1606,7 +1505,7 @@ START_TEST(signal_refuses)
 	ck_assert_int_eq(h.last_accept, 1000);
 	ck_assert_uint_eq(h.flags, STORE_SIG(WHY_NETS));
 	ck_assert_uint_eq(h.notified, 1);
-	ck_assert_int_eq(fsize("u"), STORE_HDRSIZE + STORE_RECSIZE);
+	ck_assert_int_eq(td_fsize("u"), STORE_HDRSIZE + STORE_RECSIZE);
 	ck_assert_uint_eq(win("u", 1000, 1001), 1);
 
 	/* again: refused, but the crossing was notified already */
@@ -1700,7 +1599,7 @@ START_TEST(signal_kinds)
 		ck_assert_uint_eq(h.refused, 1);
 		ck_assert_uint_eq(h.flags, STORE_SIG(whys[i]));
 		ck_assert_uint_eq(h.flags & ~STORE_SIGS, 0);
-		ck_assert_int_eq(fsize(name), STORE_HDRSIZE + STORE_RECSIZE);
+		ck_assert_int_eq(td_fsize(name), STORE_HDRSIZE + STORE_RECSIZE);
 	}
 	/* the signal bits are neither the ban nor a window's bits */
 	for (i = 0; i < sizeof(whys) / sizeof(whys[0]); i++) {
@@ -1946,7 +1845,7 @@ START_TEST(peek_no_write)
 	ck_assert_int_eq(send1("pool", &r, 1010, NULL), 1);
 	/* under the limit */
 	b1 = slurp("pool", &n1);
-	ck_assert_int_eq(store_lock(&st, "pool", 0, &c), 0);
+	ck_assert_int_eq(store_lock(&td_st, "pool", 0, &c), 0);
 	memset(&sig, 0x5a, sizeof(sig));
 	ck_assert_int_eq(store_peek(&c, &r, 1020, WHY_POOL, &sig), 0);
 	ck_assert_int_eq(sig.why, WHY_NONE);
@@ -1956,10 +1855,10 @@ START_TEST(peek_no_write)
 	/* full: over, with count, limit, period and retry; nothing written
 	 * (not even the same bytes: the modification time stays) */
 	b1 = slurp("pool", &n1);
-	ck_assert_int_eq(lstat(path("pool"), &sb1), 0);
+	ck_assert_int_eq(lstat(td_path("pool"), &sb1), 0);
 	usleep(30000);
 	for (t = 1020; t < 1110; t += 7) {
-		ck_assert_int_eq(store_lock(&st, "pool", 0, &c), 0);
+		ck_assert_int_eq(store_lock(&td_st, "pool", 0, &c), 0);
 		memset(&sig, 0x5a, sizeof(sig));
 		ck_assert_int_eq(store_peek(&c, &r, t, WHY_POOL, &sig),
 		    t < 1100 ? 1 : 0);
@@ -1979,12 +1878,12 @@ START_TEST(peek_no_write)
 		free(b2);
 	}
 	free(b1);
-	ck_assert_int_eq(lstat(path("pool"), &sb2), 0);
+	ck_assert_int_eq(lstat(td_path("pool"), &sb2), 0);
 	ck_assert(sb1.st_mtim.tv_sec == sb2.st_mtim.tv_sec &&
 	    sb1.st_mtim.tv_nsec == sb2.st_mtim.tv_nsec);
 	/* the second window is the full one; why as given */
 	r = R("10/100,3/1000");
-	ck_assert_int_eq(store_lock(&st, "pool", 0, &c), 0);
+	ck_assert_int_eq(store_lock(&td_st, "pool", 0, &c), 0);
 	ck_assert_int_eq(store_peek(&c, &r, 1500, WHY_SERVER, &sig), 1);
 	ck_assert_int_eq(sig.why, WHY_SERVER);
 	ck_assert_uint_eq(sig.count, 3);
@@ -1993,10 +1892,10 @@ START_TEST(peek_no_write)
 	ck_assert_int_eq(sig.retry, 2000);
 	store_unlock(&c);
 	/* a fresh (empty) file: not over, and still empty */
-	ck_assert_int_eq(store_lock(&st, "*", 1, &c), 0);
+	ck_assert_int_eq(store_lock(&td_st, "*", 1, &c), 0);
 	ck_assert_int_eq(store_peek(&c, &r, 1500, WHY_SERVER, &sig), 0);
 	store_unlock(&c);
-	ck_assert_int_eq(fsize("*"), 0);
+	ck_assert_int_eq(td_fsize("*"), 0);
 	/* store_count of the peeked recipient agrees with the peek */
 	{
 		struct rule one = R("3/100");
@@ -2018,7 +1917,7 @@ START_TEST(tidy_dormant_keeps_header)
 
 		ck_assert_int_eq(send1("u", &r, 100, NULL), 1);
 	}
-	ck_assert_int_eq(fsize("u"), STORE_HDRSIZE);
+	ck_assert_int_eq(td_fsize("u"), STORE_HDRSIZE);
 	/* the reset leaves nothing but last accepted: kept for dormant= */
 	ck_assert_int_eq(tidy("u", "5 dormant=100/2/50", 200, 1), 0);
 	h = hdr("u");
@@ -2026,7 +1925,7 @@ START_TEST(tidy_dormant_keeps_header)
 	ck_assert_uint_eq(h.refused, 0);
 	ck_assert_uint_eq(h.nrec, 0);
 	ck_assert_int_eq(h.last_accept, 100);
-	ck_assert_int_eq(fsize("u"), STORE_HDRSIZE);
+	ck_assert_int_eq(td_fsize("u"), STORE_HDRSIZE);
 	ck_assert_int_eq(tidy("u", "5 dormant=100/2/50", 300, 1), 0);
 	ck_assert_int_eq(hdr("u").last_accept, 100);
 	/* so the client's silence is still known */
@@ -2045,7 +1944,7 @@ START_TEST(tidy_dormant_keeps_header)
 		ck_assert_int_eq(send1("w", &r, 110, NULL), 1);
 	}
 	ck_assert_int_eq(tidy("w", "5/100 dormant=100/2/50", 1000, 1), 0);
-	ck_assert_int_eq(fsize("w"), STORE_HDRSIZE);
+	ck_assert_int_eq(td_fsize("w"), STORE_HDRSIZE);
 	ck_assert_uint_eq(hdr("w").nrec, 0);
 	ck_assert_int_eq(hdr("w").last_accept, 110);
 	/* a rule without dormant= (a hashed name's domain line the cleanup
@@ -2076,10 +1975,7 @@ store_suite(void)
 	Suite *s = suite_create("store");
 	TCase *tc;
 
-	tc = tcase_create("count");
-	tcase_set_timeout(tc, 60);
-	tcase_add_unchecked_fixture(tc, mkdir_tc, rmdir_tc);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = td_tcase("count", 60, mkdir_tc);
 	tcase_add_test(tc, open_missing_dir);
 	tcase_add_test(tc, lock_nocreate_missing);
 	tcase_add_test(tc, plain_limit);
@@ -2091,26 +1987,17 @@ store_suite(void)
 	tcase_add_test(tc, clock_forward_then_back);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("raise");
-	tcase_set_timeout(tc, 30);
-	tcase_add_unchecked_fixture(tc, mkdir_tc, rmdir_tc);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = td_tcase("raise", 30, mkdir_tc);
 	tcase_add_test(tc, raise_and_reset);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("model");
-	tcase_set_timeout(tc, 120);
-	tcase_add_unchecked_fixture(tc, mkdir_tc, rmdir_tc);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = td_tcase("model", 120, mkdir_tc);
 	tcase_add_test(tc, model_windows);
 	tcase_add_test(tc, model_many_windows);
 	tcase_add_test(tc, model_clock_back);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("compaction");
-	tcase_set_timeout(tc, 60);
-	tcase_add_unchecked_fixture(tc, mkdir_tc, rmdir_tc);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = td_tcase("compaction", 60, mkdir_tc);
 	tcase_add_test(tc, compaction);
 	tcase_add_test(tc, no_compaction_below_thresholds);
 	tcase_add_test(tc, compaction_keeps_window_records);
@@ -2118,10 +2005,7 @@ store_suite(void)
 	tcase_add_test(tc, hints_corrupted);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("files");
-	tcase_set_timeout(tc, 30);
-	tcase_add_unchecked_fixture(tc, mkdir_tc, rmdir_tc);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = td_tcase("files", 30, mkdir_tc);
 	tcase_add_test(tc, corrupt_files);
 	tcase_add_test(tc, corrupt_records);
 	tcase_add_test(tc, corrupt_records_cum_wraps);
@@ -2131,20 +2015,14 @@ store_suite(void)
 	tcase_add_test(tc, not_regular_files);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("waiters");
-	tcase_set_timeout(tc, 60);
-	tcase_add_unchecked_fixture(tc, mkdir_tc, rmdir_tc);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = td_tcase("waiters", 60, mkdir_tc);
 	tcase_add_test(tc, waiter_follows_compaction);
 	tcase_add_test(tc, waiter_follows_removal);
 	tcase_add_test(tc, waiters_count_every_recipient);
 	tcase_add_test(tc, stale_compaction_temp);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("tidy");
-	tcase_set_timeout(tc, 30);
-	tcase_add_unchecked_fixture(tc, mkdir_tc, rmdir_tc);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = td_tcase("tidy", 30, mkdir_tc);
 	tcase_add_test(tc, tidy_plain);
 	tcase_add_test(tc, tidy_windows);
 	tcase_add_test(tc, tidy_compacts);
@@ -2152,10 +2030,7 @@ store_suite(void)
 	tcase_add_test(tc, tidy_dormant_keeps_header);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("signals");
-	tcase_set_timeout(tc, 60);
-	tcase_add_unchecked_fixture(tc, mkdir_tc, rmdir_tc);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = td_tcase("signals", 60, mkdir_tc);
 	tcase_add_test(tc, signal_refuses);
 	tcase_add_test(tc, signal_kinds);
 	tcase_add_test(tc, signal_bans);

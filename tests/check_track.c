@@ -4,129 +4,24 @@
 #include <sys/stat.h>
 
 #include <check.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "store.h"
+#include "testdir.h"
 #include "track.h"
 
 Suite	*track_suite(void);
 
 #define CHECK(c, ...) do { if (!(c)) ck_abort_msg(__VA_ARGS__); } while (0)
 
-static char dir[64];
-static struct store st;
-
-/* the directory: see check_store.c */
-static void
-rmtree(const char *d)
-{
-	DIR *dp;
-	struct dirent *e;
-	char p[512];
-
-	if ((dp = opendir(d)) == NULL)
-		return;
-	while ((e = readdir(dp)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", d, e->d_name);
-		if (unlink(p) < 0)
-			rmtree(p);
-	}
-	closedir(dp);
-	rmdir(d);
-}
-
+/* the test case's directory, /tmp/ck_track.XXXXXX: see testdir.h */
 static void
 mkdir_tc(void)
 {
-	strcpy(dir, "/tmp/ck_track.XXXXXX");
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
-		abort();
-	}
-}
-
-static void
-rmdir_tc(void)
-{
-	rmtree(dir);
-}
-
-static void
-empty(void)
-{
-	DIR *dp;
-	struct dirent *e;
-	char p[512];
-
-	ck_assert_ptr_nonnull(dp = opendir(dir));
-	while ((e = readdir(dp)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		if (unlink(p) < 0)
-			rmtree(p);
-	}
-	closedir(dp);
-}
-
-static void
-setup(void)
-{
-	empty();
-	ck_assert_int_eq(store_open(&st, dir), 0);
-}
-
-static void
-teardown(void)
-{
-	store_close(&st);
-	empty();
-}
-
-static const char *
-path(const char *name)
-{
-	static char p[4][256];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
-	return p[i];
-}
-
-static int
-exists(const char *name)
-{
-	struct stat sb;
-
-	return lstat(path(name), &sb) == 0;
-}
-
-static off_t
-fsize(const char *name)
-{
-	struct stat sb;
-
-	ck_assert_int_eq(lstat(path(name), &sb), 0);
-	return sb.st_size;
-}
-
-static void
-writeraw(const char *name, const void *b, size_t n)
-{
-	int fd = open(path(name), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, b, n), (ssize_t)n);
-	close(fd);
+	td_mkdir("track");
 }
 
 /* The whole file into b (at most bsz bytes); returns its size. */
@@ -134,7 +29,7 @@ static size_t
 slurp(const char *name, unsigned char *b, size_t bsz)
 {
 	ssize_t n;
-	int fd = open(path(name), O_RDONLY);
+	int fd = open(td_path(name), O_RDONLY);
 
 	ck_assert_int_ge(fd, 0);
 	n = read(fd, b, bsz);
@@ -200,7 +95,7 @@ net6(unsigned k)
 static void
 topen(const char *enc, int create, struct track *t)
 {
-	int rc = track_open(&st, enc, create, t);
+	int rc = track_open(&td_st, enc, create, t);
 
 	ck_assert_msg(rc == 0, "track_open %s: %d %s", enc, rc, t->err);
 	ck_assert_int_ge(t->fd, 0);
@@ -235,25 +130,25 @@ START_TEST(open_creates_side_file)
 	struct track t;
 	unsigned char b[2 * TRACK_SIZE];
 
-	ck_assert(!exists("u#x"));
+	ck_assert(!td_exists("u#x"));
 	topen("u", 1, &t);
-	ck_assert(exists("u#x"));
-	ck_assert(!exists("u"));		/* not the counter file */
-	ck_assert_int_eq(fsize("u#x"), 0);
+	ck_assert(td_exists("u#x"));
+	ck_assert(!td_exists("u"));		/* not the counter file */
+	ck_assert_int_eq(td_fsize("u#x"), 0);
 	ck_assert_uint_eq(t.nnets, 0);
 	ck_assert_uint_eq(t.nmass, 0);
 	ck_assert_int_eq(t.dirty, 0);
 	ck_assert_uint_eq(track_massn(&t, 1000, 100000), 0);
 	ck_assert_int_eq(track_live(&t, 1000, 100000), 0);
 	tclose(&t);
-	ck_assert_int_eq(fsize("u#x"), 0);	/* nothing changed: not written */
+	ck_assert_int_eq(td_fsize("u#x"), 0);	/* nothing changed: not written */
 	/* an empty file is a new one */
 	topen("u", 0, &t);
 	ck_assert_uint_eq(t.nnets, 0);
 	seen(&t, net4(1, 2, 3), 1000, 60, 3, 1, 0);
 	ck_assert_int_eq(t.dirty, 1);
 	tclose(&t);
-	ck_assert_int_eq(fsize("u#x"), TRACK_SIZE);
+	ck_assert_int_eq(td_fsize("u#x"), TRACK_SIZE);
 	ck_assert_uint_eq(slurp("u#x", b, sizeof(b)), TRACK_SIZE);
 	ck_assert_mem_eq(b, "RCPTOLX2", 8);
 	ck_assert_uint_eq(get64(b + 8), 1);	/* nnets 1, nmass 0 */
@@ -263,7 +158,7 @@ START_TEST(open_creates_side_file)
 	{
 		struct stat sb;
 
-		ck_assert_int_eq(stat(path("u#x"), &sb), 0);
+		ck_assert_int_eq(stat(td_path("u#x"), &sb), 0);
 		ck_assert_uint_eq(sb.st_mode & 0777, 0600);
 	}
 }
@@ -274,16 +169,16 @@ START_TEST(open_missing_nocreate)
 	struct track t;
 
 	memset(&t, 0x5a, sizeof(t));
-	ck_assert_int_eq(track_open(&st, "nobody", 0, &t), 1);
+	ck_assert_int_eq(track_open(&td_st, "nobody", 0, &t), 1);
 	ck_assert_int_eq(t.fd, -1);
-	ck_assert(!exists("nobody#x"));
-	ck_assert(!exists("nobody"));
+	ck_assert(!td_exists("nobody#x"));
+	ck_assert(!td_exists("nobody"));
 	ck_assert_int_eq(track_close(&t), 0);	/* harmless */
-	ck_assert(!exists("nobody#x"));
+	ck_assert(!td_exists("nobody#x"));
 	/* a counter file of that name does not make a side file */
-	writeraw("somebody", "", 0);
-	ck_assert_int_eq(track_open(&st, "somebody", 0, &t), 1);
-	ck_assert(!exists("somebody#x"));
+	td_writeraw("somebody", "", 0);
+	ck_assert_int_eq(track_open(&td_st, "somebody", 0, &t), 1);
+	ck_assert(!td_exists("somebody#x"));
 }
 END_TEST
 
@@ -389,9 +284,9 @@ START_TEST(wrong_size)
 		for (create = 0; create <= 1; create++) {
 			memset(b, 0, sizeof(b));
 			memcpy(b, "RCPTOLX2", 8);
-			writeraw("s#x", b, sizes[i]);
+			td_writeraw("s#x", b, sizes[i]);
 			t.err[0] = '\0';
-			ck_assert_int_eq(track_open(&st, "s", create, &t), 0);
+			ck_assert_int_eq(track_open(&td_st, "s", create, &t), 0);
 			ck_assert_int_ge(t.fd, 0);
 			ck_assert_int_eq(t.healed, 1);
 			ck_assert_uint_eq(t.nnets, 0);
@@ -420,8 +315,8 @@ START_TEST(corrupt_contents)
 	/* each is started afresh (healed, empty), not trusted */
 	memcpy(b, good, sizeof(b));		/* bad magic */
 	b[7] = '9';
-	writeraw("c#x", b, sizeof(b));
-	ck_assert_int_eq(track_open(&st, "c", 0, &t), 0);
+	td_writeraw("c#x", b, sizeof(b));
+	ck_assert_int_eq(track_open(&td_st, "c", 0, &t), 0);
 	ck_assert_int_eq(t.healed, 1);
 	ck_assert_uint_eq(t.nnets, 0);
 	ck_assert_ptr_nonnull(strstr(t.err, "corrupt"));
@@ -429,16 +324,16 @@ START_TEST(corrupt_contents)
 
 	memcpy(b, good, sizeof(b));		/* too many networks */
 	put64(b + 8, (uint64_t)(TRACK_NETS + 1));
-	writeraw("c#x", b, sizeof(b));
-	ck_assert_int_eq(track_open(&st, "c", 0, &t), 0);
+	td_writeraw("c#x", b, sizeof(b));
+	ck_assert_int_eq(track_open(&td_st, "c", 0, &t), 0);
 	ck_assert_int_eq(t.healed, 1);
 	ck_assert_ptr_nonnull(strstr(t.err, "corrupt"));
 	tclose(&t);
 
 	memcpy(b, good, sizeof(b));		/* too many mass times */
 	put64(b + 8, 1 | (uint64_t)(TRACK_MASS + 1) << 32);
-	writeraw("c#x", b, sizeof(b));
-	ck_assert_int_eq(track_open(&st, "c", 0, &t), 0);
+	td_writeraw("c#x", b, sizeof(b));
+	ck_assert_int_eq(track_open(&td_st, "c", 0, &t), 0);
 	ck_assert_int_eq(t.healed, 1);
 	ck_assert_uint_eq(t.nmass, 0);
 	tclose(&t);
@@ -447,7 +342,7 @@ START_TEST(corrupt_contents)
 	memcpy(b, good, sizeof(b));
 	put64(b + 8, 2 | (uint64_t)1 << 32);
 	memcpy(b + TRACK_HDR + 24, b + TRACK_HDR, 24);
-	writeraw("c#x", b, sizeof(b));
+	td_writeraw("c#x", b, sizeof(b));
 	topen("c", 0, &t);
 	ck_assert_int_eq(t.healed, 0);
 	ck_assert_uint_eq(t.nnets, 1);
@@ -461,13 +356,13 @@ START_TEST(corrupt_contents)
 		for (k = 1; k < TRACK_NETS; k++)	/* distinct networks */
 			b[TRACK_HDR + 24 * k] = (unsigned char)(0x20 + k);
 	}
-	writeraw("c#x", b, sizeof(b));
+	td_writeraw("c#x", b, sizeof(b));
 	topen("c", 0, &t);
 	ck_assert_uint_eq(t.nnets, TRACK_NETS);
 	ck_assert_uint_eq(t.nmass, TRACK_MASS);
 	tclose(&t);
 
-	writeraw("c#x", good, sizeof(good));	/* and the original */
+	td_writeraw("c#x", good, sizeof(good));	/* and the original */
 	topen("c", 0, &t);
 	ck_assert_uint_eq(t.nnets, 1);
 	ck_assert_uint_eq(t.nmass, 1);
@@ -481,10 +376,10 @@ START_TEST(symlink_refused)
 	unsigned char b[64];
 	int create;
 
-	writeraw("target", "keep me", 7);
-	ck_assert_int_eq(symlink("target", path("l#x")), 0);
+	td_writeraw("target", "keep me", 7);
+	ck_assert_int_eq(symlink("target", td_path("l#x")), 0);
 	for (create = 0; create <= 1; create++) {
-		ck_assert_int_eq(track_open(&st, "l", create, &t), -1);
+		ck_assert_int_eq(track_open(&td_st, "l", create, &t), -1);
 		ck_assert_int_eq(t.fd, -1);
 		ck_assert_msg(strstr(t.err, "symlink") != NULL, "err \"%s\"",
 		    t.err);
@@ -492,10 +387,10 @@ START_TEST(symlink_refused)
 	ck_assert_uint_eq(slurp("target", b, sizeof(b)), 7);
 	ck_assert_mem_eq(b, "keep me", 7);
 	/* a dangling one: nothing is created at its target */
-	ck_assert_int_eq(symlink("nothere", path("d#x")), 0);
+	ck_assert_int_eq(symlink("nothere", td_path("d#x")), 0);
 	for (create = 0; create <= 1; create++)
-		ck_assert_int_eq(track_open(&st, "d", create, &t), -1);
-	ck_assert(!exists("nothere"));
+		ck_assert_int_eq(track_open(&td_st, "d", create, &t), -1);
+	ck_assert(!td_exists("nothere"));
 }
 END_TEST
 
@@ -505,16 +400,16 @@ START_TEST(not_regular_refused)
 	int create;
 
 	alarm(20);				/* a FIFO must not block */
-	ck_assert_int_eq(mkfifo(path("f#x"), 0600), 0);
+	ck_assert_int_eq(mkfifo(td_path("f#x"), 0600), 0);
 	for (create = 0; create <= 1; create++) {
-		ck_assert_int_eq(track_open(&st, "f", create, &t), -1);
+		ck_assert_int_eq(track_open(&td_st, "f", create, &t), -1);
 		ck_assert_int_eq(t.fd, -1);
 		ck_assert_msg(strstr(t.err, "not a regular file") != NULL,
 		    "err \"%s\"", t.err);
 	}
-	ck_assert_int_eq(mkdir(path("dd#x"), 0700), 0);
+	ck_assert_int_eq(mkdir(td_path("dd#x"), 0700), 0);
 	for (create = 0; create <= 1; create++) {
-		ck_assert_int_eq(track_open(&st, "dd", create, &t), -1);
+		ck_assert_int_eq(track_open(&td_st, "dd", create, &t), -1);
 		ck_assert_int_eq(t.fd, -1);
 		ck_assert(t.err[0] != '\0');
 	}
@@ -793,10 +688,7 @@ track_suite(void)
 	Suite *s = suite_create("track");
 	TCase *tc;
 
-	tc = tcase_create("file");
-	tcase_set_timeout(tc, 30);
-	tcase_add_unchecked_fixture(tc, mkdir_tc, rmdir_tc);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = td_tcase("file", 30, mkdir_tc);
 	tcase_add_test(tc, open_creates_side_file);
 	tcase_add_test(tc, open_missing_nocreate);
 	tcase_add_test(tc, persistence);
@@ -807,20 +699,14 @@ track_suite(void)
 	tcase_add_test(tc, not_regular_refused);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("nets");
-	tcase_set_timeout(tc, 60);
-	tcase_add_unchecked_fixture(tc, mkdir_tc, rmdir_tc);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = td_tcase("nets", 60, mkdir_tc);
 	tcase_add_test(tc, nets_distinct_in_window);
 	tcase_add_test(tc, nets_move_to_front);
 	tcase_add_test(tc, nets_full_list);
 	tcase_add_test(tc, nets_model);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("mass");
-	tcase_set_timeout(tc, 30);
-	tcase_add_unchecked_fixture(tc, mkdir_tc, rmdir_tc);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tc = td_tcase("mass", 30, mkdir_tc);
 	tcase_add_test(tc, mass_messages);
 	tcase_add_test(tc, live);
 	suite_add_tcase(s, tc);
