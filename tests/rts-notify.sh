@@ -732,6 +732,107 @@ sms_tests() {
     logsays "$t: gammu-smsd-inject fails: its status and message" "failed (exit 2): Failed to open config"
 }
 
+# ---------------------------------------------------------------- dormant, OVERLIMIT_REASON
+
+# the dormant event (a client waking after dormant=: its warm-up's count 0,
+# N and P) and each OVERLIMIT_REASON, in the three programs
+signal_tests() {
+    t="$1 signals"
+    WAKE="OVERLIMIT_EVENT=dormant"
+
+    # notify-mail
+    run notify-mail "$WAKE" OVERLIMIT_REASON=warmup OVERLIMIT_COUNT=0 OVERLIMIT_LIMIT=20 OVERLIMIT_PERIOD=1d
+    check "$t: mail dormant: exit 0" 0 "$RC"
+    msgok "$t: mail dormant: one well-formed message"
+    check "$t: mail dormant: subject" "Subject: rcptcheck-overlimit: user@example.com dormant, back: warm-up 20/1d" "$(subject)"
+    bodyhas "$t: mail dormant: event" "  event      dormant"
+    bodyhas "$t: mail dormant: warm-up" "at most 20 in any 1d for now (warm-up). If its owner did not expect this, the"
+    bodyhas "$t: mail dormant: count" "  count      0 recipients counted in the window"
+    logline "$t: mail dormant: one log line" notify-mail
+    check "$t: mail dormant: log line" "notify-mail: mailed postmaster: event=dormant client=user@example.com" "$(cat "$IO/err")"
+    run notify-mail "$WAKE" OVERLIMIT_COUNT=0 OVERLIMIT_LIMIT=20 OVERLIMIT_PERIOD=1d
+    check "$t: mail dormant, no reason: exit 0, subject" "0 Subject: rcptcheck-overlimit: user@example.com dormant, back: warm-up 20/1d" "$RC $(subject)"
+
+    # over/ban for each reason: the subject and the body name the limit
+    for r in nets mass pool server warmup limit; do
+        ev=over
+        case $r in
+        nets) lim=3 per=1h subj="over networks 3/1h" about="its limit of 3 different networks in any 1h" ;;
+        mass) ev=ban lim=3 per=1h subj="banned mass mail 3/1h" about="its limit of 3 messages of many recipients in any 1h" ;;
+        pool) lim=5000 per=1d subj="over pool 5000/1d" about="the limit of 5000 in any 1d shared by all users of @example.com (the domain pool)" ;;
+        server) lim=20000 per=1h subj="over server 20000/1h" about="the server-wide limit of 20000 in any 1h" ;;
+        warmup) lim=20 per=1d subj="over warm-up 20/1d" about="its warm-up limit of 20 in any 1d (it had been dormant)" ;;
+        limit) lim=200 per=1h subj="over 200/1h" about="its limit of 200 in any 1h" ;;
+        esac
+        run notify-mail OVERLIMIT_EVENT="$ev" OVERLIMIT_REASON="$r" OVERLIMIT_COUNT="$lim" OVERLIMIT_LIMIT="$lim" OVERLIMIT_PERIOD="$per"
+        check "$t: mail $ev $r: exit 0" 0 "$RC"
+        msgok "$t: mail $ev $r: one well-formed message"
+        check "$t: mail $ev $r: subject" "Subject: rcptcheck-overlimit: user@example.com $subj" "$(subject)"
+        if body | tr '\n' ' ' | grep -F -e "has reached $about" >/dev/null; then
+            pass "$t: mail $ev $r: body names the limit"
+        else
+            fail "$t: mail $ev $r: body names the limit" "no 'has reached $about' in the body"
+        fi
+        check "$t: mail $ev $r: log line" "notify-mail: mailed postmaster: event=$ev client=user@example.com" "$(cat "$IO/err")"
+    done
+    # an unknown or hostile reason: the plain limit, nothing of it shown
+    for r in bogus "pool${nl}Bcc: x@evil" "$CTL"; do
+        h="$t: mail reason '$(show "$r" | cut -c1-20)'"
+        run notify-mail OVERLIMIT_REASON="$r"
+        check "$h: exit 0" 0 "$RC"
+        msgok "$h: one well-formed message"
+        check "$h: subject" "Subject: rcptcheck-overlimit: user@example.com over 200/1h" "$(subject)"
+        bodylacks "$h: no Bcc line" "^Bcc:"
+    done
+
+    # notify-sms
+    run $SMS NOTIFY_SMS_TO=$NUM "$WAKE" OVERLIMIT_REASON=warmup OVERLIMIT_COUNT=0 OVERLIMIT_LIMIT=20 OVERLIMIT_PERIOD=1d
+    check "$t: sms dormant: exit 0" 0 "$RC"
+    smsok "$t: sms dormant: one SMS"
+    check "$t: sms dormant: text" "rcptcheck-overlimit mail.example.com: user@example.com back from dormant, warm-up 20/1d count 0 rule @example.com line 12 ip 192.0.2.7" "$(smstext)"
+    check "$t: sms dormant: log line" "$SMS: event=dormant client=user@example.com: SMS queued for $NUM" "$(cat "$IO/err")"
+    for r in nets pool server warmup; do
+        run $SMS NOTIFY_SMS_TO=$NUM OVERLIMIT_REASON="$r"
+        check "$t: sms over $r: exit 0" 0 "$RC"
+        smsok "$t: sms over $r: one SMS"
+        check "$t: sms over $r: text" "rcptcheck-overlimit mail.example.com: user@example.com over $r 200/1h count 200 rule @example.com line 12 ip 192.0.2.7" "$(smstext)"
+    done
+    run $SMS NOTIFY_SMS_TO=$NUM OVERLIMIT_EVENT=ban OVERLIMIT_REASON=mass OVERLIMIT_LIMIT=3 OVERLIMIT_COUNT=3
+    check "$t: sms ban mass: text" "rcptcheck-overlimit mail.example.com: user@example.com BANNED mass 3/1h count 3 rule @example.com line 12 ip 192.0.2.7" "$(smstext)"
+    run $SMS NOTIFY_SMS_TO=$NUM OVERLIMIT_REASON="pool${nl}x"
+    check "$t: sms hostile reason: text" "rcptcheck-overlimit mail.example.com: user@example.com over 200/1h count 200 rule @example.com line 12 ip 192.0.2.7" "$(smstext)"
+
+    # notify-vpopmail-disable: dormant when asked for; never for a shared
+    # limit (pool, server), whatever NOTIFY_ON says
+    ON="NOTIFY_ON=over ban dormant"
+    run $VP "$WAKE" OVERLIMIT_REASON=warmup "$ON"
+    check "$t: vpopmail dormant: exit 0" 0 "$RC"
+    check "$t: vpopmail dormant: disabled" "$(args -s -r -- user@example.com)" "$(argv vmoduser)"
+    logline "$t: vpopmail dormant: one log line" $VP
+    check "$t: vpopmail dormant: log line" "$VP: event=dormant client=user@example.com: disabled: vmoduser -s -r -- user@example.com" "$(cat "$IO/err")"
+    run $VP "$WAKE" OVERLIMIT_REASON=warmup
+    check "$t: vpopmail dormant, default NOTIFY_ON: not called" "0 0" "$RC $(calls vmoduser)"
+    logsays "$t: vpopmail dormant, default NOTIFY_ON: says why" "left alone (NOTIFY_ON=ban)"
+    run $VP "$WAKE" OVERLIMIT_REASON=warmup OVERLIMIT_KIND=ip OVERLIMIT_CLIENT=192.0.2.7 "$ON"
+    check "$t: vpopmail dormant ip client: not called" "0 0" "$RC $(calls vmoduser)"
+    for r in nets mass warmup limit; do
+        run $VP OVERLIMIT_EVENT=ban OVERLIMIT_REASON="$r" "$ON"
+        check "$t: vpopmail ban $r: disabled" "0 $(args -s -r -- user@example.com)" "$RC $(argv vmoduser)"
+    done
+    for r in pool server; do
+        for ev in over ban dormant; do
+            h="$t: vpopmail $ev $r"
+            run $VP OVERLIMIT_EVENT="$ev" OVERLIMIT_REASON="$r" "$ON"
+            check "$h: exit 0" 0 "$RC"
+            check "$h: not called" 0 "$(calls vmoduser)"
+            logline "$h: one log line" $VP
+            logsays "$h: left alone" "left alone"
+        done
+        run $VP OVERLIMIT_EVENT=over OVERLIMIT_REASON="$r" "$ON"
+        check "$t: vpopmail over $r: log line" "$VP: event=over client=user@example.com: left alone: reason=$r is a shared limit" "$(cat "$IO/err")"
+    done
+}
+
 # ---------------------------------------------------------------- chaining
 
 chain_tests() {
@@ -784,6 +885,7 @@ for shname in "$@"; do
     mail_tests "[$shname]"
     vp_tests "[$shname]"
     sms_tests "[$shname]"
+    signal_tests "[$shname]"
     chain_tests "[$shname]"
 done
 

@@ -1,8 +1,10 @@
 #!/bin/sh
 # rts-ops.sh: black-box tests of operating rcptcheck-overlimit: the admin
-# command overlimitctl, metrics, make install/uninstall, the cron.d file,
-# the systemd units and the man pages. Same style as rts.sh: "ok NAME" /
-# "FAIL NAME: ..." / "skip NAME: ...", last line "N passed, M failed".
+# command overlimitctl (also on the * server cap, @domain pools, IPv6
+# network counters and NAME#x side files; one sleep 3 for a warm-up),
+# metrics, make install/uninstall, the cron.d file, the systemd units and
+# the man pages. Same style as rts.sh: "ok NAME" / "FAIL NAME: ..." /
+# "skip NAME: ...", last line "N passed, M failed".
 #
 #   make && sh tests/rts-ops.sh
 
@@ -209,6 +211,173 @@ ctl
 check usage.none 100 "$RC"
 ctl frobnicate
 check usage.bad 100 "$RC"
+
+# ------------------------------------------------------------ signals and aggregates
+# the * server cap, @domain pools, IPv6 network counters and the side files
+# NAME#x (DESIGN.md "Compromise signals and aggregate limits"), in a store
+# of their own; one real-time wait (sleep 3) for the warm-up
+OL_SAVE=$OL CDB_SAVE=$CDB
+OL=$T/sig
+CDB=$T/sig.cdb
+mkdir "$OL"
+printf '%s\n' '*:14/1h' '@ex.com:100/1d:pool=4/1h' \
+    'm@y.com:1000/1d:nets=3/1h:dormant=30d,20/1d:msg=100:mass=3x50/1h' \
+    'u@x.com:1000/1d:nets=1/1h' 'w@x.com:1000/1d:dormant=2s,1/1h' \
+    ':100/1d' > "$T/sig.limits"
+"$CDBMAKE" "$CDB" "$CDB.tmp" < "$T/sig.limits" || exit 2
+
+# sendenv VAR=VALUE...: one relay recipient; R = exit
+sendenv() {
+    R=$(env -i USE_FD4=1 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" \
+        RECIPIENT=r@remote.example "$@" "$RCPTSIM" "$HELPER" 2> "$T/log" |
+        sed -n 's/^exit=//p')
+}
+# sendfrom USER IP: an SMTP-auth user from IP
+sendfrom() { sendenv SMTPAUTHUSER="$1" TCPREMOTEIP="$2"; }
+# field CLIENT: the TSV line of OUT of this client
+field() { printf '%s\n' "$OUT" | awk -v k="$1" -F '\t' '$1 == k'; }
+
+sendfrom w@x.com 10.0.0.1                       # server 1
+check sig.w "112" "$R"
+sendn 2 a@ex.com                                # server 3, pool 2
+sendn 1 b@ex.com                                # server 4, pool 3
+sendenv TCPREMOTEIP=2001:db8:1:2::5             # server 5
+check sig.traffic "112" "$R"
+check sig.v6.file yes "$([ -f "$OL/2001:db8:1:2::%2f64" ] && echo yes)"
+
+# list: the * and @domain rows, with their windows
+ctl -o tsv list
+check sig.list.rc 0 "$RC"
+check sig.list.server "*|ok|*|1|5|0|1h=5/14" "$(field '*' | awk -F '\t' '{ print $1 "|" $2 "|" $3 "|" $4 "|" $5 "|" $6 "|" $9 }')"
+check sig.list.pool "@ex.com|ok|@ex.com|2|3|0|1h=3/4" "$(field @ex.com | awk -F '\t' '{ print $1 "|" $2 "|" $3 "|" $4 "|" $5 "|" $6 "|" $9 }')"
+check sig.list.v6 "2001:db8:1:2::/64|default|1d=1/100" "$(field 2001:db8:1:2::/64 | awk -F '\t' '{ print $1 "|" $3 "|" $9 }')"
+ctl list
+check sig.list.table "ok 1h 5/14|ok 1h 3/4" "$(printf '%s\n' "$OUT" | awk '$1 == "*" || $1 == "@ex.com" { print $2, $(NF - 1), $NF }' | sort -r | paste -sd '|' -)"
+
+# show: the server cap, a pool (spelled in any case), an IPv6 address (its
+# /64 counter) and the /64 itself
+ctl show '*'
+check sig.show.server.rc 0 "$RC"
+check sig.show.server "client       *|file         $OL/*|rule         * (line 1)|state        ok|windows      1h 5/14" \
+    "$(printf '%s\n' "$OUT" | sed -n '1,5p' | paste -sd '|' -)"
+ctl show @ex.com
+check sig.show.pool "client       @ex.com|file         $OL/@ex.com|rule         @ex.com (line 2)|state        ok|windows      1h 3/4" \
+    "$(printf '%s\n' "$OUT" | sed -n '1,5p' | paste -sd '|' -)"
+ctl show @Ex.COM
+check sig.show.pool.case "0 file         $OL/@ex.com|windows      1h 3/4" "$RC $(printf '%s\n' "$OUT" | grep '^file\|^windows' | paste -sd '|' -)"
+ctl show @nowhere.example
+check sig.show.pool.missing 1 "$RC"
+ctl show 2001:db8:1:2::5
+check sig.show.v6 "0 file         $OL/2001:db8:1:2::%2f64|rule         default (line 6)|windows      1d 1/100" \
+    "$RC $(printf '%s\n' "$OUT" | grep '^file\|^rule\|^windows' | paste -sd '|' -)"
+ctl show 2001:db8:1:2::/64
+check sig.show.v6net "0 file         $OL/2001:db8:1:2::%2f64|windows      1d 1/100" \
+    "$RC $(printf '%s\n' "$OUT" | grep '^file\|^windows' | paste -sd '|' -)"
+ctl show 2001:db8:1:3::5
+check sig.show.v6.other 1 "$RC"
+ctl -o tsv show '*'
+check sig.show.server.tsv "*|ok|*|1h=5/14" "$(printf '%s\n' "$OUT" | awk -F '\t' 'NR == 2 { print $1 "|" $2 "|" $3 "|" $9 }')"
+ctl show w@x.com
+check sig.show.nowarmup "" "$(printf '%s\n' "$OUT" | grep '^warm-up')"
+
+# explain: the signal lines of a rule, the pool line of a domain's user,
+# the * and @domain counters, an IPv6 client's counter file
+ctl explain m@y.com
+check sig.explain.rc 0 "$RC"
+check sig.explain.result "result: line 3: 1000 in any 1d" "$(printf '%s\n' "$OUT" | grep '^result')"
+check sig.explain.signals "per message: at most 100 recipients (452)|networks: refused when seen from more than 3 in any 1h|mass mail: banned at the 3rd message of 50 or more recipients in any 1h|dormant: after 30d without a recipient, at most 20 in the first 1d back" \
+    "$(printf '%s\n' "$OUT" | sed '1,/^result/d' | paste -sd '|' -)"
+ctl explain a@ex.com
+check sig.explain.pool "result: line 2: 100 in any 1d|domain pool: 4 in any 1h for all its users together" \
+    "$(printf '%s\n' "$OUT" | sed '1,/^result/{/^result/!d}' | paste -sd '|' -)"
+ctl explain x@other.example
+check sig.explain.nosignals "result: line 6: 100 in any 1d" "$(printf '%s\n' "$OUT" | sed '1,/^result/{/^result/!d}' | paste -sd '|' -)"
+ctl explain '*'
+check sig.explain.server "0 client *: the server-wide cap (the * line), counter file *|result: line 1: 14 in any 1h" \
+    "$RC $(printf '%s\n' "$OUT" | grep '^client\|^result' | paste -sd '|' -)"
+ctl explain @ex.com
+check sig.explain.pooldom "0 client @ex.com: a domain pool (pool= of its @domain line), counter file @ex.com|result: line 2: 4 in any 1h" \
+    "$RC $(printf '%s\n' "$OUT" | grep '^client\|^result' | paste -sd '|' -)"
+ctl explain 2001:db8:1:2::5
+check sig.explain.v6 "client 2001:db8:1:2::5: an IP client (no SMTP auth), counter file 2001:db8:1:2::%2f64|result: line 6: 100 in any 1d" \
+    "$(printf '%s\n' "$OUT" | grep '^client\|^result' | paste -sd '|' -)"
+
+# reset USER also removes USER#x: refused by nets= before, accepted from a
+# new network after
+sendfrom u@x.com 10.0.0.1                       # server 6
+sendfrom u@x.com 10.0.1.1
+check sig.nets.refused "113 yes" "$R $([ -f "$OL/u@x.com#x" ] && echo yes)"
+ctl reset u@x.com
+check sig.reset.nets "0 u@x.com: counters reset" "$RC $OUT"
+check sig.reset.nets.files "gone gone" "$([ -e "$OL/u@x.com" ] || echo gone) $([ -e "$OL/u@x.com#x" ] || echo gone)"
+sendfrom u@x.com 10.0.2.1                       # server 7
+check sig.reset.nets.after 112 "$R"
+sendfrom u@x.com 10.0.3.1
+check sig.reset.nets.again 113 "$R"
+
+# reset @domain lifts a full pool
+sendn 1 c@ex.com                                # server 8, pool 4
+sendn 1 d@ex.com
+check sig.pool.full 113 "$R"
+ctl reset @ex.com
+check sig.reset.pool "0 @ex.com: counters reset" "$RC $OUT"
+sendn 1 d@ex.com                                # server 9, pool 1
+check sig.reset.pool.after 112 "$R"
+
+# reset * lifts a full server cap
+for i in 1 2 3 4 5; do sendenv TCPREMOTEIP=192.0.2.$i; done   # server 14
+sendenv TCPREMOTEIP=192.0.2.6
+check sig.server.full 113 "$R"
+ctl list over
+check sig.list.over.server "*" "$(printf '%s\n' "$OUT" | awk '$1 == "*" { print $1 }')"
+ctl show '*'
+check sig.show.server.full "state        over|windows      1h 14/14|refused      1 since the last reset" \
+    "$(printf '%s\n' "$OUT" | grep '^state\|^windows\|^refused' | paste -sd '|' -)"
+ctl reset '*'
+check sig.reset.server "0 *: counters reset" "$RC $OUT"
+sendenv TCPREMOTEIP=192.0.2.6
+check sig.reset.server.after 112 "$R"
+ctl show '*'
+check sig.reset.server.show "windows      1h 1/14" "$(printf '%s\n' "$OUT" | grep '^windows')"
+ctl reset 2001:db8:1:2::5
+check sig.reset.v6 "0 gone" "$RC $([ -e "$OL/2001:db8:1:2::%2f64" ] || echo gone)"
+
+# metrics count clients, not the aggregates: * and @ex.com repeat
+# recipients their clients already count
+ctl -o tsv list
+nclients=0
+for f in "$OL"/*; do
+    case ${f##*/} in
+    '*' | @* | *#x) ;;
+    *) nclients=$((nclients + 1)) ;;
+    esac
+done
+naccepted=$(printf '%s\n' "$OUT" | awk -F '\t' 'NR > 1 && $1 != "*" && $1 !~ /^@/ { s += $5 } END { print s + 0 }')
+ctl metrics
+check sig.metrics.clients "rcptcheck_overlimit_clients $nclients" "$(printf '%s\n' "$OUT" | grep '^rcptcheck_overlimit_clients ')"
+check sig.metrics.accepted "$naccepted" "$(printf '%s\n' "$OUT" | sed -n 's/^rcptcheck_overlimit_recipients{verdict="accepted"} //p')"
+
+# !count6=128: an IPv6 client's own counter file
+printf '!count6=128\n' >> "$T/sig.limits"
+"$CDBMAKE" "$CDB" "$CDB.tmp" < "$T/sig.limits" || exit 2
+sendenv TCPREMOTEIP=2001:db8:1:2::5
+sendenv TCPREMOTEIP=2001:db8:1:2::5
+check sig.count6.file yes "$([ -f "$OL/2001:db8:1:2::5" ] && echo yes)"
+ctl show 2001:db8:1:2::5
+check sig.count6.show "0 file         $OL/2001:db8:1:2::5|windows      1d 2/100" \
+    "$RC $(printf '%s\n' "$OUT" | grep '^file\|^windows' | paste -sd '|' -)"
+ctl explain 2001:db8:1:2::5
+check sig.count6.explain "client 2001:db8:1:2::5: an IP client (no SMTP auth), counter file 2001:db8:1:2::5" "$(printf '%s\n' "$OUT" | grep '^client')"
+
+# show: the warm-up of a client that wakes after dormant=2s
+sleep 3
+sendfrom w@x.com 10.0.0.1
+check sig.warmup.wake 112 "$R"
+ctl show w@x.com
+check sig.warmup.show "yes" "$(printf '%s\n' "$OUT" | grep -q '^warm-up      1/1 until [0-9-]*T[0-9:]*Z (it had been dormant)$' && echo yes || echo "no: $OUT")"
+sendfrom w@x.com 10.0.0.1
+check sig.warmup.refused 113 "$R"
+OL=$OL_SAVE CDB=$CDB_SAVE
 
 # ------------------------------------------------------------ install
 D=$T/dest

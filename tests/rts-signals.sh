@@ -3,7 +3,8 @@
 # limits (DESIGN.md "Compromise signals and aggregate limits"): nets=
 # (!nets4=, !nets6=), msg=, mass=, dormant=, pool= on @domain lines, the *
 # server line, IPv6 IP clients counted per network (!count6=), the side
-# file NAME#x, their control-file syntax, and their failure paths (planted
+# file NAME#x, their control-file syntax, overlimit-cleanup on all of
+# these files (crafted side files too), and their failure paths (planted
 # symlinks, a corrupt side file, a bad SMTPRCPTCOUNT). Same style and
 # harness as rts.sh (tests/rts-lib.sh):
 #
@@ -65,6 +66,42 @@ refused() {
 cleanup() {
     env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CLEANUP" > "$IO/cuout" 2> "$IO/cuerr"
     CU=$?
+}
+
+# le64 N: N as 8 bytes, little-endian
+le64() {
+    le_n=$1
+    le_i=0
+    while [ "$le_i" -lt 8 ]; do
+        # shellcheck disable=SC2059 # the format is the byte
+        printf "\\$(printf %03o $((le_n & 255)))"
+        le_n=$((le_n >> 8))
+        le_i=$((le_i + 1))
+    done
+}
+zeros() { head -c "$1" /dev/zero; }
+
+# sidefile NAME NETTIME MASSTIME: write the side file NAME into the
+# overlimit dir, in the format of src/track.c (magic "RCPTOLX1", u32
+# nnets, u32 nmass, 33 x {16-byte network, i64 last seen}, 32 x i64 mass
+# times, little-endian: 1064 bytes): one network (::ffff:10.9.9.0) last seen
+# at NETTIME and one mass message at MASSTIME; 0: none of that kind
+sidefile() {
+    {
+        printf 'RCPTOLX1'
+        if [ "$2" -gt 0 ]; then printf '\001\000\000\000'; else zeros 4; fi
+        if [ "$3" -gt 0 ]; then printf '\001\000\000\000'; else zeros 4; fi
+        if [ "$2" -gt 0 ]; then
+            zeros 10
+            printf '\377\377\012\011\011\000'
+            le64 "$2"
+        else
+            zeros 24
+        fi
+        zeros $((24 * 32))
+        if [ "$3" -gt 0 ]; then le64 "$3"; else zeros 8; fi
+        zeros $((8 * 31))
+    } > "$OL/$1"
 }
 
 # the notification program: one file of its environment per call in $NT
@@ -538,9 +575,20 @@ check v6.rule.files "2001:db8:1:2::%2f64${nl}2001:db8:1:2::5" "$(ollist)"
 
 setup time ':1000/1d:dormant=2s,1/1h' 'n@x.com:1000/1d:nets=1/2s' \
     'm@x.com:1000/1d:mass=2x2/2s' '@p.com:100/1d:pool=1/2s' \
-    'c@x.com:1000/1d:dormant=2s,1/1h'
+    'c@x.com:1000/1d:dormant=2s,1/1h' 'h@x.com:5:dormant=2s,1/1h' 'j@x.com:5' \
+    'g@x.com:5/1s:dormant=2s,1/1h' 'k@x.com:5/1s' \
+    'o@x.com:1000/1d:nets=2/1s:mass=2x2/2s'
 notifyprog
 NOTE="OVERLIMIT_NOTIFY=$W/notify"
+# for the cleanup: plain limits (reset by it), windows of 1 s, a side file
+# of nets= and mass= periods of 1 s and 2 s (first, so that the windows of
+# 2 s below still hold their records at the first cleanup)
+seqx time.plain "112 112" auc h@x.com
+seqx time.plain.nodormant "112 112" auc j@x.com
+seqx time.1s "112" auc g@x.com
+seqx time.1s.nodormant "112" auc k@x.com
+seqx time.side "112" auc o@x.com TCPREMOTEIP=10.0.0.1 SMTPRCPTCOUNT=1
+check time.side.file yes "$(fileof 'o@x.com#x')"
 auc d@x.com "$NOTE"
 check dormant.new "112 0 0" "$R $(has warmup) $(has notify)"
 auc d@x.com "$NOTE"
@@ -557,6 +605,10 @@ check time.pool.before "113 pool:1/2s" "$R $(logkv over)"
 # recipient), and the side files
 cleanup
 check time.cleanup "0 yes yes" "$CU $(fileof c@x.com) $(fileof 'n@x.com#x')"
+check time.cleanup.quiet "" "$(cat "$IO/cuerr")"
+# a plain limit is reset: with dormant= the 256-byte header stays (when it
+# last sent), without it the file goes
+check time.cleanup.dormant.header "256 no" "$(size h@x.com) $(fileof j@x.com)"
 sleep 3
 # a client never seen before is not dormant
 auc e@x.com "$NOTE"
@@ -587,6 +639,20 @@ auc m@x.com SMTPRCPTCOUNT=1
 check time.mass.again "113 mass:2x2/2s new" "$R $(logkv over) $(logkv ban)"
 auc b@p.com
 check time.pool.after "112 1/1" "$R $(logkv pool_2s)"
+# the cleanup, 3 s later: the records of g (5/1s) and k have left their
+# windows; g's rule has dormant=: its 256-byte header stays, k's file goes;
+# o's side file holds nothing within 2 s: removed, its counter (1d) stays
+cleanup
+check time.cleanup2 "0 " "$CU $(cat "$IO/cuerr")"
+check time.cleanup2.dormant.header "yes 256 no" "$(fileof g@x.com) $(size g@x.com) $(fileof k@x.com)"
+check time.cleanup2.side.dead "no yes" "$(fileof 'o@x.com#x') $(fileof o@x.com)"
+# the dormancy is still measured: both wake into their warm-up
+auc g@x.com
+check time.cleanup2.dormant.wake "112 1/1" "$R $(logkv warmup)"
+auc h@x.com
+check time.cleanup.dormant.wake "112 1/1" "$R $(logkv warmup)"
+auc h@x.com
+check time.cleanup.dormant.warmup "113 warmup:1/1h" "$R $(logkv over)"
 olsane time.olsane
 outside time.outside
 
@@ -599,10 +665,16 @@ auc u@ex.com TCPREMOTEIP=10.0.0.1
 auc u@ex.com TCPREMOTEIP=10.0.0.2
 auc v@ex.com TCPREMOTEIP=10.0.0.3
 ipc 2001:db8:1:2::5
+culist=$(ollist)
 cleanup
 check cleanup.exit 0 "$CU"
 # they are the store's own files, not "other files" to warn about
 check cleanup.nowarning "" "$(cat "$IO/cuerr")"
+check cleanup.summary "overlimit-cleanup: 7 files, 5 reset, 1 removed, 0 kept over limit, 0 other, 0 errors" "$(cat "$IO/cuout")"
+# every window still holds records: only the IPv6 client's counter goes
+# (no line matches it: no window to keep a record in)
+check cleanup.kept "$(printf '%s\n' "$culist" | grep -v '^2001:')" "$(ollist)"
+check cleanup.kept.names "yes yes yes no" "$(fileof '*') $(fileof @ex.com) $(fileof 'u@ex.com#x') $(fileof '2001:db8:1:2::%2f64')"
 # side file, pool and server state survive it
 auc u@ex.com TCPREMOTEIP=10.0.1.1
 check cleanup.nets "113 2/1" "$R $(logkv nets)"
@@ -622,6 +694,72 @@ ipc 192.0.2.5
 check cleanup.v4.window "113 3/3" "$R $(logkv 1d)"
 ipc 2001:db8:1:2::5
 check cleanup.v6.window "113 3/3" "$R $(logkv 1d)"
+check cleanup.v6.files "192.0.2.5 2001:db8:1:2::%2f64" "$(ollist | sort | tr '\n' ' ' | sed 's/ $//')"
+
+# side files NAME#x, crafted: removed when nothing in them lies within the
+# rule's nets= and mass= periods (also when NAME is gone: an orphan, whose
+# counter file the cleanup must not leave behind), kept as they are else
+setup cleanup.side '@x.com:1000/1d:nets=1/1h:mass=2x5/1h' ':1000/1d'
+now=$(date +%s)
+for u in u v w z@y.com; do
+    case $u in *@*) ;; *) u=$u@x.com ;; esac
+    seqx "cleanup.side.traffic.$u" 112 auc "$u" TCPREMOTEIP=10.0.0.1
+done
+sidefile 'u@x.com#x' $((now - 7200)) $((now - 7200))    # all past 1h
+sidefile 'v@x.com#x' $((now - 100)) 0                   # a network seen
+sidefile 'w@x.com#x' $((now - 7200)) $((now - 60))      # a mass message
+sidefile 'o@x.com#x' $((now - 7200)) $((now - 3601))    # orphan, dead
+sidefile 'p@x.com#x' $((now - 100)) 0                   # orphan, live
+sidefile 'z@y.com#x' $((now - 100)) $((now - 100))      # rule: neither
+check cleanup.side.crafted 1064 "$(size 'u@x.com#x')"
+vsum=$(cksum < "$OL/v@x.com#x")
+wsum=$(cksum < "$OL/w@x.com#x")
+snap
+cleanup
+check cleanup.side.exit "0 " "$CU $(cat "$IO/cuerr")"
+check cleanup.side.files "p@x.com#x u@x.com v@x.com v@x.com#x w@x.com w@x.com#x z@y.com" \
+    "$(ollist | sort | tr '\n' ' ' | sed 's/ $//')"
+check cleanup.side.live.same "$vsum $wsum" "$(cksum < "$OL/v@x.com#x") $(cksum < "$OL/w@x.com#x")"
+check cleanup.side.summary "3 removed, 0 kept over limit, 0 other, 0 errors" "$(sed -n 's/.* reset, //p' "$IO/cuout")"
+olsane cleanup.side.olsane
+outside cleanup.side.outside
+# what was kept still counts: v's network of 100 s ago, w's mass message
+auc v@x.com TCPREMOTEIP=10.0.5.1
+check cleanup.side.live.nets "113 2/1" "$R $(logkv nets)"
+auc w@x.com SMTPRCPTCOUNT=4
+check cleanup.side.live.mass "113 mass:2x5/1h new" "$R $(logkv over) $(logkv ban)"
+auc u@x.com TCPREMOTEIP=10.0.5.1
+check cleanup.side.dead.nets "112 1/1" "$R $(logkv nets)"
+# a planted symlink as a side file: not followed, not removed; 111 and
+# the file named on stderr; the others are still handled
+echo secret > "$W/victim"
+vsum=$(cksum < "$W/victim")
+ln -s "$W/victim" "$OL/x@y.com#x"
+ln -s "$W/notthere" "$OL/q@y.com#x"
+sidefile 'o@x.com#x' $((now - 7200)) 0
+snap
+cleanup
+check cleanup.side.symlink.exit 111 "$CU"
+check cleanup.side.symlink.msg "yes yes" "$(grep -c "^overlimit-cleanup: $OL/x@y.com#x: side file: is a symlink\$" "$IO/cuerr" | sed 's/^1$/yes/') $(grep -c "^overlimit-cleanup: $OL/q@y.com#x: side file: is a symlink\$" "$IO/cuerr" | sed 's/^1$/yes/')"
+check cleanup.side.symlink.lines 2 "$(wc -l < "$IO/cuerr" | tr -d ' ')"
+check cleanup.side.symlink.summary "2 errors" "$(sed -n 's/.*, \([0-9]* errors\)$/\1/p' "$IO/cuout")"
+check cleanup.side.symlink.victim "$vsum" "$(cksum < "$W/victim")"
+check cleanup.side.symlink.links "yes yes" "$([ -L "$OL/x@y.com#x" ] && echo yes) $([ -L "$OL/q@y.com#x" ] && echo yes)"
+check cleanup.side.symlink.nomain "no no" "$(fileof x@y.com) $(fileof q@y.com)"
+check cleanup.side.symlink.others "no" "$(fileof 'o@x.com#x')"
+outside cleanup.side.symlink.outside
+rm "$OL/x@y.com#x" "$OL/q@y.com#x"
+
+# an IPv6 network's side file (mass= of an IP client) is judged by the
+# rule of the network's first address, not the default's
+setup cleanup.v6side '[2001:db8::]/32:100/1d:mass=2x2/1h' ':100/1d'
+seqx cleanup.v6side.mass 112 ipc 2001:db8:1:2::5 SMTPRCPTCOUNT=1
+check cleanup.v6side.file yes "$(fileof '2001:db8:1:2::%2f64#x')"
+cleanup
+check cleanup.v6side.exit "0 " "$CU $(cat "$IO/cuerr")"
+check cleanup.v6side.kept yes "$(fileof '2001:db8:1:2::%2f64#x')"
+ipc 2001:db8:1:2::6 SMTPRCPTCOUNT=1
+check cleanup.v6side.second "113 mass:2x2/1h new" "$R $(logkv over) $(logkv ban)"
 
 ############################################################################
 # failure paths
