@@ -817,6 +817,8 @@ cmd_metrics(int argc, char **argv)
 	struct row *rows;
 	size_t n, i;
 	unsigned long errs, over = 0, raised = 0, banned = 0, notified = 0;
+	unsigned long aggover = 0;
+	size_t nclients = 0;
 	unsigned long long total = 0, refused = 0;
 	char tmp[4096];
 	FILE *f = stdout;
@@ -828,6 +830,13 @@ cmd_metrics(int argc, char **argv)
 	openstore();
 	rows = readall(&n, &errs);
 	for (i = 0; i < n; i++) {
+		/* the pools and the server cap are not clients: their counts
+		 * are the clients' again */
+		if (name_isfile(rows[i].enc) != NAME_FCLIENT) {
+			aggover += (unsigned long)rows[i].over;
+			continue;
+		}
+		nclients++;
 		total += rows[i].h.total;
 		refused += rows[i].h.refused;
 		over += (unsigned long)rows[i].over;
@@ -860,6 +869,10 @@ cmd_metrics(int argc, char **argv)
 	    "admin resets them.\n"
 	    "# TYPE rcptcheck_overlimit_clients_banned gauge\n"
 	    "rcptcheck_overlimit_clients_banned %lu\n"
+	    "# HELP rcptcheck_overlimit_aggregates_over_limit Domain pools "
+	    "and the server cap at or over a limit now.\n"
+	    "# TYPE rcptcheck_overlimit_aggregates_over_limit gauge\n"
+	    "rcptcheck_overlimit_aggregates_over_limit %lu\n"
 	    "# HELP rcptcheck_overlimit_recipients Recipients since each "
 	    "client's last reset, by verdict.\n"
 	    "# TYPE rcptcheck_overlimit_recipients gauge\n"
@@ -876,8 +889,8 @@ cmd_metrics(int argc, char **argv)
 	    "# HELP rcptcheck_overlimit_scrape_time Unix time of this report.\n"
 	    "# TYPE rcptcheck_overlimit_scrape_time gauge\n"
 	    "rcptcheck_overlimit_scrape_time %lld\n",
-	    n, over, raised, banned, total, refused, notified, errs,
-	    (long long)now);
+	    nclients, over, raised, banned, aggover, total, refused, notified,
+	    errs, (long long)now);
 	if (argc == 2) {
 		if (fflush(f) != 0 || fsync(fd) < 0 || fclose(f) != 0 ||
 		    rename(tmp, argv[1]) < 0) {

@@ -82,15 +82,17 @@ le64() {
 zeros() { head -c "$1" /dev/zero; }
 
 # sidefile NAME NETTIME MASSTIME: write the side file NAME into the
-# overlimit dir, in the format of src/track.c (magic "RCPTOLX1", u32
-# nnets, u32 nmass, 33 x {16-byte network, i64 last seen}, 32 x i64 mass
-# times, little-endian: 1064 bytes): one network (::ffff:10.9.9.0) last seen
-# at NETTIME and one mass message at MASSTIME; 0: none of that kind
+# overlimit dir, in the format of src/track.c (magic "RCPTOLX2", u32
+# nnets, u32 nmass, u32 ppid, u32 count, u32 all, u32 reserved, 33 x
+# {16-byte network, i64 last seen}, 32 x i64 mass times, little-endian:
+# 1080 bytes): one network (::ffff:10.9.9.0) last seen at NETTIME and one
+# mass message at MASSTIME; 0: none of that kind
 sidefile() {
     {
-        printf 'RCPTOLX1'
+        printf 'RCPTOLX2'
         if [ "$2" -gt 0 ]; then printf '\001\000\000\000'; else zeros 4; fi
         if [ "$3" -gt 0 ]; then printf '\001\000\000\000'; else zeros 4; fi
+        zeros 16
         if [ "$2" -gt 0 ]; then
             zeros 10
             printf '\377\377\012\011\011\000'
@@ -711,7 +713,7 @@ sidefile 'w@x.com#x' $((now - 7200)) $((now - 60))      # a mass message
 sidefile 'o@x.com#x' $((now - 7200)) $((now - 3601))    # orphan, dead
 sidefile 'p@x.com#x' $((now - 100)) 0                   # orphan, live
 sidefile 'z@y.com#x' $((now - 100)) $((now - 100))      # rule: neither
-check cleanup.side.crafted 1064 "$(size 'u@x.com#x')"
+check cleanup.side.crafted 1080 "$(size 'u@x.com#x')"
 vsum=$(cksum < "$OL/v@x.com#x")
 wsum=$(cksum < "$OL/w@x.com#x")
 snap
