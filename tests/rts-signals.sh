@@ -579,7 +579,7 @@ setup time ':1000/1d:dormant=2s,1/1h' 'n@x.com:1000/1d:nets=1/2s' \
     'm@x.com:1000/1d:mass=2x2/2s' '@p.com:100/1d:pool=1/2s' \
     'c@x.com:1000/1d:dormant=2s,1/1h' 'h@x.com:5:dormant=2s,1/1h' 'j@x.com:5' \
     'g@x.com:5/1s:dormant=2s,1/1h' 'k@x.com:5/1s' \
-    'o@x.com:1000/1d:nets=2/1s:mass=2x2/2s'
+    'o@x.com:1000/1d:nets=2/1s:mass=2x2/2s' 'keep@x.com:1000/1d:nets=1/1h'
 notifyprog
 NOTE="OVERLIMIT_NOTIFY=$W/notify"
 # for the cleanup: plain limits (reset by it), windows of 1 s, a side file
@@ -604,9 +604,11 @@ auc a@p.com
 auc b@p.com
 check time.pool.before "113 pool:1/2s" "$R $(logkv over)"
 # the cleanup keeps a dormant= client's header (its last accepted
-# recipient), and the side files
+# recipient), and a side file inside its period (1h: a slow run, valgrind,
+# must not make it old)
+auc keep@x.com TCPREMOTEIP=10.0.0.1
 cleanup
-check time.cleanup "0 yes yes" "$CU $(fileof c@x.com) $(fileof 'n@x.com#x')"
+check time.cleanup "0 yes yes" "$CU $(fileof c@x.com) $(fileof 'keep@x.com#x')"
 check time.cleanup.quiet "" "$(cat "$IO/cuerr")"
 # a plain limit is reset: with dormant= the 256-byte header stays (when it
 # last sent), without it the file goes
