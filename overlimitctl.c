@@ -123,12 +123,12 @@ struct who {
 static void
 parsewho(const char *arg, struct who *w)
 {
-	static char ipbuf[64];
+	static char ipbuf[64], netshow[64];
 	static char *owned;		/* static: reachable until exit */
 
 	char net[64];
 	uint32_t bits;
-	int plen;
+	int plen = 0;
 
 	memset(w, 0, sizeof(*w));
 	w->file = NAME_FCLIENT;
@@ -150,6 +150,11 @@ parsewho(const char *arg, struct who *w)
 	}
 	w->len = strlen(w->norm);
 	name_encode(w->kind, w->norm, w->len, w->enc);
+	if (w->senc[0] != '\0') {		/* shown as the network */
+		name_fmtnet(&w->ip, plen, netshow, sizeof(netshow));
+		w->norm = netshow;
+		w->len = strlen(netshow);
+	}
 	if (strcmp(arg, "*") == 0) {		/* the server cap */
 		w->file = NAME_FSERVER;
 		strlcpy(w->enc, "*", sizeof(w->enc));
@@ -239,6 +244,9 @@ fillrow(struct row *rw, struct client *c, int found)
 		if (rw->count[i] >= rw->limit[i])
 			rw->over = 1;
 	}
+	if (rw->r.dormant && c->h.warm_until > (int64_t)now &&
+	    c->h.warm_count >= rw->r.warmn)
+		rw->over = 1;			/* at its warm-up limit */
 }
 
 static int
