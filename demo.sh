@@ -95,5 +95,26 @@ printf '    RCPT TO:<reader@example.net>  ->  %s\n' "$(rcpt RELAYCLIENT= \
     RECIPIENT=reader@example.net)"
 tail -n 1 "$T/smtpd.log" | sed 's/^/    log: /'
 
+say "catching a stolen password early: the sample's commented-out default
+   line switched on (:200/1h,1000/1d:nets=3/1h:dormant=30d,20/1d:msg=100:mass=3x50/1h)"
+sed 's/^# \(:200\/1h,1000\/1d:nets=\)/\1/; /^:200\/1h,1000\/1d$/d' \
+    control/relaylimits > "$T/signals"
+grep '^:' "$T/signals" | sed 's/^/    /'
+./cdbmake-limits "$T/signals.cdb" "$T/signals.tmp" < "$T/signals"
+echo "    -> cdbmake-limits: ok"
+echo "    trudy@example.com's password, used from four networks within minutes:"
+for ip in 198.51.100.7 203.0.113.9 192.0.2.77 100.64.3.3; do
+	printf '    from %-14s RCPT TO:<x@example.net>  ->  %s\n' "$ip" \
+	    "$(rcpt RELAYCLIENT= SMTPAUTHUSER=trudy@example.com \
+	    TCPREMOTEIP=$ip RECIPIENT=x@example.net \
+	    OVERLIMIT_CDB="$T/signals.cdb")"
+done
+tail -n 1 "$T/smtpd.log" | sed 's/^/    log: /'
+echo "    one message with a 101st recipient (SMTPRCPTCOUNT=100, msg=100):"
+printf '    RCPT TO:<y@example.net>  ->  %s\n' "$(rcpt RELAYCLIENT= \
+    SMTPAUTHUSER=victor@example.com TCPREMOTEIP=198.51.100.8 \
+    SMTPRCPTCOUNT=100 RECIPIENT=y@example.net OVERLIMIT_CDB="$T/signals.cdb")"
+tail -n 1 "$T/smtpd.log" | sed 's/^/    log: /'
+
 say "metrics for Prometheus (overlimitctl metrics):"
 ./overlimitctl metrics | grep -v '^#' | sed 's/^/    /'
