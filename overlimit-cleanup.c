@@ -54,7 +54,7 @@ side(struct store *st, struct limits *lim, const char *dir, const char *f,
 	struct track t;
 	struct rule r;
 	uint32_t keep;
-	int gone, rc = 0;
+	int gone, orphan, rc = 0;
 
 	memcpy(cname, f, n);
 	cname[n] = '\0';
@@ -62,8 +62,10 @@ side(struct store *st, struct limits *lim, const char *dir, const char *f,
 		fprintf(stderr, PROG ": corrupt limits CDB\n");
 		return -1;
 	}
-	/* create: an orphan's client file, so that a helper waits for us */
-	if (store_lock(st, cname, 1, &cl) < 0) {
+	/* an orphan (no client file): create it, so that a helper waits
+	 * for us, and remove it again below */
+	if ((orphan = store_lock(st, cname, 0, &cl)) < 0 ||
+	    (orphan == 1 && store_lock(st, cname, 1, &cl) < 0)) {
 		fprintf(stderr, PROG ": %s/%s: %s\n", dir, cname, cl.err);
 		return -1;
 	}
@@ -89,7 +91,8 @@ side(struct store *st, struct limits *lim, const char *dir, const char *f,
 		fprintf(stderr, PROG ": %s/%s: %s\n", dir, f, t.err);
 		rc = -1;
 	}
-	if (store_tidy(st, &cl, &r, now, 0, &gone) < 0) {
+	/* a client file of its own is tidied in the walk, not twice */
+	if (orphan && store_tidy(st, &cl, &r, now, 0, &gone) < 0) {
 		fprintf(stderr, PROG ": %s/%s: %s\n", dir, cname, cl.err);
 		rc = -1;
 	}

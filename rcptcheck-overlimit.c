@@ -157,18 +157,23 @@ globals(struct rule *r)
 	return NULL;
 }
 
-/* The refusal's text on fd 4, when qmail-smtpd reads it (USE_FD4=1). */
+/* A refusal's text on fd 4, when qmail-smtpd reads it (USE_FD4=1): one
+ * line, at most 1021 bytes. */
+static void
+fd4write(const char *out, size_t n)
+{
+	if (strcmp(env("USE_FD4", ""), "1") != 0 || fcntl(4, F_GETFD) < 0)
+		return;
+	(void)signal(SIGPIPE, SIG_IGN);
+	(void)write(4, out, n);
+}
+
 static void
 fd4reply(const struct rule *r, const struct verdict *v, const char *enc)
 {
 	char out[REPLY_MAX + 1];
-	size_t n;
 
-	if (strcmp(env("USE_FD4", ""), "1") != 0 || fcntl(4, F_GETFD) < 0)
-		return;
-	n = reply_format(r, v, enc, out);
-	(void)signal(SIGPIPE, SIG_IGN);
-	(void)write(4, out, n);		/* one line, at most 1021 bytes */
+	fd4write(out, reply_format(r, v, enc, out));
 }
 
 /* The per-message cap's refusal: 452 keeps the session, refuses this
@@ -179,12 +184,9 @@ fd4msg(uint32_t max)
 	char out[128];
 	int n;
 
-	if (strcmp(env("USE_FD4", ""), "1") != 0 || fcntl(4, F_GETFD) < 0)
-		return;
 	n = snprintf(out, sizeof(out), "452 4.5.3 too many recipients for "
 	    "one message (at most %lu)", (unsigned long)max);
-	(void)signal(SIGPIPE, SIG_IGN);
-	(void)write(4, out, (size_t)n);
+	fd4write(out, (size_t)n);
 }
 
 /* "NAME=value" with value vis-escaped (no control bytes), cut. */
@@ -292,8 +294,7 @@ struct agg {
 
 /* The rule of an aggregate as a plain windows rule. */
 static void
-aggrule(struct agg *a, const struct rule *src, int pool,
-    const struct rule *user)
+aggrule(struct agg *a, const struct rule *src, int pool)
 {
 	memset(&a->r, 0, sizeof(a->r));
 	a->r.line = src->line;
@@ -313,7 +314,6 @@ aggrule(struct agg *a, const struct rule *src, int pool,
 	(void)globals(&a->r);		/* checked on the client's rule */
 	a->r.flags &= RULE_DRYRUN;	/* not the client's own dry run */
 	a->r.ban = 0;			/* an aggregate never bans */
-	(void)user;
 	a->on = a->r.nwin > 0;
 }
 
@@ -424,14 +424,15 @@ main(void)
 	struct ipaddr ip = { 0, { 0 } };
 	struct sigaction sa;
 	struct rule other;
-	struct signal sig, sig2;
+	struct signal sig;
 	struct track tk;
 	struct about ab;
 	static struct agg pool, srv;	/* static: large */
 	char enc[NAME_ENCMAX + 1], matched[NAME_ENCMAX + 2], per[16];
 	char senc[NAME_ENCMAX + 1], netbuf[64];
 	unsigned char netaddr[16];
-	uint32_t bits, n;
+	uint32_t bits, n, ppid = 0;
+	int64_t nretry;
 	long msgn, allm;
 	int havenet = 0, mass, massnote, arc, msgdry = 0;
 	time_t now;
@@ -539,17 +540,21 @@ main(void)
 	pool.why = WHY_POOL;
 	srv.why = WHY_SERVER;
 	if (kind == NAME_USER && name_domainkey(norm, len, pool.key) == 0) {
+		/* the lookup tried the @domain line before the default: only
+		 * a user matched by its own line needs another probe */
 		if (strcmp(matched, pool.key) == 0)
-			aggrule(&pool, &rule, 1, &rule);
+			aggrule(&pool, &rule, 1);
+		else if (rc == 0 || matched[0] == '\0')
+			;			/* no @domain line */
 		else if ((arc = limits_get(&lim, pool.key, &other)) < 0)
 			return failed(&lg, "corrupt limits CDB", cdb, 0);
 		else if (arc == 1)
-			aggrule(&pool, &other, 1, &rule);
+			aggrule(&pool, &other, 1);
 	}
 	if ((arc = limits_get(&lim, RULE_SERVERKEY, &other)) < 0)
 		return failed(&lg, "corrupt limits CDB", cdb, 0);
 	if (arc == 1) {
-		aggrule(&srv, &other, 0, &rule);
+		aggrule(&srv, &other, 0);
 		strlcpy(srv.key, "*", sizeof(srv.key));
 	}
 	/* what a network is, for nets= */
@@ -615,8 +620,9 @@ main(void)
 	}
 	/* a later check of qmail-smtpd refused the R-th recipient, and the
 	 * client tries again: the same message, not a new one */
-	if (mass && !track_massnew(&tk, (uint32_t)getppid(), (uint32_t)msgn,
-	    allm))
+	if (mass || massnote)
+		ppid = (uint32_t)getppid();	/* the session: qmail-smtpd */
+	if (mass && !track_massnew(&tk, ppid, (uint32_t)msgn, allm))
 		mass = 0;
 	if (mass && (n = track_massn(&tk, now, rule.massper) + 1) >=
 	    rule.massn) {
@@ -628,7 +634,7 @@ main(void)
 	}
 	if (havenet) {
 		n = track_seen(&tk, netaddr, now, rule.netsper, rule.nets,
-		    &sig2.retry);
+		    &nretry);
 		log_fmt(&lg, "nets", "%lu/%lu", (unsigned long)n,
 		    (unsigned long)rule.nets);
 		if (n > rule.nets && sig.why == WHY_NONE) {
@@ -637,7 +643,7 @@ main(void)
 			 * file tells apart at most TRACK_NETS) */
 			sig.ban = rule.ban && n > (rule.ban * rule.nets <
 			    TRACK_NETS ? rule.ban * rule.nets : TRACK_NETS - 1);
-			sig.retry = sig2.retry;
+			sig.retry = nretry;
 			sig.count = n;
 			sig.limit = rule.nets;
 			sig.period = rule.netsper;
@@ -658,10 +664,10 @@ main(void)
 	 * logged and the decision stands */
 	if (v.accepted && mass) {
 		track_mass(&tk, now);
-		track_note(&tk, (uint32_t)getppid(), (uint32_t)msgn, allm);
+		track_note(&tk, ppid, (uint32_t)msgn, allm);
 	}
 	if (massnote)
-		track_note(&tk, (uint32_t)getppid(), (uint32_t)msgn, allm);
+		track_note(&tk, ppid, (uint32_t)msgn, allm);
 	if (track_close(&tk) < 0)
 		log_quote(&lg, "side_error", tk.err);
 	/* the aggregates count what the client was let through with, and

@@ -299,9 +299,8 @@ name_isfile(const char *enc)
 	if (strcmp(enc, "*") == 0)
 		return NAME_FSERVER;
 	if (enc[0] == '@') {
-		if (strlen(enc) == 1 + 1 + 2 * SHA256_DIGEST_LENGTH &&
-		    enc[1] == '~')
-			return NAME_FPOOL;	/* a hashed domain */
+		if (enc[1] == '~')		/* a hashed domain */
+			return name_isclient(enc + 1) ? NAME_FPOOL : 0;
 		if ((n = name_decode(enc + 1, dec + 2, sizeof(dec) - 2)) <= 0)
 			return 0;
 		dec[0] = 'x';

@@ -720,7 +720,6 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 			v->newban = sig->ban;
 		}
 		if (!v->banned) {
-			v->evwin = v->over;
 			if (v->newban) {
 				c->h.flags |= STORE_BANNED;
 				c->h.ban_since = now;
@@ -742,7 +741,6 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 	}
 	if (v->why != WHY_NONE) {		/* dry run: would refuse */
 		v->dryrun = 1;
-		v->evwin = v->over;
 		if (!(r->flags & RULE_QUIET) && !(c->h.flags & crossbit(v))) {
 			c->h.flags |= crossbit(v);
 			v->event = EV_OVER;
@@ -769,7 +767,6 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 			c->h.flags |= STORE_WARN(i);
 			if (v->event == EV_NONE) {
 				v->event = EV_WARN;
-				v->evwin = i;
 				v->ocount = v->count[i];
 				v->olimit = v->limit[i];
 				v->operiod = r->win[i].period;

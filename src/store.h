@@ -88,7 +88,6 @@ struct verdict {
 	int		newban;		/* this attempt set the ban */
 	int		dryrun;		/* over, but let through (dry run) */
 	int		event;		/* EV_* to notify */
-	int		evwin;		/* its window */
 	int64_t		retry;		/* a retry may succeed from then on;
 					 * 0: not before the next reset */
 	uint32_t	raised;		/* factor of a raise in force, else 0 */

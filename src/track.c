@@ -111,22 +111,21 @@ track_seen(struct track *t, const unsigned char a[16], time_t now,
     uint32_t period, uint32_t max, int64_t *retry)
 {
 	uint32_t i, n;
-	unsigned char cur[16];
-	int64_t cutoff = (int64_t)now - (int64_t)period, last;
+	int64_t cutoff = (int64_t)now - (int64_t)period, last = -1;
 
-	memcpy(cur, a, 16);
-	for (i = 0; i < t->nnets && memcmp(t->net[i].a, cur, 16) != 0; i++)
+	for (i = 0; i < t->nnets && memcmp(t->net[i].a, a, 16) != 0; i++)
 		;
-	if (i == t->nnets && t->nnets < TRACK_NETS)
-		t->nnets++;			/* new: the oldest may go */
-	if (i == TRACK_NETS)
-		i--;
-	last = i < t->nnets && memcmp(t->net[i].a, cur, 16) == 0 ?
-	    t->net[i].last : -1;
+	if (i < t->nnets)
+		last = t->net[i].last;
+	else {					/* new: a free slot, or */
+		if (t->nnets < TRACK_NETS)	/* the oldest goes */
+			t->nnets++;
+		i = t->nnets - 1;
+	}
 	if (i != 0 || last != (int64_t)now) {
 		/* move it to the front, stamped now */
 		memmove(&t->net[1], &t->net[0], i * sizeof(t->net[0]));
-		memcpy(t->net[0].a, cur, 16);
+		memcpy(t->net[0].a, a, 16);
 		t->net[0].last = last > (int64_t)now ? last : (int64_t)now;
 		t->dirty = 1;
 	}
