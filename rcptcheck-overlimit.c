@@ -19,7 +19,6 @@
 
 #include <fcntl.h>
 #include <stdio.h>
-#include <vis.h>
 
 #include "limits.h"
 #include "logline.h"
@@ -43,7 +42,6 @@
 #endif
 #define TIMEOUT		10	/* seconds, OVERLIMIT_TIMEOUT */
 #define NOTIFY_TIMEOUT	30	/* seconds, OVERLIMIT_NOTIFY_TIMEOUT */
-#define NOTIFY_ENVMAX	64	/* variables passed to the program */
 
 extern char **environ;
 
@@ -189,21 +187,6 @@ fd4msg(uint32_t max)
 	fd4write(out, (size_t)n);
 }
 
-/* "NAME=value" with value vis-escaped (no control bytes), cut. */
-static char *
-envvar(const char *name, const char *val, size_t len)
-{
-	static char store[16][1200];
-	static int n;
-	char *e = store[n++ % 16];
-	size_t o = (size_t)snprintf(e, 64, "%s=", name);
-
-	if (len > 256)
-		len = 256;
-	strvisx(e + o, val, len, VIS_OCTAL | VIS_CSTYLE | VIS_WHITE);
-	return e;
-}
-
 static const char *const evname[] = { "none", "warn", "over", "ban",
 	"dormant" };
 static const char *const whyname[] = { "", "limit", "warmup", "nets",
@@ -224,11 +207,19 @@ static void
 notify(const struct about *a, const char *logkey, enum name_kind kind,
     const char *norm, size_t len, const char *rip, struct logline *lg)
 {
+	static const struct {
+		const char	*var, *env;
+	} fromenv[] = {
+		{ "OVERLIMIT_SENDER", "SENDER" },
+		{ "OVERLIMIT_HELO", "HELO" },
+		{ "OVERLIMIT_RECIPIENT", "RECIPIENT" },
+	};
 	const char *prog = env("OVERLIMIT_NOTIFY", NULL), *e;
-	char *envp[NOTIFY_ENVMAX], **ep, per[16], num[5][32];
+	struct notify_env ne;		/* the program's, bounded */
+	char per[16], num[4][32], **ep;
 	long timeout = envnum("OVERLIMIT_NOTIFY_TIMEOUT", 1, 3600,
 	    NOTIFY_TIMEOUT);
-	int n = 0;
+	size_t i;
 
 	if (prog == NULL || a->event == EV_NONE)
 		return;
@@ -239,42 +230,36 @@ notify(const struct about *a, const char *logkey, enum name_kind kind,
 	snprintf(num[1], sizeof(num[1]), "%llu", (unsigned long long)a->count);
 	snprintf(num[2], sizeof(num[2]), "%lu", (unsigned long)a->limit);
 	snprintf(num[3], sizeof(num[3]), "%lld", (long long)time(NULL));
-	envp[n++] = "PATH=/usr/local/bin:/usr/bin:/bin";
-	envp[n++] = envvar("OVERLIMIT_EVENT", evname[a->event],
-	    strlen(evname[a->event]));
-	e = a->why != WHY_NONE ? whyname[a->why] : a->event == EV_DORMANT ?
-	    "warmup" : "limit";
-	envp[n++] = envvar("OVERLIMIT_REASON", e, strlen(e));
-	envp[n++] = envvar("OVERLIMIT_CLIENT", norm, len);
-	envp[n++] = envvar("OVERLIMIT_KIND", kind == NAME_IP ? "ip" : "user",
-	    kind == NAME_IP ? 2 : 4);
-	e = a->rule[0] ? a->rule : "default";
-	envp[n++] = envvar("OVERLIMIT_RULE", e, strlen(e));
-	envp[n++] = envvar("OVERLIMIT_LINE", num[0], strlen(num[0]));
-	envp[n++] = envvar("OVERLIMIT_COUNT", num[1], strlen(num[1]));
-	envp[n++] = envvar("OVERLIMIT_LIMIT", num[2], strlen(num[2]));
-	e = per[0] ? per : "reset";
-	envp[n++] = envvar("OVERLIMIT_PERIOD", e, strlen(e));
-	envp[n++] = envvar("OVERLIMIT_BANNED", a->banned ? "1" : "0", 1);
-	envp[n++] = envvar("OVERLIMIT_DRYRUN", a->dryrun ? "1" : "0", 1);
-	envp[n++] = envvar("OVERLIMIT_TIME", num[3], strlen(num[3]));
-	e = rip ? rip : "";
-	envp[n++] = envvar("OVERLIMIT_IP", e, strlen(e));
-	e = env("SENDER", "");
-	envp[n++] = envvar("OVERLIMIT_SENDER", e, strlen(e));
-	e = env("HELO", "");
-	envp[n++] = envvar("OVERLIMIT_HELO", e, strlen(e));
-	e = env("RECIPIENT", "");
-	envp[n++] = envvar("OVERLIMIT_RECIPIENT", e, strlen(e));
+	notify_env_init(&ne);
+	(void)notify_env_pass(&ne, "PATH=/usr/local/bin:/usr/bin:/bin");
+#define ADD(name, val)	(void)notify_env_add(&ne, name, val, strlen(val))
+	ADD("OVERLIMIT_EVENT", evname[a->event]);
+	ADD("OVERLIMIT_REASON", a->why != WHY_NONE ? whyname[a->why] :
+	    a->event == EV_DORMANT ? "warmup" : "limit");
+	(void)notify_env_add(&ne, "OVERLIMIT_CLIENT", norm, len);
+	ADD("OVERLIMIT_KIND", kind == NAME_IP ? "ip" : "user");
+	ADD("OVERLIMIT_RULE", a->rule[0] ? a->rule : "default");
+	ADD("OVERLIMIT_LINE", num[0]);
+	ADD("OVERLIMIT_COUNT", num[1]);
+	ADD("OVERLIMIT_LIMIT", num[2]);
+	ADD("OVERLIMIT_PERIOD", per[0] ? per : "reset");
+	ADD("OVERLIMIT_BANNED", a->banned ? "1" : "0");
+	ADD("OVERLIMIT_DRYRUN", a->dryrun ? "1" : "0");
+	ADD("OVERLIMIT_TIME", num[3]);
+	ADD("OVERLIMIT_IP", rip ? rip : "");
+	for (i = 0; i < sizeof(fromenv) / sizeof(fromenv[0]); i++)
+		ADD(fromenv[i].var, env(fromenv[i].env, ""));
 	if ((e = env("OVERLIMIT_HOST", NULL)) != NULL)
-		envp[n++] = envvar("OVERLIMIT_HOST", e, strlen(e));
+		ADD("OVERLIMIT_HOST", e);
+#undef ADD
 	/* the admin's settings for the program (run file, tcprules) */
-	for (ep = environ; *ep != NULL && n < NOTIFY_ENVMAX - 1; ep++)
+	for (ep = environ; *ep != NULL; ep++)
 		if (strncmp(*ep, "NOTIFY_", 7) == 0 && strlen(*ep) < 4096)
-			envp[n++] = *ep;
-	envp[n] = NULL;
+			(void)notify_env_pass(&ne, *ep);
 	log_add(lg, logkey, evname[a->event]);
-	if (notify_run(prog, PROG ":", (unsigned)timeout, envp) < 0)
+	if (ne.dropped)
+		log_fmt(lg, "notify_dropped", "%d", ne.dropped);
+	if (notify_run(prog, PROG ":", (unsigned)timeout, ne.var) < 0)
 		log_add(lg, "notify_error", "fork");
 }
 

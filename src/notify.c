@@ -10,9 +10,58 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <vis.h>
+
 #include "notify.h"
 
 static volatile sig_atomic_t timedout;
+
+void
+notify_env_init(struct notify_env *e)
+{
+	e->n = 0;
+	e->used = 0;
+	e->dropped = 0;
+	e->var[0] = NULL;
+}
+
+static int
+full(struct notify_env *e)
+{
+	e->dropped++;
+	return -1;
+}
+
+int
+notify_env_add(struct notify_env *e, const char *name, const char *val,
+    size_t len)
+{
+	size_t nlen = strlen(name), room = sizeof(e->buf) - e->used;
+	char *p = e->buf + e->used;
+
+	if (len > NOTIFY_VALMAX)
+		len = NOTIFY_VALMAX;
+	/* NAME=, at most 4 bytes per value byte, NUL */
+	if (e->n == NOTIFY_ENVMAX || nlen + 2 + 4 * len > room)
+		return full(e);
+	memcpy(p, name, nlen);
+	p[nlen] = '=';
+	strvisx(p + nlen + 1, val, len, VIS_OCTAL | VIS_CSTYLE | VIS_WHITE);
+	e->used += nlen + 2 + strlen(p + nlen + 1);
+	e->var[e->n++] = p;
+	e->var[e->n] = NULL;
+	return 0;
+}
+
+int
+notify_env_pass(struct notify_env *e, char *entry)
+{
+	if (e->n == NOTIFY_ENVMAX)
+		return full(e);
+	e->var[e->n++] = entry;
+	e->var[e->n] = NULL;
+	return 0;
+}
 
 static void
 onalarm(int sig)

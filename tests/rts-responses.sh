@@ -83,6 +83,14 @@ notevar() { # FILE VAR
     sed -n "s/^$2=//p" "$1"
 }
 hm() { date -u -d "@$1" '+%Y-%m-%d %H:%M'; }
+# waitnotes N: until N notification traces are there (at most 20 s: the
+# programs run detached), then a moment for a surplus one to show
+waitnotes() {
+    wn_i=0
+    while [ "$(notes)" -lt "$1" ] && [ "$wn_i" -lt 200 ]; do
+        sleep 0.1; wn_i=$((wn_i + 1))
+    done
+}
 
 # ------------------------------------------------------------ fd 4 replies
 setup 'w@x.com:2/1h' 'p@x.com:3' 's@x.com:1/1h:reply=451' \
@@ -207,6 +215,33 @@ WF=$(grep -l '^OVERLIMIT_EVENT=warn$' "$NT"/*)
 check notify.metrics "rcptcheck_overlimit_notifications 2" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" metrics | grep '^rcptcheck_overlimit_notifications ')"
 check notify.warn.count "2/3" "$(notevar "$WF" OVERLIMIT_COUNT)/$(notevar "$WF" OVERLIMIT_LIMIT)"
 check notify.log "over" "$(au n@x.com "$NOTE"; printf '%s' "$(field notify)"; [ -z "$(field notify)" ] && echo over)"
+
+# every documented variable reaches the program, OVERLIMIT_HOST and the
+# admin's NOTIFY_* settings included (17 facts once lost the event)
+setup ':1/1h'
+au h@x.com
+au h@x.com "OVERLIMIT_NOTIFY=$W/notify" OVERLIMIT_HOST=mx1.example NOTIFY_TO=postmaster@example.com \
+    NOTIFY_FROM=limits@example.com TCPREMOTEIP=198.51.100.4
+waitnotes 1
+NF=$(ls "$NT"/* | head -n 1)
+check notify.all.vars "BANNED=0 CLIENT=h@x.com COUNT=1 DRYRUN=0 EVENT=over HELO=helo.example HOST=mx1.example IP=198.51.100.4 KIND=user LIMIT=1 LINE=1 PERIOD=1h REASON=limit RECIPIENT=r@remote.example RULE=default SENDER=s@sender.example TIME=ok" \
+    "$(sed -n 's/^OVERLIMIT_//p' "$NF" | sed 's/^TIME=[0-9][0-9]*$/TIME=ok/' | sort | tr '\n' ' ' | sed 's/ $//')"
+check notify.all.settings "NOTIFY_FROM=limits@example.com NOTIFY_TO=postmaster@example.com PATH=/usr/local/bin:/usr/bin:/bin" \
+    "$(grep '^NOTIFY_\|^PATH=' "$NF" | sort | tr '\n' ' ' | sed 's/ $//')"
+check notify.all.log "notify=over" "$(printf '%s\n' "$L" | grep -o 'notify[a-z_]*=[a-z0-9]*' | tr '\n' ' ' | sed 's/ $//')"
+# more NOTIFY_* settings than fit: the facts all arrive, the rest is
+# dropped and the log line says how many
+setup ':1/1h'
+au h@x.com
+set --
+i=0
+while [ "$i" -lt 60 ]; do set -- "$@" "NOTIFY_V$i=$i"; i=$((i + 1)); done
+au h@x.com "OVERLIMIT_NOTIFY=$W/notify" OVERLIMIT_HOST=mx1.example "$@"
+waitnotes 1
+NF=$(ls "$NT"/* | head -n 1)
+check notify.full.facts "17 over" "$(grep -c '^OVERLIMIT_' "$NF") $(notevar "$NF" OVERLIMIT_EVENT)"
+check notify.full.dropped "$((60 - (64 - 18)))" "$(field notify_dropped)"
+set --
 
 # exactly once per crossing with 200 simultaneous attempts at limit 50
 i=1
