@@ -416,7 +416,7 @@ main(void)
 	char enc[NAME_ENCMAX + 1], matched[NAME_ENCMAX + 2], per[16];
 	char senc[NAME_ENCMAX + 1], netbuf[64];
 	unsigned char netaddr[16];
-	uint32_t bits, n, ppid = 0;
+	uint32_t bits, n, nets = 0, ppid = 0;
 	int64_t nretry;
 	long msgn, allm;
 	int havenet = 0, mass, massnote, arc, msgdry = 0;
@@ -618,8 +618,8 @@ main(void)
 		sig.period = rule.massper;
 	}
 	if (havenet) {
-		n = track_seen(&tk, netaddr, now, rule.netsper, rule.nets,
-		    &nretry);
+		n = nets = track_seen(&tk, netaddr, now, rule.netsper,
+		    rule.nets, &nretry);
 		log_fmt(&lg, "nets", "%lu/%lu", (unsigned long)n,
 		    (unsigned long)rule.nets);
 		if (n > rule.nets && sig.why == WHY_NONE) {
@@ -628,7 +628,6 @@ main(void)
 			 * file tells apart at most TRACK_NETS) */
 			sig.ban = rule.ban && n > (rule.ban * rule.nets <
 			    TRACK_NETS ? rule.ban * rule.nets : TRACK_NETS - 1);
-			sig.retry = nretry;
 			sig.count = n;
 			sig.limit = rule.nets;
 			sig.period = rule.netsper;
@@ -642,6 +641,17 @@ main(void)
 		sig = pool.sig;
 	if (sig.why == WHY_NONE && srv.sig.why && !(srv.r.flags & RULE_DRYRUN))
 		sig = srv.sig;
+	/* a refusal's retry time is the first moment every check lets the
+	 * client through: what nets=, the pool and the cap wait for */
+	sig.retry = 0;
+	if (havenet && nets > rule.nets)
+		sig.retry = nretry;
+	if (pool.sig.why && !(pool.r.flags & RULE_DRYRUN) &&
+	    pool.sig.retry > sig.retry)
+		sig.retry = pool.sig.retry;
+	if (srv.sig.why && !(srv.r.flags & RULE_DRYRUN) &&
+	    srv.sig.retry > sig.retry)
+		sig.retry = srv.sig.retry;
 
 	if (store_count(&st, &cl, &rule, now, &sig, &v) < 0)
 		return failed(&lg, cl.err, NULL, 0);

@@ -1,4 +1,5 @@
 /* reply.c: see reply.h. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -29,7 +30,9 @@ adds(struct buf *b, const char *s)
 static void
 retrytext(const struct verdict *v, char *out, size_t sz)
 {
-	time_t t = (time_t)v->retry;
+	/* to the minute, rounded up: a client that obeys it is let through */
+	time_t t = (time_t)(v->retry % 60 == 0 || v->retry > INT64_MAX - 60 ?
+	    v->retry : v->retry + 60 - v->retry % 60);
 	struct tm tm;
 
 	if (v->banned)

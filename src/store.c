@@ -543,27 +543,94 @@ append(struct client *c, time_t now)
 	return 0;
 }
 
-/* When window w (count over limit) lets one more through again. */
-static int64_t
-retryat(struct client *c, const struct rule *r, int w, uint64_t count,
-    uint32_t limit, uint32_t first)
+/* The first index j in [lo, nrec) whose cumulative count is >= want
+ * (nrec when none): a binary search, so a retry time costs O(log n)
+ * record reads whatever the history. Returns 0, or -1 on a read error. */
+static int
+cumsearch(struct client *c, uint32_t lo, uint64_t want, uint32_t *out)
 {
-	uint64_t last, cum;
+	uint32_t hi = c->h.nrec, mid;
+	uint64_t cum;
 	int64_t t;
-	uint32_t j;
 
-	if (r->win[w].period == 0 || cumbefore(c, c->h.nrec, &last) < 0)
-		return 0;
-	(void)count;
-	/* the first record j after which fewer than limit remain */
-	for (j = first; j < c->h.nrec; j++) {
-		if (rec(c, j, &t, &cum) < 0)
-			return 0;
-		if (last - cum < limit)		/* a tampered time: no wrap */
-			return t > INT64_MAX - (int64_t)r->win[w].period ?
-			    INT64_MAX : t + r->win[w].period;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (rec(c, mid, &t, &cum) < 0)
+			return -1;
+		if (cum >= want)
+			hi = mid;
+		else
+			lo = mid + 1;
 	}
+	*out = lo;
 	return 0;
+}
+
+/* The first moment from now at which the window of period (> 0) seconds
+ * holds fewer than limit records: now when it does already, else the
+ * moment the record leaves after which fewer than limit remain.
+ * Returns 0, or -1 on a corrupt file. */
+static int
+winretry(struct client *c, uint32_t period, uint32_t limit, time_t now,
+    int64_t *at)
+{
+	uint64_t count, last, cum;
+	uint32_t f, j;
+	int64_t t;
+
+	if (window(c, period, now, &count, &f) < 0 ||
+	    cumbefore(c, c->h.nrec, &last) < 0)
+		return -1;
+	if (count < limit) {
+		*at = now;
+		return 0;
+	}
+	/* after record j leaves, last - cum_j remain: fewer than limit
+	 * once cum_j > last - limit (count >= limit: no wrap) */
+	if (cumsearch(c, f, last - limit + 1, &j) < 0 || j >= c->h.nrec ||
+	    rec(c, j, &t, &cum) < 0)
+		return -1;
+	*at = t > INT64_MAX - (int64_t)period ? INT64_MAX : t + period;
+	return 0;
+}
+
+/* The first moment, not before floor (what the other checks -- nets=, the
+ * pool, the server cap -- wait for), at which the client's own limits let
+ * one more recipient through, nothing else happening meanwhile: every
+ * window, the plain limit, the warm-up, and the end of a raise (its
+ * limits fall back then). 0: not before the next reset. */
+static int64_t
+retry(struct client *c, const struct rule *r, time_t now, int64_t floor)
+{
+	int64_t at = floor > (int64_t)now ? floor : (int64_t)now, base, t;
+	int64_t until = c->h.raise_factor > 1 &&
+	    c->h.raise_until > (int64_t)now ? c->h.raise_until : 0;
+	uint32_t lim;
+	int pass, i;
+
+	if (r->dormant && c->h.warm_until > at && c->h.warm_count >= r->warmn)
+		at = c->h.warm_until;
+	/* pass 0: the limits in force now (raised); pass 1, when that
+	 * moment is past the raise's end: the rule's own, from then on */
+	for (pass = 0, base = at; pass < 2; pass++) {
+		if (pass == 1)
+			at = base > until ? base : until;
+		for (i = 0; i < r->nwin; i++) {
+			lim = pass == 0 ? store_limit(c, r, i, now) :
+			    r->win[i].limit;
+			if (r->win[i].period == 0) {
+				if (c->h.total >= lim)
+					return 0;
+			} else if (winretry(c, r->win[i].period, lim, now,
+			    &t) < 0)
+				return 0;
+			else if (t > at)
+				at = t;
+		}
+		if (until == 0 || at < until)
+			return at;
+	}
+	return at;
 }
 
 /* Count every window of r for c at now into v (v->over: the first window
@@ -634,8 +701,21 @@ store_peek(struct client *c, const struct rule *r, time_t now, int why,
 	sig->count = v.count[w];
 	sig->limit = v.limit[w];
 	sig->period = r->win[w].period;
-	sig->retry = retryat(c, r, w, v.count[w], v.limit[w], firsts[w]);
+	sig->retry = retry(c, r, now, 0);
 	return 1;
+}
+
+/* The client's attempts in window i, this one included, for ban=: what
+ * the window counts and the refusals by its own limits since the last
+ * reset; under strict a window's count holds its refused attempts already,
+ * so each is counted once. */
+static uint64_t
+attempts(const struct client *c, const struct rule *r, int i,
+    const struct verdict *v)
+{
+	if ((r->flags & RULE_STRICT) && r->win[i].period != 0)
+		return v->count[i] + 1;
+	return v->count[i] + c->h.limref;
 }
 
 int
@@ -643,8 +723,7 @@ store_count(struct store *s, struct client *c, const struct rule *r,
     time_t now, const struct signal *sig, struct verdict *v)
 {
 	uint32_t firsts[RULE_MAXWIN], dead, th;
-	int64_t rt;
-	int i, windows, reset = 0;
+	int i, windows;
 
 	if (measure(c, r, now, v, firsts, &windows) < 0)
 		return -1;
@@ -695,30 +774,16 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 		if (v->banned)
 			v->event = EV_NONE;
 		else if (v->why == WHY_LIMIT) {
+			/* only its own limits' refusals count here: a pool,
+			 * the server, nets= never push to it */
 			c->h.limref++;
-			for (i = 0; i < r->nwin; i++) {
-				if (v->count[i] < v->limit[i])
-					continue;
-				rt = retryat(c, r, i, v->count[i], v->limit[i],
-				    firsts[i]);
-				if (rt == 0)
-					reset = 1;
-				else if (rt > v->retry)
-					v->retry = rt;
-				/* only its own limits' refusals count here:
-				 * a pool, the server, nets= never push to it */
-				if (r->ban && v->count[i] + c->h.limref >
-				    (uint64_t)r->ban * v->limit[i])
+			for (i = 0; i < r->nwin; i++)
+				if (r->ban && v->count[i] >= v->limit[i] &&
+				    attempts(c, r, i, v) > (uint64_t)r->ban *
+				    v->limit[i])
 					v->newban = 1;
-			}
-			if (reset)
-				v->retry = 0;
-		} else if (v->why == WHY_WARMUP)
-			v->retry = c->h.warm_until;
-		else if (sig != NULL) {
-			v->retry = sig->retry;
+		} else if (v->why != WHY_WARMUP && sig != NULL)
 			v->newban = sig->ban;
-		}
 		if (!v->banned) {
 			if (v->newban) {
 				c->h.flags |= STORE_BANNED;
@@ -729,9 +794,12 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 				c->h.flags |= crossbit(v);
 				v->event = EV_OVER;
 			}
+			/* strict: this attempt is counted, then the retry
+			 * time is the first moment it would pass */
 			if ((r->flags & RULE_STRICT) && windows &&
 			    v->why == WHY_LIMIT && append(c, now) < 0)
 				return -1;
+			v->retry = retry(c, r, now, sig != NULL ? sig->retry : 0);
 		}
 		if (v->event != EV_NONE)
 			c->h.notified++;

@@ -527,6 +527,137 @@ START_TEST(model_clock_back)
 }
 END_TEST
 
+/* ---- retry times and strict ---- */
+
+/* Copy the file from to to (a probe that changes nothing of from). */
+static void
+copyfile(const char *from, const char *to)
+{
+	unsigned char buf[65536];
+	int in = open(td_path(from), O_RDONLY), n;
+
+	ck_assert_int_ge(in, 0);
+	n = (int)read(in, buf, sizeof(buf));
+	ck_assert_int_ge(n, 0);
+	ck_assert_int_lt(n, (int)sizeof(buf));
+	close(in);
+	td_writeraw(to, buf, (size_t)n);
+}
+
+/* strict: this attempt is counted first, then the retry time is the
+ * first moment a recipient passes (it was t + 60 of the oldest record
+ * before this attempt's, always too early) */
+START_TEST(strict_retry)
+{
+	struct rule r = R("4/60 strict");
+	struct verdict v;
+	time_t t = 1700000000;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(send1("s", &r, t + i, NULL), 1);
+	ck_assert_int_eq(send1("s", &r, t + 10, &v), 0);
+	ck_assert_int_eq(v.retry, t + 61);
+	copyfile("s", "p");
+	ck_assert_int_eq(send1("p", &r, t + 60, NULL), 0);	/* too early */
+	ck_assert_int_eq(send1("s", &r, t + 61, NULL), 1);	/* obeyed */
+	/* two windows: the retry waits for both */
+	r = R("2/60,3/600 strict");
+	ck_assert_int_eq(send1("w", &r, t, NULL), 1);
+	ck_assert_int_eq(send1("w", &r, t + 100, NULL), 1);
+	ck_assert_int_eq(send1("w", &r, t + 101, NULL), 1);
+	ck_assert_int_eq(send1("w", &r, t + 102, &v), 0);	/* 60: 2, 600: 3 */
+	/* 600 s holds t, +100, +101, +102: below 3 once +100 left */
+	ck_assert_int_eq(v.retry, t + 700);
+	ck_assert_int_eq(send1("w", &r, t + 700, NULL), 1);
+}
+END_TEST
+
+/* ban=Kx under strict counts each refused attempt once: banned at the
+ * first attempt past K x the limit, as without strict */
+START_TEST(strict_ban)
+{
+	static const char *const rules[] = { "3/3600 ban=2", "3/3600 ban=2 strict",
+	    "10/3600 ban=3 strict", "10/3600 ban=3" };
+	static const int at[] = { 7, 7, 31, 31 };
+	struct verdict v;
+	struct rule r;
+	char name[8];
+	size_t k;
+	int i;
+
+	for (k = 0; k < sizeof(rules) / sizeof(rules[0]); k++) {
+		r = R(rules[k]);
+		snprintf(name, sizeof(name), "b%zu", k);
+		for (i = 1; i <= at[k]; i++) {
+			send1(name, &r, 1700000000 + i, &v);
+			CHECK(v.newban == (i == at[k]), "%s: attempt %d newban %d",
+			    rules[k], i, v.newban);
+		}
+		CHECK(v.banned, "%s: not banned", rules[k]);
+	}
+}
+END_TEST
+
+/* Random sequences: after every refusal that is not a ban, a probe (a
+ * copy of the file) one second before the retry time is refused and one
+ * at it is accepted; a plain limit gives "reset" (0). */
+static void
+retryprop(const char *rule, int steps, uint32_t maxstep, int raises)
+{
+	struct rule r = R(rule);
+	struct verdict v, pv;
+	struct client c;
+	time_t now = 1700000000;
+	static int calls;
+	char q[16];
+	int k, refused = 0;
+
+	snprintf(q, sizeof(q), "q%d", calls++);	/* a new client each */
+	for (k = 0; k < steps; k++) {
+		now += rnd() % 4 == 0 ? 0 : rnd() % maxstep;
+		if (raises && rnd() % 50 == 0) {
+			ck_assert_int_eq(store_lock(&td_st, q, 1, &c), 0);
+			ck_assert_int_eq(store_setraise(&c, 2 + rnd() % 3,
+			    now + 1 + rnd() % (3 * maxstep), now), 0);
+			store_unlock(&c);
+		}
+		send1(q, &r, now, &v);
+		if (v.accepted || v.banned)
+			continue;
+		refused++;
+		if (v.retry == 0) {
+			CHECK(hdr(q).total >= r.win[0].limit ||
+			    r.win[r.nwin - 1].period == 0, "%s step %d: reset "
+			    "without a plain limit", rule, k);
+			continue;
+		}
+		CHECK(v.retry > (int64_t)now, "%s step %d at %lld: retry %lld",
+		    rule, k, (long long)now, (long long)v.retry);
+		copyfile(q, "early");
+		send1("early", &r, (time_t)v.retry - 1, &pv);
+		CHECK(!pv.accepted, "%s step %d at %lld: accepted at retry-1 "
+		    "%lld", rule, k, (long long)now, (long long)v.retry - 1);
+		copyfile(q, "ontime");
+		send1("ontime", &r, (time_t)v.retry, &pv);
+		CHECK(pv.accepted, "%s step %d at %lld: refused at retry %lld",
+		    rule, k, (long long)now, (long long)v.retry);
+	}
+	CHECK(refused >= steps / 10, "%s: only %d refusals", rule, refused);
+}
+
+START_TEST(retry_property)
+{
+	retryprop("3/60", 400, 40, 0);
+	retryprop("3/60 strict", 400, 40, 0);
+	retryprop("2/10,4/100,6/1000 strict", 600, 90, 0);
+	retryprop("2/10,4/100,6/1000", 600, 90, 1);
+	retryprop("2/10,4/100,6/1000 strict", 600, 90, 1);
+	retryprop("3/30,5/300 dormant=200/2/100", 600, 150, 0);
+	retryprop("3/30,5/300 dormant=200/2/100 strict", 600, 150, 1);
+}
+END_TEST
+
 /* ---- clock stepping back ---- */
 
 START_TEST(clock_backwards)
@@ -1985,6 +2116,12 @@ store_suite(void)
 	tcase_add_test(tc, two_windows);
 	tcase_add_test(tc, clock_backwards);
 	tcase_add_test(tc, clock_forward_then_back);
+	suite_add_tcase(s, tc);
+
+	tc = td_tcase("retry", 120, mkdir_tc);
+	tcase_add_test(tc, strict_retry);
+	tcase_add_test(tc, strict_ban);
+	tcase_add_test(tc, retry_property);
 	suite_add_tcase(s, tc);
 
 	tc = td_tcase("raise", 30, mkdir_tc);

@@ -77,12 +77,18 @@ seqx() { # NAME "EXITS" COMMAND...
     for sx_i in $sx_e; do "$@"; sx_g="${sx_g:+$sx_g }$R"; done
     check "$sx_n" "$sx_e" "$sx_g"
 }
+rep() { # N EXIT: "EXIT EXIT ..." N times
+    rp_s= rp_i=0
+    while [ "$rp_i" -lt "$1" ]; do rp_s="${rp_s:+$rp_s }$2"; rp_i=$((rp_i + 1)); done
+    printf '%s' "$rp_s"
+}
 field() { printf '%s\n' "$L" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
 notes() { ls "$NT" | wc -l | tr -d ' '; }
 notevar() { # FILE VAR
     sed -n "s/^$2=//p" "$1"
 }
-hm() { date -u -d "@$1" '+%Y-%m-%d %H:%M'; }
+# hm SECONDS: the reply's retry time: to the minute, rounded up
+hm() { date -u -d "@$(( ($1 + 59) / 60 * 60 ))" '+%Y-%m-%d %H:%M'; }
 # waitnotes N: until N notification traces are there (at most 20 s: the
 # programs run detached), then a moment for a surplus one to show
 waitnotes() {
@@ -343,6 +349,18 @@ seqx lenient.seq "112 112 113 113 113" au l@x.com
 check lenient.counted "1h=2/2" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" -o tsv list | awk -F '\t' '$1 == "l@x.com" { print $9 }')"
 seqx strict.global "112 112 113 113" au m@x.com OVERLIMIT_STRICT=1
 check strict.global.counted "1h=4/2" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" -o tsv list | awk -F '\t' '$1 == "m@x.com" { print $9 }')"
+
+# strict with ban=Kx: each refused attempt counted once, banned at the first
+# attempt past K x the limit, as without strict (it was 6 and 21)
+setup 's@x.com:3/1h:strict:ban=2x' 'l@x.com:3/1h:ban=2x' 't@x.com:10/1h:strict:ban=3x'
+seqx strict.ban.seq "112 112 112 113 113 113 113" au s@x.com
+check strict.ban.at7 "new" "$(field ban)"
+seqx lenient.ban.seq "112 112 112 113 113 113 113" au l@x.com
+check lenient.ban.at7 "new" "$(field ban)"
+seqx strict.ban3.seq "$(rep 10 112) $(rep 20 113)" au t@x.com
+check strict.ban3.not30 "" "$(field ban)"
+au t@x.com
+check strict.ban3.at31 "113 new" "$R $(field ban)"
 
 # ------------------------------------------------------------ option syntax
 for l in 'a@x.com:5:reply=499' 'a@x.com:5:text="x' 'a@x.com:5:text=""' \

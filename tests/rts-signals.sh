@@ -48,8 +48,8 @@ fileof() { if [ -e "$OL/$1" ] || [ -L "$OL/$1" ]; then echo yes; else echo no; f
 # size NAME: the size of a file in the overlimit dir
 size() { wc -c < "$OL/$1" | tr -d ' '; }
 
-# hm SECONDS: the reply's time format
-hm() { date -u -d "@$1" '+%Y-%m-%d %H:%M'; }
+# hm SECONDS: the reply's retry time: to the minute, rounded up
+hm() { date -u -d "@$(( ($1 + 59) / 60 * 60 ))" '+%Y-%m-%d %H:%M'; }
 
 # refused NAME TEXT LO HI: the last run was refused (113) with the fd-4
 # reply "TEXT, retry after <time> UTC", and the log's retry= time (the same
