@@ -111,6 +111,7 @@ main(int argc, char **argv)
 	size_t cap = 0, lcap = 0, n = 0, i, j, keep;
 	ssize_t len;
 	unsigned long lineno = 0, errors = 0;
+	unsigned feat = 0;
 	const char *why;
 	int fd;
 
@@ -131,6 +132,10 @@ main(int argc, char **argv)
 			errors++;
 			continue;
 		}
+		if (r.flags & RULE_EXEMPT)
+			feat |= LIMITS_FEXEMPT;
+		if (r.massn)
+			feat |= LIMITS_FMASS;
 		if (n == cap) {
 			cap = cap ? 2 * cap : 1024;
 			if ((p = reallocarray(ents, cap, sizeof(*ents))) == NULL)
@@ -193,6 +198,8 @@ main(int argc, char **argv)
 	plens(ents, n, AF_INET6, list, sizeof(list));
 	if (list[0] != '\0')
 		add(&cm, "/6", list);
+	limits_fmtfeatures(feat, list, sizeof(list));
+	add(&cm, "/features", list);
 	add(&cm, "/format", LIMITS_FORMAT);
 	if (cdb_make_finish(&cm) < 0 || fsync(fd) < 0 || close(fd) < 0)
 		die(111, "unable to write", tmpname);

@@ -397,6 +397,89 @@ rcptcount(void)
 	return envnum("SMTPRCPTCOUNT", 0, 1000000000L, -1);
 }
 
+/* A recipient the client does not count (to our own domains, or an
+ * exempt destination): never refused, but under mass= one of its message's
+ * recipients, and the one that makes a mass message may ban the client.
+ * Errors are logged; the recipient passes whatever happens. */
+static int
+freercpt(struct logline *lg, const struct rule *r, const char *senc,
+    const char *verdict, long msgn, long allm, enum name_kind kind,
+    const char *norm, size_t len, const char *rip, const char *matched)
+{
+	struct store st;
+	struct client cl;
+	struct track tk;
+	struct signal sig;
+	struct verdict v;
+	struct about ab;
+	const char *dir = env("OVERLIMIT_DIR", OVERLIMIT_DIR);
+	char per[16];
+	uint32_t ppid, n;
+	time_t now;
+
+	if (r->massn == 0 || msgn < 0 ||
+	    (msgn != 0 && (uint32_t)msgn + 1 < r->massr))
+		goto done;			/* not a message's start or R-th */
+	if (store_open(&st, dir) < 0)
+		return failed(lg, "cannot open directory", dir, errno);
+	if (store_lock(&st, senc, 1, &cl) < 0)
+		return failed(lg, cl.err, NULL, 0);
+	if (track_open(&st, senc, 1, &tk) < 0) {
+		store_unlock(&cl);
+		return failed(lg, tk.err, NULL, 0);
+	}
+	now = time(NULL);
+	ppid = (uint32_t)getppid();	/* the session: qmail-smtpd */
+	memset(&sig, 0, sizeof(sig));
+	if (msgn == 0)
+		track_start(&tk, ppid, allm);
+	if ((uint32_t)msgn + 1 >= r->massr &&
+	    !track_massdone(&tk, ppid, (uint32_t)msgn, allm)) {
+		track_mass(&tk, now, ppid, (uint32_t)msgn, allm);
+		if ((n = track_massn(&tk, now, r->massper)) >= r->massn) {
+			sig.why = WHY_MASS;
+			sig.ban = 1;
+			sig.count = n;
+			sig.limit = r->massn;
+			sig.period = r->massper;
+		}
+	}
+	if (track_close(&tk) < 0)
+		log_quote(lg, "side_error", tk.err);
+	memset(&v, 0, sizeof(v));
+	if (sig.ban && store_ban(&cl, now, &sig, &v) < 0) {
+		store_unlock(&cl);
+		return failed(lg, cl.err, NULL, 0);
+	}
+	store_unlock(&cl);
+	alarm(0);
+	if (!v.newban)
+		goto done;
+	rule_fmtperiod(r->massper, per, sizeof(per));
+	log_fmt(lg, "over", "mass:%lux%lu/%s", (unsigned long)r->massn,
+	    (unsigned long)r->massr, per);
+	log_add(lg, "ban", "new");
+	memset(&ab, 0, sizeof(ab));
+	ab.rule = matched;
+	ab.line = r->line;
+	ab.banned = 1;
+	ab.event = EV_BAN;
+	ab.why = WHY_MASS;
+	ab.count = v.ocount;
+	ab.limit = v.olimit;
+	ab.period = v.operiod;
+	notify(&ab, "notify", kind, norm, len, rip, lg);
+	log_add(lg, "verdict", verdict);
+	log_flush(lg, 2);
+	return EX_ACCEPT;
+done:
+	if (strcmp(verdict, "exempt") == 0) {
+		log_add(lg, "verdict", verdict);
+		log_flush(lg, 2);
+	}
+	return EX_ACCEPT;
+}
+
 int
 main(void)
 {
@@ -419,7 +502,8 @@ main(void)
 	uint32_t bits, n, nets = 0, ppid = 0;
 	int64_t nretry;
 	long msgn, allm;
-	int havenet = 0, mass, massnote, arc, msgdry = 0;
+	int havenet = 0, mass, start, arc, msgdry = 0, local, exempt = 0;
+	unsigned feat = LIMITS_FALL;
 	time_t now;
 	const char *user, *rip, *dir, *cdb, *e;
 	static char *norm;	/* static: reachable at exit for leak checkers */
@@ -431,12 +515,17 @@ main(void)
 
 	if (getenv("RELAYCLIENT") == NULL)
 		return EX_ACCEPT;		/* inbound: not ours to count */
-	if (getenv("RCPTHOSTS") != NULL &&
-	    strcmp(env("OVERLIMIT_COUNT_LOCAL", "0"), "0") == 0)
-		return EX_ACCEPT;		/* to our own domains: free */
+	cdb = env("OVERLIMIT_CDB", OVERLIMIT_CDB);
+	/* to our own domains: free, but under mass= a recipient of the
+	 * message (a relayed recipient after it logs any error) */
+	local = getenv("RCPTHOSTS") != NULL &&
+	    strcmp(env("OVERLIMIT_COUNT_LOCAL", "0"), "0") == 0;
+	if (local && (limits_open(&lim, cdb) < 0 ||
+	    limits_features(&lim, &feat) < 0 || !(feat & LIMITS_FMASS)))
+		return EX_ACCEPT;
 
 	e = env("OVERLIMIT_ONERROR", "accept");
-	if (strcmp(e, "defer") == 0)
+	if (strcmp(e, "defer") == 0 && !local)
 		onerror = EX_DEFER;
 
 	user = env("SMTPAUTHUSER", NULL);
@@ -469,7 +558,8 @@ main(void)
 	memcpy(senc, enc, sizeof(senc));
 
 	who(&lg, norm, len, kind == NAME_USER ? rip : NULL);
-	if (onerror != EX_DEFER && strcmp(e, "accept") != 0)
+	if (onerror != EX_DEFER && strcmp(e, "accept") != 0 &&
+	    strcmp(e, "defer") != 0)
 		return failed(&lg, "OVERLIMIT_ONERROR is neither accept nor "
 		    "defer:", e, 0);
 	timeout = strtol(env("OVERLIMIT_TIMEOUT", "10"), NULL, 10);
@@ -484,21 +574,27 @@ main(void)
 	sigaction(SIGALRM, &sa, NULL);
 	alarm((unsigned)timeout);
 
-	cdb = env("OVERLIMIT_CDB", OVERLIMIT_CDB);
-	if (limits_open(&lim, cdb) < 0)
+	if (!local && limits_open(&lim, cdb) < 0)
 		return failed(&lg, errno == EPROTO ? "not a limits CDB (run "
 		    "cdbmake-limits):" : "cannot open limits", cdb,
 		    errno == EPROTO ? 0 : errno);
-	if ((e = env("RECIPIENT", NULL)) != NULL) {
+	if (!local && limits_features(&lim, &feat) < 0)
+		return failed(&lg, "corrupt limits CDB", cdb, 0);
+	if (!local && (feat & LIMITS_FEXEMPT) &&
+	    (e = env("RECIPIENT", NULL)) != NULL) {
 		switch (limits_exempt(&lim, e, strlen(e), matched,
 		    sizeof(matched))) {
 		case -1:
 			return failed(&lg, "corrupt limits CDB", cdb, 0);
 		case 1:				/* never counted, never refused */
 			log_add(&lg, "exempt", matched);
-			log_add(&lg, "verdict", "exempt");
-			log_flush(&lg, 2);
-			return EX_ACCEPT;
+			if (!(feat & LIMITS_FMASS)) {
+				log_add(&lg, "verdict", "exempt");
+				log_flush(&lg, 2);
+				return EX_ACCEPT;
+			}
+			exempt = 1;
+			onerror = EX_ACCEPT;
 		}
 	}
 	rc = limits_lookup(&lim, kind, norm, len, &ip, enc, &rule, matched,
@@ -519,6 +615,10 @@ main(void)
 			name_encode(NAME_IP, netbuf, strlen(netbuf), senc);
 		}
 	}
+	if (local || exempt)
+		return freercpt(&lg, &rule, senc, local ? "local" : "exempt",
+		    rcptcount(), envnum("SMTPRCPTCOUNTALL", 0, 1000000000L, -1),
+		    kind, norm, len, rip, matched);
 	/* the aggregates: the user's domain pool, the server cap */
 	/* pool and srv are static, zero from the start (a memset of their
 	 * record caches cost a third of the whole call) */
@@ -592,22 +692,27 @@ main(void)
 	/* the side file: networks seen, mass messages (errors there cost
 	 * only these signals, unless the admin chose defer) */
 	allm = envnum("SMTPRCPTCOUNTALL", 0, 1000000000L, -1);
-	mass = rule.massn && msgn >= 0 && (uint32_t)msgn + 1 == rule.massr;
-	massnote = rule.massn && msgn >= 0 && (uint32_t)msgn + 2 == rule.massr;
-	if (havenet || mass || massnote) {
+	/* a message starts at count 0; it is a mass message once it
+	 * reaches R recipients, whichever was the R-th (a local or exempt
+	 * one counts it there) */
+	start = rule.massn && msgn == 0;
+	mass = rule.massn && msgn >= 0 && (uint32_t)msgn + 1 >= rule.massr;
+	if (havenet || mass || start) {
 		if (track_open(&st, senc, 1, &tk) < 0) {
 			if (onerror == EX_DEFER)
 				return failed(&lg, tk.err, NULL, 0);
 			log_quote(&lg, "side_error", tk.err);
-			havenet = mass = massnote = 0;
+			havenet = mass = start = 0;
 		} else if (tk.healed)
 			log_quote(&lg, "side_error", tk.err);
 	}
-	/* a later check of qmail-smtpd refused the R-th recipient, and the
-	 * client tries again: the same message, not a new one */
-	if (mass || massnote)
+	/* the client asks again for a recipient of a message counted
+	 * already (a later check of qmail-smtpd refused it): one message */
+	if (mass || start)
 		ppid = (uint32_t)getppid();	/* the session: qmail-smtpd */
-	if (mass && !track_massnew(&tk, ppid, (uint32_t)msgn, allm))
+	if (start)
+		track_start(&tk, ppid, allm);
+	if (mass && track_massdone(&tk, ppid, (uint32_t)msgn, allm))
 		mass = 0;
 	if (mass && (n = track_massn(&tk, now, rule.massper) + 1) >=
 	    rule.massn) {
@@ -657,12 +762,8 @@ main(void)
 		return failed(&lg, cl.err, NULL, 0);
 	/* the client's decision is committed: from here on an error is
 	 * logged and the decision stands */
-	if (v.accepted && mass) {
-		track_mass(&tk, now);
-		track_note(&tk, ppid, (uint32_t)msgn, allm);
-	}
-	if (massnote)
-		track_note(&tk, ppid, (uint32_t)msgn, allm);
+	if (v.accepted && mass)
+		track_mass(&tk, now, ppid, (uint32_t)msgn, allm);
 	if (track_close(&tk) < 0)
 		log_quote(&lg, "side_error", tk.err);
 	/* the aggregates count what the client was let through with, and

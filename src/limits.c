@@ -57,6 +57,45 @@ limits_close(struct limits *l)
 	close(l->fd);
 }
 
+static const struct {
+	const char	*word;
+	unsigned	bit;
+} features[] = {
+	{ "exempt", LIMITS_FEXEMPT },
+	{ "mass", LIMITS_FMASS },
+};
+
+int
+limits_features(struct limits *l, unsigned *f)
+{
+	char v[128], *w, *p;
+	size_t i;
+	int rc;
+
+	if ((rc = value(l, "/features", v, sizeof(v))) <= 0) {
+		*f = LIMITS_FALL;		/* older: everything */
+		return rc;
+	}
+	*f = 0;
+	for (p = v; (w = strsep(&p, " ")) != NULL;)
+		for (i = 0; i < sizeof(features) / sizeof(features[0]); i++)
+			if (strcmp(w, features[i].word) == 0)
+				*f |= features[i].bit;
+	return 0;
+}
+
+void
+limits_fmtfeatures(unsigned f, char *buf, size_t bufsz)
+{
+	size_t i, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(features) / sizeof(features[0]); i++)
+		if (f & features[i].bit)
+			o += (size_t)snprintf(buf + o, o < bufsz ? bufsz - o : 0,
+			    "%s%s", o ? " " : "", features[i].word);
+}
+
 int
 limits_get(struct limits *l, const char *key, struct rule *r)
 {

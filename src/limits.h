@@ -9,6 +9,12 @@
 
 #define LIMITS_FORMAT	"1"	/* value of the "/format" key */
 
+/* What the control file uses ("/features": words, e.g. "exempt mass");
+ * a CDB without the key (an older cdbmake-limits) uses everything. */
+#define LIMITS_FEXEMPT	0x1u		/* ">" destination lines */
+#define LIMITS_FMASS	0x2u		/* mass= on some line */
+#define LIMITS_FALL	0x3u
+
 struct limits {
 	int	fd;
 };
@@ -34,6 +40,11 @@ int	limits_lookup(struct limits *l, enum name_kind kind, const char *norm,
  * ">@domain" lines)? 1 yes (the matched key in matched), 0 no, -1 corrupt. */
 int	limits_exempt(struct limits *l, const char *addr, size_t len,
 	    char *matched, size_t msz);
+
+/* The features of the control file (LIMITS_F*): 0 ok, -1 corrupt. */
+int	limits_features(struct limits *l, unsigned *f);
+/* Its value for f: "exempt mass" ("" for none). */
+void	limits_fmtfeatures(unsigned f, char *buf, size_t bufsz);
 
 /* The rule stored under key (RULE_SERVERKEY, "@domain", ...):
  * 1 found (r filled), 0 not found, -1 corrupt (errno). */

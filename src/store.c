@@ -685,6 +685,32 @@ crossbit(const struct verdict *v)
 }
 
 int
+store_ban(struct client *c, time_t now, const struct signal *sig,
+    struct verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->over = -1;
+	v->accepted = 1;
+	v->why = sig->why;
+	v->ocount = sig->count;
+	v->olimit = sig->limit;
+	v->operiod = sig->period;
+	v->banned = 1;
+	if (c->h.flags & STORE_BANNED)
+		return 0;
+	if (c->h.reset == 0)
+		c->h.reset = now;
+	c->h.flags |= STORE_BANNED;
+	c->h.ban_since = now;
+	c->h.notified++;
+	v->newban = 1;
+	v->event = EV_BAN;
+	if (writehdr(c->fd, &c->h) < 0)
+		return fail(c, "write", errno ? errno : EIO);
+	return 0;
+}
+
+int
 store_peek(struct client *c, const struct rule *r, time_t now, int why,
     struct signal *sig)
 {
@@ -799,7 +825,10 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 			if ((r->flags & RULE_STRICT) && windows &&
 			    v->why == WHY_LIMIT && append(c, now) < 0)
 				return -1;
-			v->retry = retry(c, r, now, sig != NULL ? sig->retry : 0);
+			/* a signal that names no time (mass=): none */
+			v->retry = v->why != WHY_LIMIT && v->why != WHY_WARMUP &&
+			    sig->retry == 0 ? 0 : retry(c, r, now,
+			    sig != NULL ? sig->retry : 0);
 		}
 		if (v->event != EV_NONE)
 			c->h.notified++;

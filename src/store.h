@@ -122,6 +122,13 @@ void	store_unlock(struct client *c);
 int	store_count(struct store *s, struct client *c, const struct rule *r,
 	    time_t now, const struct signal *sig, struct verdict *v);
 
+/* Ban the locked client at now for sig (a mass message reached on a
+ * recipient it does not count: local or exempt), unless it is banned
+ * already; the recipient itself passes. v is filled as by store_count
+ * (accepted, newban, event EV_BAN once). Returns 0, or -1 (c->err). */
+int	store_ban(struct client *c, time_t now, const struct signal *sig,
+	    struct verdict *v);
+
 /* Would the client be over a window of r at now? Nothing is written.
  * Returns 1 (sig filled: why, count, limit, period, retry), 0 no, -1 on
  * a corrupt file (c->err). */

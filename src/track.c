@@ -1,5 +1,5 @@
 /* track.c: see track.h. The file: magic "RCPTOLX2", u32 nnets, u32 nmass,
- * u32 ppid, u32 lastcount, u32 lastall, u32 reserved, TRACK_NETS x
+ * u32 ppid, u32 lastcount, u32 lastall, u32 flags, TRACK_NETS x
  * {16-byte network, i64 last seen}, TRACK_MASS x i64; all little-endian,
  * fixed size. */
 #include <sys/types.h>
@@ -82,6 +82,7 @@ track_open(struct store *s, const char *enc, int create, struct track *t)
 	t->ppid = le_get32(b + 16);
 	t->lastcount = le_get32(b + 20);
 	t->lastall = le_get32(b + 24);
+	t->flags = le_get32(b + 28) & TRACK_MASSDONE;
 	if (memcmp(b, magic, 8) != 0 || t->nnets > TRACK_NETS ||
 	    t->nmass > TRACK_MASS)
 		return heal(t, "corrupt");
@@ -138,24 +139,32 @@ track_seen(struct track *t, const unsigned char a[16], time_t now,
 	return n;
 }
 
-int
-track_massnew(const struct track *t, uint32_t ppid, uint32_t count, long all)
-{
-	return !(t->ppid == ppid && t->lastcount == count && all >= 0 &&
-	    (uint32_t)all > t->lastall);
-}
-
-void
-track_note(struct track *t, uint32_t ppid, uint32_t count, long all)
+static void
+note(struct track *t, uint32_t ppid, uint32_t count, long all, uint32_t flags)
 {
 	uint32_t a = all < 0 ? 0 : (uint32_t)all;
 
-	if (t->ppid == ppid && t->lastcount == count && t->lastall == a)
+	if (t->ppid == ppid && t->lastcount == count && t->lastall == a &&
+	    t->flags == flags)
 		return;
 	t->ppid = ppid;
 	t->lastcount = count;
 	t->lastall = a;
+	t->flags = flags;
 	t->dirty = 1;
+}
+
+void
+track_start(struct track *t, uint32_t ppid, long all)
+{
+	note(t, ppid, 0, all, 0);
+}
+
+int
+track_massdone(const struct track *t, uint32_t ppid, uint32_t count, long all)
+{
+	return (t->flags & TRACK_MASSDONE) && count > 0 && t->ppid == ppid &&
+	    count >= t->lastcount && (all < 0 || (uint32_t)all > t->lastall);
 }
 
 uint32_t
@@ -169,13 +178,15 @@ track_massn(const struct track *t, time_t now, uint32_t period)
 }
 
 void
-track_mass(struct track *t, time_t now)
+track_mass(struct track *t, time_t now, uint32_t ppid, uint32_t count,
+    long all)
 {
 	memmove(&t->mass[1], &t->mass[0], (TRACK_MASS - 1) * sizeof(t->mass[0]));
 	t->mass[0] = now;
 	if (t->nmass < TRACK_MASS)
 		t->nmass++;
 	t->dirty = 1;
+	note(t, ppid, count, all, TRACK_MASSDONE);
 }
 
 int
@@ -200,7 +211,8 @@ track_close(struct track *t)
 		memcpy(b, magic, 8);
 		le_put64(b + 8, (uint64_t)t->nnets | (uint64_t)t->nmass << 32);
 		le_put64(b + 16, (uint64_t)t->ppid | (uint64_t)t->lastcount << 32);
-		le_put64(b + 24, (uint64_t)t->lastall);
+		le_put32(b + 24, t->lastall);
+		le_put32(b + 28, t->flags);
 		for (i = 0; i < TRACK_NETS; i++) {
 			memcpy(b + TRACK_HDR + 24 * i, t->net[i].a, 16);
 			le_put64(b + TRACK_HDR + 16 + 24 * i,

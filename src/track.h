@@ -16,15 +16,17 @@
 #define TRACK_MASS	RULE_SIGMAX		/* mass-message times kept */
 #define TRACK_HDR	32
 #define TRACK_SIZE	(TRACK_HDR + 24 * TRACK_NETS + 8 * TRACK_MASS)
+#define TRACK_MASSDONE	0x1u		/* that message is counted */
 
 struct track {
 	int		fd;
 	int		dirty;
 	int		healed;		/* was corrupt, started afresh */
 	uint32_t	nnets, nmass;
-	uint32_t	ppid;		/* the session of the last mass state */
-	uint32_t	lastcount;	/* its SMTPRCPTCOUNT */
-	uint32_t	lastall;	/* its SMTPRCPTCOUNTALL */
+	uint32_t	ppid;		/* the session of the last message */
+	uint32_t	lastcount;	/* its SMTPRCPTCOUNT when noted */
+	uint32_t	lastall;	/* its SMTPRCPTCOUNTALL when noted */
+	uint32_t	flags;		/* TRACK_MASSDONE */
 	struct {
 		unsigned char	a[16];		/* IPv4 as ::ffff:a.b.c.0 */
 		int64_t		last;		/* last seen */
@@ -47,19 +49,21 @@ int	track_open(struct store *s, const char *enc, int create,
 uint32_t track_seen(struct track *t, const unsigned char a[16], time_t now,
 	    uint32_t period, uint32_t max, int64_t *retry);
 
-/* Is a message reaching its R-th recipient (count == R - 1) a new mass
- * message, or the same qmail-smtpd session (ppid) asking again for the
- * same recipient after a later check refused it (count unchanged, all
- * grown)? all is SMTPRCPTCOUNTALL, -1 when unknown. */
-int	track_massnew(const struct track *t, uint32_t ppid, uint32_t count,
+/* The message of a recipient: one session (ppid, the helper's parent,
+ * qmail-smtpd), its SMTPRCPTCOUNT count and SMTPRCPTCOUNTALL all (-1
+ * when unknown). A message starts at count 0 (track_start); within it
+ * count never falls and all grows with every attempt, a retry of the same
+ * recipient included. */
+void	track_start(struct track *t, uint32_t ppid, long all);
+/* Has this recipient's message been counted as a mass message already? */
+int	track_massdone(const struct track *t, uint32_t ppid, uint32_t count,
 	    long all);
-/* Remember the session's state (ppid, count, all). */
-void	track_note(struct track *t, uint32_t ppid, uint32_t count, long all);
+/* Count it: a mass message at now, its message marked as counted. */
+void	track_mass(struct track *t, time_t now, uint32_t ppid, uint32_t count,
+	    long all);
 
 /* Mass messages within period before now. */
 uint32_t track_massn(const struct track *t, time_t now, uint32_t period);
-/* Note a mass message at now. */
-void	track_mass(struct track *t, time_t now);
 
 /* Is anything in it newer than now - keep? */
 int	track_live(const struct track *t, time_t now, uint32_t keep);

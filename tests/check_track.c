@@ -192,9 +192,9 @@ START_TEST(persistence)
 		seen(&t, net4(10, 0, (unsigned)i), 1000 + i, 3600, 32,
 		    (uint32_t)i + 1, 0);
 	seen(&t, net6(7), 1010, 3600, 32, 6, 0);
-	track_mass(&t, 1001);
-	track_mass(&t, 1005);
-	track_mass(&t, 1009);
+	track_mass(&t, 1001, 1, 1, 2);
+	track_mass(&t, 1005, 1, 1, 2);
+	track_mass(&t, 1009, 1, 1, 2);
 	u = t;
 	tclose(&t);
 
@@ -308,7 +308,7 @@ START_TEST(corrupt_contents)
 
 	topen("c", 1, &t);
 	seen(&t, net4(1, 2, 3), 1000, 60, 3, 1, 0);
-	track_mass(&t, 1000);
+	track_mass(&t, 1000, 1, 1, 2);
 	tclose(&t);
 	ck_assert_uint_eq(slurp("c#x", good, sizeof(good)), TRACK_SIZE);
 
@@ -497,8 +497,8 @@ START_TEST(nets_full_list)
 	unsigned i;
 
 	topen("f", 1, &t);
-	track_mass(&t, 900);
-	track_mass(&t, 901);
+	track_mass(&t, 900, 1, 1, 2);
+	track_mass(&t, 901, 1, 1, 2);
 	for (i = 0; i < TRACK_NETS; i++)
 		seen(&t, net6(i), 1000 + i, 1000, RULE_SIGMAX, i + 1,
 		    i + 1 > RULE_SIGMAX ? 1000 + 1000 : 0);
@@ -606,10 +606,10 @@ START_TEST(mass_messages)
 
 	topen("mm", 1, &t);
 	ck_assert_uint_eq(track_massn(&t, 1000, 100), 0);
-	track_mass(&t, 1000);
+	track_mass(&t, 1000, 1, 1, 2);
 	ck_assert_int_eq(t.dirty, 1);
-	track_mass(&t, 1010);
-	track_mass(&t, 1020);
+	track_mass(&t, 1010, 1, 1, 2);
+	track_mass(&t, 1020, 1, 1, 2);
 	ck_assert_uint_eq(t.nmass, 3);
 	ck_assert_uint_eq(track_massn(&t, 1020, 100), 3);
 	ck_assert_uint_eq(track_massn(&t, 1099, 100), 3);
@@ -622,7 +622,7 @@ START_TEST(mass_messages)
 	ck_assert_uint_eq(track_massn(&t, 1020, 10), 1);
 	ck_assert_uint_eq(track_massn(&t, 1020, 11), 2);
 	/* two in the same second are two messages */
-	track_mass(&t, 1020);
+	track_mass(&t, 1020, 1, 1, 2);
 	ck_assert_uint_eq(track_massn(&t, 1020, 1), 2);
 	tclose(&t);
 	topen("mm", 0, &t);
@@ -630,7 +630,7 @@ START_TEST(mass_messages)
 	ck_assert_uint_eq(track_massn(&t, 1020, 100), 4);
 	/* at most TRACK_MASS kept, most recent first */
 	for (i = 0; i < 40; i++)
-		track_mass(&t, 2000 + i);
+		track_mass(&t, 2000 + i, 1, 1, 2);
 	ck_assert_uint_eq(t.nmass, TRACK_MASS);
 	ck_assert_int_eq(t.mass[0], 2039);
 	ck_assert_int_eq(t.mass[TRACK_MASS - 1], 2039 - (TRACK_MASS - 1));
@@ -665,13 +665,13 @@ START_TEST(live)
 	ck_assert_int_eq(track_live(&t, 1149, 100), 1);
 	ck_assert_int_eq(track_live(&t, 1150, 100), 0);
 	/* and so does a mass message */
-	track_mass(&t, 3000);
+	track_mass(&t, 3000, 1, 1, 2);
 	ck_assert_int_eq(track_live(&t, 3099, 100), 1);
 	ck_assert_int_eq(track_live(&t, 3100, 100), 0);
 	tclose(&t);
 	/* only mass messages */
 	topen("lm", 1, &t);
-	track_mass(&t, 700);
+	track_mass(&t, 700, 1, 1, 2);
 	ck_assert_int_eq(track_live(&t, 700, 1), 1);
 	ck_assert_int_eq(track_live(&t, 701, 1), 0);
 	tclose(&t);

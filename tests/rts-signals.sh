@@ -349,6 +349,24 @@ check msg.dup.keys "" "$(dupkeys)"
 # mass=: the M-th message reaching R recipients within T bans
 ############################################################################
 
+ms() { # COUNT,ALL[,l|e]... : one shell (one session) runs the helper for
+    # each recipient; l: to our own domains (RCPTHOSTS=1), e: to the exempt
+    # destination help@desk.example; the client is $MSUSER (s@x.com)
+    ms_cmd=
+    for ms_p in "$@"; do
+        ms_c=${ms_p%%,*} ms_r=${ms_p#*,}
+        ms_a=${ms_r%%,*} ms_x=
+        case $ms_r in
+        *,l) ms_x=RCPTHOSTS=1 ;;
+        *,e) ms_x=RECIPIENT=help@desk.example ;;
+        esac
+        ms_cmd="$ms_cmd env $ms_x SMTPRCPTCOUNT=$ms_c SMTPRCPTCOUNTALL=$ms_a \"\$H\" 4>/dev/null; echo \$?;"
+    done
+    env -i H="$HELPER" OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" RELAYCLIENT= \
+        SMTPAUTHUSER="${MSUSER:-s@x.com}" TCPREMOTEIP=192.0.2.9 \
+        RECIPIENT=r@remote.example /bin/sh -c "$ms_cmd :" \
+        2> "$IO/err" | tr '\n' ' ' | sed 's/ $//'
+}
 setup mass ':1000/1d:mass=2x3/1h'
 g=
 for c in 0 1 2 0 1 2; do
@@ -370,13 +388,8 @@ for c in 0 1 0 1 0 1 0 1; do
     g="$g $R"
 done
 check mass.small " $(rep 8 112)" "$g"
-# a recipient past R does not count again: one message of 6
-g=
-for c in 0 1 2 3 4 5; do
-    auc l@x.com SMTPRCPTCOUNT=$c
-    g="$g $R"
-done
-check mass.long " $(rep 6 112)" "$g"
+# a recipient past R does not count again: one message of 6 (one session)
+check mass.long "$(rep 6 112)" "$(MSUSER=l@x.com ms 0,1 1,2 2,3 3,4 4,5 5,6)"
 auc l@x.com SMTPRCPTCOUNT=2
 check mass.long.second "113 new" "$R $(logkv ban)"
 # unknown SMTPRCPTCOUNT: not a mass message
@@ -414,19 +427,30 @@ check mass.refused.then "113 new" "$R $(logkv ban)"
 # R-th recipient after a later check refused it: still one message; its
 # next message reaching R is the second
 setup mass.session ':1000/1d:mass=2x2/1h'
-ms() { # SMTPRCPTCOUNT,SMTPRCPTCOUNTALL... : one shell runs the helper for each
-    ms_cmd=
-    for ms_p in "$@"; do
-        ms_cmd="$ms_cmd SMTPRCPTCOUNT=${ms_p%,*} SMTPRCPTCOUNTALL=${ms_p#*,} \"\$H\" 4>/dev/null; echo \$?;"
-    done
-    env -i H="$HELPER" OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" RELAYCLIENT= \
-        SMTPAUTHUSER=s@x.com TCPREMOTEIP=192.0.2.9 /bin/sh -c "$ms_cmd :" \
-        2> "$IO/err" | tr '\n' ' ' | sed 's/ $//'
-}
 check mass.session.retry "112 112 112 112" "$(ms 0,1 1,2 1,3 1,4)"
 setup mass.session2 ':1000/1d:mass=2x2/1h'
 check mass.session.next "112 112 112 112 113" "$(ms 0,1 1,2 1,3 0,1 1,2)"
 check mass.session.banned "ban=new" "$(grep -o 'ban=new' "$IO/err")"
+# the R-th recipient is one to our own domains, or an exempt destination:
+# still the message's R-th (a local one was never seen: mass= dodged)
+setup mass.local ':1000/1d:mass=1x3/1h' '>help@desk.example'
+check mass.local "112 112 112 113" "$(ms 0,1 1,2 2,3,l 3,4)"
+check mass.local.log "over=mass:1x3/1h ban=new verdict=local" "$(grep -o 'over=.*' "$IO/err" | head -n 1)"
+setup mass.exempt ':1000/1d:mass=1x3/1h' '>help@desk.example'
+check mass.exempt "112 112 112 113 112" "$(ms 0,1 1,2 2,3,e 3,4 4,5,e)"
+check mass.exempt.log "over=mass:1x3/1h ban=new verdict=exempt" "$(grep -o 'over=.*' "$IO/err" | head -n 1)"
+# a message that starts with local recipients: the second mass message
+setup mass.localstart ':1000/1d:mass=2x3/1h'
+check mass.localstart "112 112 112 112 112 112 113" "$(ms 0,1 1,2 2,3 0,1,l 1,2,l 2,3,l 3,4)"
+# local recipients past R of the mass message count it once
+setup mass.localpast ':1000/1d:mass=2x3/1h'
+check mass.localpast "$(rep 7 112)" "$(ms 0,1 1,2 2,3 3,4,l 4,5,l 5,6 6,7,l)"
+# without mass= anywhere, a recipient to our own domains costs nothing: no
+# file, no log line (the directory is not even looked at)
+setup mass.nomass ':1/1h:nets=3/1h' '>help@desk.example'
+rm -rf "$OL"
+check mass.nomass "112 112 112" "$(ms 0,1,l 1,2,l 2,3,l)"
+check mass.nomass.quiet "" "$(cat "$IO/err")"
 # separate sessions are separate messages
 setup mass.sessions ':1000/1d:mass=2x2/1h'
 check mass.sessions.two "112 113" "$(ms 1,2) $(ms 1,2)"
