@@ -24,6 +24,7 @@
 
 #include "limits.h"
 #include "logline.h"
+#include "prog.h"
 #include "rule.h"
 
 #define PROG	"cdbmake-limits"
@@ -115,6 +116,7 @@ main(int argc, char **argv)
 	const char *why;
 	int fd;
 
+	prog_fds();
 	if (argc != 3) {
 		fprintf(stderr, "usage: " PROG " limits.cdb limits.tmp < limits\n");
 		return 100;

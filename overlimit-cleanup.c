@@ -26,6 +26,7 @@
 
 #include "limits.h"
 #include "name.h"
+#include "prog.h"
 #include "rule.h"
 #include "store.h"
 #include "track.h"
@@ -129,6 +130,7 @@ main(int argc, char **argv)
 	size_t len;
 	int c, keep = 0, keepit, gone, rc;
 
+	prog_fds();
 	while ((c = getopt(argc, argv, "k")) != -1) {
 		if (c != 'k') {
 			fprintf(stderr, "usage: " PROG " [-k]\n");

@@ -29,6 +29,7 @@
 
 #include "limits.h"
 #include "name.h"
+#include "prog.h"
 #include "rule.h"
 #include "store.h"
 #include "track.h"
@@ -914,6 +915,7 @@ main(int argc, char **argv)
 {
 	int c;
 
+	prog_fds();
 	while ((c = getopt(argc, argv, "o:")) != -1) {
 		if (c != 'o')
 			usage();

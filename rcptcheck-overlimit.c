@@ -24,6 +24,7 @@
 #include "logline.h"
 #include "name.h"
 #include "notify.h"
+#include "prog.h"
 #include "reply.h"
 #include "rule.h"
 #include "store.h"
@@ -63,6 +64,21 @@ env(const char *name, const char *dflt)
 	const char *v = getenv(name);
 
 	return v != NULL && *v != '\0' ? v : dflt;
+}
+
+/* The CDB, on a descriptor above 2: the first file opened tells whether
+ * 0, 1 or 2 was closed (then they are opened on /dev/null, so that no
+ * log line lands in a counter file), at no cost when they are open. */
+static int
+cdbopen(struct limits *l, const char *path)
+{
+	if (limits_open(l, path) < 0)
+		return -1;
+	if (l->fd > 2)
+		return 0;
+	limits_close(l);
+	prog_fds();
+	return limits_open(l, path);
 }
 
 /* The client part of every log line. */
@@ -520,7 +536,7 @@ main(void)
 	 * message (a relayed recipient after it logs any error) */
 	local = getenv("RCPTHOSTS") != NULL &&
 	    strcmp(env("OVERLIMIT_COUNT_LOCAL", "0"), "0") == 0;
-	if (local && (limits_open(&lim, cdb) < 0 ||
+	if (local && (cdbopen(&lim, cdb) < 0 ||
 	    limits_features(&lim, &feat) < 0 || !(feat & LIMITS_FMASS)))
 		return EX_ACCEPT;
 
@@ -574,7 +590,7 @@ main(void)
 	sigaction(SIGALRM, &sa, NULL);
 	alarm((unsigned)timeout);
 
-	if (!local && limits_open(&lim, cdb) < 0)
+	if (!local && cdbopen(&lim, cdb) < 0)
 		return failed(&lg, errno == EPROTO ? "not a limits CDB (run "
 		    "cdbmake-limits):" : "cannot open limits", cdb,
 		    errno == EPROTO ? 0 : errno);

@@ -311,5 +311,60 @@ else
     skip conc.cleanup "RTS_LIGHT is set (valgrind run)"
 fi
 
+# ------------------------------------------------ descriptors 0-2 closed
+# (the first file a program opens would take 0, 1 or 2, and a log line
+# written to 2 land in it: a counter file's header was destroyed)
+setup closedfds ':3/1h' '@x.com:3/1h:mass=1x5/1h'
+cf_env() {
+    env -i RELAYCLIENT= TCPREMOTEIP=1.2.3.4 SMTPRCPTCOUNT=0 SMTPRCPTCOUNTALL=1 \
+        OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$@"
+}
+cf_env "$HELPER" <&- >&- 2>&-
+check closedfds.helper.exit 112 "$?"
+cf_env SMTPAUTHUSER=u@x.com "$HELPER" <&- >&- 2>&-
+cf_env SMTPAUTHUSER=u@x.com RCPTHOSTS=1 "$HELPER" <&- >&- 2>&-
+ipc 1.2.3.4
+check closedfds.helper.next "112 2/3" "$R $(logkv 1h)"
+check closedfds.helper.noerror "" "$(logkv error)"
+auc u@x.com
+check closedfds.user.next "112 2/3" "$R $(logkv 1h)"
+check closedfds.user.noerror "" "$(logkv error)"
+olsane closedfds.olsane
+env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CLEANUP" <&- >&- 2>&-
+check closedfds.cleanup.exit 0 "$?"
+ipc 1.2.3.4
+check closedfds.cleanup.next "112 3/3 " "$R $(logkv 1h) $(logkv error)"
+# the watchdog fires while the client's file is open (another process holds
+# the server cap's lock): its line must not land in the counter file
+PY=$(command -v python3 2>/dev/null || true)
+if [ -n "$PY" ]; then
+    setup closedfds.watchdog ':5/1h' '*:100/1h'
+    ipc 1.2.3.4
+    "$PY" -c 'import fcntl, sys, time
+f = open(sys.argv[1], "r+b")
+fcntl.lockf(f, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(30)' "$OL/*" > "$IO/lockready" 2>&1 &
+    LOCKPID=$!
+    cf_i=0
+    while ! grep -q locked "$IO/lockready" && [ "$cf_i" -lt 100 ]; do
+        sleep 0.1
+        cf_i=$((cf_i + 1))
+    done
+    cf_env OVERLIMIT_TIMEOUT=1 "$HELPER" <&- >&- 2>&-
+    check closedfds.watchdog.exit 112 "$?"
+    kill "$LOCKPID" 2>/dev/null
+    wait "$LOCKPID" 2>/dev/null
+    LOCKPID=
+    ipc 1.2.3.4
+    check closedfds.watchdog.next "112 2/5 " "$R $(logkv 1h) $(logkv error)"
+    olsane closedfds.watchdog.olsane
+else
+    skip closedfds.watchdog "python3 (to hold a POSIX lock) is not installed"
+fi
+printf ':1/1h\n' | "$CDBMAKE" "$W/c2.cdb" "$W/c2.tmp" >&- 2>&-
+check closedfds.cdbmake.exit 0 "$?"
+check closedfds.cdbmake.cdb yes "$(cdb -q "$W/c2.cdb" /format 2>/dev/null | grep -qx 1 && echo yes)"
+
 teardown
 finish
