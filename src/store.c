@@ -933,11 +933,11 @@ store_tidy(struct store *s, struct client *c, const struct rule *r,
 		return 0;
 	}
 	sethints(c, r, firsts);
-	if (dead > 0)
-		return compact(s, c, dead);
+	/* the reset first, in place: a header write needs no new space,
+	 * so a full disk costs only the compaction's copy */
 	if (writehdr(c->fd, &c->h) < 0)
 		return fail(c, "write", errno ? errno : EIO);
 	if (c->migrated && ftruncate(c->fd, STORE_HDRSIZE) < 0)
 		return fail(c, "truncate", errno);
-	return 0;
+	return dead > 0 ? compact(s, c, dead) : 0;
 }

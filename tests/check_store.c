@@ -1242,6 +1242,36 @@ tidy(const char *name, const char *rule, time_t now, int reset)
 	return removed;
 }
 
+/* The daily reset holds when the compaction cannot write its copy (a
+ * full disk; here a directory planted at the temporary name): it is
+ * written in place first, which needs no new space. */
+START_TEST(tidy_reset_without_space)
+{
+	struct rule r = R("3,1000/100");
+	struct client c;
+	char tmp[32];
+	int i, removed = -1;
+
+	for (i = 0; i < 2; i++)
+		send1("u", &r, 0, NULL);
+	ck_assert_int_eq(send1("u", &r, 150, NULL), 1);
+	ck_assert_int_eq(send1("u", &r, 151, NULL), 0);	/* the plain 3 */
+	ck_assert_uint_eq(hdr("u").total, 3);
+	snprintf(tmp, sizeof(tmp), ".cmp.%ld", (long)getpid());
+	ck_assert_int_eq(mkdir(td_path(tmp), 0700), 0);
+	ck_assert_int_eq(store_lock(&td_st, "u", 0, &c), 0);
+	/* the copy fails (and says so), the reset is done */
+	ck_assert_int_eq(store_tidy(&td_st, &c, &r, 160, 1, &removed), -1);
+	ck_assert_msg(strstr(c.err, "temporary") != NULL, "%s", c.err);
+	store_unlock(&c);
+	ck_assert_uint_eq(hdr("u").total, 0);
+	ck_assert_uint_eq(hdr("u").refused, 0);
+	ck_assert_uint_eq(win("u", 100, 160), 1);	/* the window stays */
+	ck_assert_int_eq(send1("u", &r, 170, NULL), 1);	/* no longer refused */
+	ck_assert_int_eq(rmdir(td_path(tmp)), 0);
+}
+END_TEST
+
 START_TEST(tidy_plain)
 {
 	struct rule r = R("5");
@@ -2163,6 +2193,7 @@ store_suite(void)
 	tcase_add_test(tc, tidy_plain);
 	tcase_add_test(tc, tidy_windows);
 	tcase_add_test(tc, tidy_compacts);
+	tcase_add_test(tc, tidy_reset_without_space);
 	tcase_add_test(tc, tidy_classic);
 	tcase_add_test(tc, tidy_dormant_keeps_header);
 	suite_add_tcase(s, tc);
