@@ -95,8 +95,30 @@ fail(struct client *c, const char *what, int err)
 int
 store_open(struct store *s, const char *dir)
 {
+	struct stat st;
+	int err;
+
 	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY);
-	return s->dirfd < 0 ? -1 : 0;
+	if (s->dirfd < 0)
+		return -1;
+	if (fstat(s->dirfd, &st) < 0) {
+		err = errno;
+		store_close(s);
+		errno = err;
+		return -1;
+	}
+	s->uid = st.st_uid;
+	s->gid = st.st_gid;
+	s->chown = st.st_uid != 0 && geteuid() == 0;
+	return 0;
+}
+
+int
+store_own(const struct store *s, int fd, const struct stat *st)
+{
+	if (!s->chown || (st->st_uid == s->uid && st->st_gid == s->gid))
+		return 0;
+	return fchown(fd, s->uid, s->gid);
 }
 
 void
@@ -195,6 +217,10 @@ store_lock(struct store *s, const char *name, int create, struct client *c)
 		if (!S_ISREG(st.st_mode)) {
 			store_unlock(c);
 			return fail(c, kindof(st.st_mode), 0);
+		}
+		if (store_own(s, c->fd, &st) < 0) {
+			store_unlock(c);
+			return fail(c, "chown", errno);
 		}
 		memset(&fl, 0, sizeof(fl));
 		fl.l_type = F_WRLCK;
@@ -389,6 +415,10 @@ compact(struct store *s, struct client *c, uint32_t dead)
 		nh.hint[i].first = c->h.hint[i].first >= dead ?
 		    c->h.hint[i].first - dead : 0;
 	if (fstat(c->fd, &st) == 0) {		/* keep owner and mode */
+		if (s->chown) {
+			st.st_uid = s->uid;
+			st.st_gid = s->gid;
+		}
 		if (fchown(fd, st.st_uid, st.st_gid) < 0 && errno != EPERM) {
 			err = errno;
 			goto bad;

@@ -2,6 +2,9 @@
 #ifndef STORE_H
 #define STORE_H
 
+#include <sys/types.h>
+#include <sys/stat.h>
+
 #include <stdint.h>
 #include <time.h>
 
@@ -67,6 +70,10 @@ struct signal {
 
 struct store {
 	int	dirfd;
+	uid_t	uid;		/* the directory's owner */
+	gid_t	gid;
+	int	chown;		/* we are root, it is not: files we create or
+				 * find are given to its owner */
 };
 
 struct client {
@@ -100,9 +107,15 @@ struct verdict {
 	uint32_t	limit[RULE_MAXWIN]; /* in force (a raise applied) */
 };
 
-/* Open the overlimit directory. Returns 0, or -1 with errno. */
+/* Open the overlimit directory. Run as root in a directory that another
+ * user owns (the admin tools), every counter and side file it creates or
+ * locks becomes that user's, so that the helper can open it.
+ * Returns 0, or -1 with errno. */
 int	store_open(struct store *s, const char *dir);
 void	store_close(struct store *s);
+/* Give the file fd (stat st) to the directory's owner when s->chown.
+ * Returns 0, or -1 with errno. */
+int	store_own(const struct store *s, int fd, const struct stat *st);
 
 /* Open (creating it if create), lock and read a client's file.
  * Returns 0 when locked, 1 when it does not exist (create == 0),

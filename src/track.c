@@ -71,6 +71,8 @@ track_open(struct store *s, const char *enc, int create, struct track *t)
 		return fail(t, "fstat", errno);
 	if (!S_ISREG(sb.st_mode))
 		return fail(t, "not a regular file", 0);
+	if (store_own(s, t->fd, &sb) < 0)
+		return fail(t, "chown", errno);
 	if (sb.st_size == 0)
 		return 0;			/* new */
 	if (sb.st_size != TRACK_SIZE)
