@@ -77,6 +77,7 @@ side(struct store *st, struct limits *lim, const char *dir, const char *f,
 		keep = cl.h.sidekeep;
 	switch (track_open(st, cname, 0, &t)) {
 	case 0:
+		track_settle(&t, now);
 		if (!track_live(&t, now, keep)) {
 			if (unlinkat(st->dirfd, f, 0) < 0) {
 				fprintf(stderr, PROG ": %s/%s: remove: %s\n",

@@ -445,6 +445,7 @@ freercpt(struct logline *lg, const struct rule *r, const char *senc,
 		return failed(lg, tk.err, NULL, 0);
 	}
 	now = time(NULL);
+	track_settle(&tk, now);
 	ppid = (uint32_t)getppid();	/* the session: qmail-smtpd */
 	memset(&sig, 0, sizeof(sig));
 	if (msgn == 0)
@@ -721,6 +722,8 @@ main(void)
 			havenet = mass = start = 0;
 		} else if (tk.healed)
 			log_quote(&lg, "side_error", tk.err);
+		else
+			track_settle(&tk, now);
 	}
 	/* the client asks again for a recipient of a message counted
 	 * already (a later check of qmail-smtpd refused it): one message */

@@ -366,6 +366,51 @@ window(struct client *c, uint32_t period, time_t now, uint64_t *count,
 	return 0;
 }
 
+/* The clock was stepped forward, then back: records stamped more than
+ * STORE_FUTURE ahead of now would keep the client counted (refused) until
+ * real time passed them. Then every record stamped after now is
+ * restamped now, a block at a time from the first (each step leaves the
+ * records in order), and so are the header's times: the limit holds for
+ * the corrected clock and a client is refused at most one period.
+ * Returns 0, or -1 on a corrupt file or a write error. */
+static int
+settle(struct client *c, time_t now)
+{
+	unsigned char buf[STORE_CACHEREC * STORE_RECSIZE];
+	int64_t t, ahead = (int64_t)now + STORE_FUTURE;
+	uint64_t cum;
+	uint32_t j, n, k;
+
+	if (c->h.last_accept > ahead)
+		c->h.last_accept = now;
+	if (c->h.last_refuse > ahead)
+		c->h.last_refuse = now;
+	if (c->h.reset > ahead)
+		c->h.reset = now;
+	if (c->h.ban_since > ahead)
+		c->h.ban_since = now;
+	if (c->h.nrec == 0 || rec(c, c->h.nrec - 1, &t, &cum) < 0 || t <= ahead)
+		return 0;
+	if (first(c, (int64_t)now, 0, &j) < 0)
+		return -1;
+	for (; j < c->h.nrec; j += n) {
+		n = c->h.nrec - j;
+		if (n > STORE_CACHEREC)
+			n = STORE_CACHEREC;
+		if (pread(c->fd, buf, (size_t)n * STORE_RECSIZE, STORE_HDRSIZE +
+		    (off_t)j * STORE_RECSIZE) != (ssize_t)n * STORE_RECSIZE)
+			return -1;
+		for (k = 0; k < n; k++)
+			le_put64(buf + (size_t)k * STORE_RECSIZE, (uint64_t)now);
+		if (pwrite(c->fd, buf, (size_t)n * STORE_RECSIZE, STORE_HDRSIZE +
+		    (off_t)j * STORE_RECSIZE) != (ssize_t)n * STORE_RECSIZE)
+			return -1;
+	}
+	c->cn[0] = c->cn[1] = 0;
+	memset(c->h.hint, 0, sizeof(c->h.hint));
+	return 0;
+}
+
 int
 store_window(struct client *c, uint32_t period, time_t now, uint64_t *count)
 {
@@ -375,6 +420,8 @@ store_window(struct client *c, uint32_t period, time_t now, uint64_t *count)
 		*count = c->h.total;
 		return 0;
 	}
+	if (settle(c, now) < 0)
+		return -1;
 	return window(c, period, now, count, &f);
 }
 
@@ -749,6 +796,8 @@ store_peek(struct client *c, const struct rule *r, time_t now, int why,
 	int windows, w;
 
 	memset(sig, 0, sizeof(*sig));
+	if (settle(c, now) < 0)
+		return fail(c, "restamp records from the future", errno ? errno : EIO);
 	if (measure(c, r, now, &v, firsts, &windows) < 0)
 		return -1;
 	if ((w = v.over) < 0)
@@ -781,6 +830,11 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 	uint32_t firsts[RULE_MAXWIN], dead, th;
 	int i, windows;
 
+	if (settle(c, now) < 0)
+		return fail(c, "restamp records from the future", errno ? errno : EIO);
+	if (r->dormant && c->h.warm_until > (int64_t)now + r->warmper +
+	    STORE_FUTURE)
+		c->h.warm_until = (int64_t)now + r->warmper;
 	if (measure(c, r, now, v, firsts, &windows) < 0)
 		return -1;
 	v->raised = c->h.raise_factor > 1 && c->h.raise_until > (int64_t)now ?
@@ -926,6 +980,8 @@ store_tidy(struct store *s, struct client *c, const struct rule *r,
 	int dormant;
 
 	*removed = 0;
+	if (settle(c, now) < 0)
+		return fail(c, "restamp records from the future", errno ? errno : EIO);
 	if (deadrecs(c, r, now, &dead, firsts) < 0)
 		return fail(c, "corrupt counter file (records)", 0);
 	/* and what the helper last counted with: never fewer */

@@ -15,6 +15,8 @@
 #define STORE_RECSIZE	16
 #define STORE_MAXREC	(1u << 24)	/* more records: corrupt */
 #define STORE_CACHEREC	256		/* records read per pread */
+#define STORE_FUTURE	300		/* seconds: a stamp further ahead of
+					 * the clock is the clock's mistake */
 
 struct store_hdr {
 	uint32_t	nrec;

@@ -191,6 +191,24 @@ track_mass(struct track *t, time_t now, uint32_t ppid, uint32_t count,
 	note(t, ppid, count, all, TRACK_MASSDONE);
 }
 
+void
+track_settle(struct track *t, time_t now)
+{
+	int64_t ahead = (int64_t)now + STORE_FUTURE;
+	uint32_t i;
+
+	if ((t->nnets == 0 || t->net[0].last <= ahead) &&
+	    (t->nmass == 0 || t->mass[0] <= ahead))
+		return;				/* most recent first */
+	for (i = 0; i < t->nnets; i++)
+		if (t->net[i].last > (int64_t)now)
+			t->net[i].last = now;
+	for (i = 0; i < t->nmass; i++)
+		if (t->mass[i] > (int64_t)now)
+			t->mass[i] = now;
+	t->dirty = 1;
+}
+
 int
 track_live(const struct track *t, time_t now, uint32_t keep)
 {

@@ -65,6 +65,11 @@ void	track_mass(struct track *t, time_t now, uint32_t ppid, uint32_t count,
 /* Mass messages within period before now. */
 uint32_t track_massn(const struct track *t, time_t now, uint32_t period);
 
+/* The clock was stepped forward, then back: when a time in it is more
+ * than STORE_FUTURE ahead of now, every time after now becomes now (the
+ * networks and mass messages count for the corrected clock). */
+void	track_settle(struct track *t, time_t now);
+
 /* Is anything in it newer than now - keep? */
 int	track_live(const struct track *t, time_t now, uint32_t keep);
 

@@ -90,6 +90,8 @@ win(const char *name, uint32_t period, time_t now)
 	return n;
 }
 
+static int	tidy(const char *, const char *, time_t, int);
+
 static ino_t
 inode(const char *name)
 {
@@ -666,39 +668,44 @@ START_TEST(clock_backwards)
 	struct store_hdr h;
 	struct verdict v;
 
+	/* a small step back (within STORE_FUTURE): stamped the last time,
+	 * never reordered */
 	ck_assert_int_eq(send1("u", &r, 1000, NULL), 1);
-	ck_assert_int_eq(send1("u", &r, 500, &v), 1);	/* stamped 1000 */
+	ck_assert_int_eq(send1("u", &r, 900, &v), 1);	/* stamped 1000 */
 	ck_assert_uint_eq(v.count[0], 2);
-	ck_assert_int_eq(send1("u", &r, 500, &v), 1);
+	ck_assert_int_eq(send1("u", &r, 900, &v), 1);
 	ck_assert_uint_eq(v.count[0], 3);
-	ck_assert_int_eq(send1("u", &r, 1, &v), 0);	/* 3 after -99 */
+	ck_assert_int_eq(send1("u", &r, 850, &v), 0);
 	ck_assert_int_eq(v.over, 0);
 	ck_assert_uint_eq(v.count[0], 3);
 	ck_assert_uint_eq(brute("u", 100, 1099), 3);
 	ck_assert_uint_eq(brute("u", 100, 1100), 0);
 	ck_assert_uint_eq(win("u", 100, 1099), 3);
 	ck_assert_uint_eq(win("u", 100, 1100), 0);
-	ck_assert_uint_eq(win("u", 100, 0), 3);
-	ck_assert_uint_eq(win("u", 100, -100000), 3);
 	ck_assert_int_eq(send1("u", &r, 1100, NULL), 1);
 	ck_assert_int_eq(send1("u", &r, 1150, NULL), 1);
-	ck_assert_int_eq(send1("u", &r, -5, &v), 0);	/* before the epoch */
+	/* a big one (before the epoch even): what was stamped after now
+	 * counts as sent now, for one period */
+	ck_assert_int_eq(send1("u", &r, -5, &v), 0);
 	ck_assert_uint_eq(v.count[0], 5);
+	ck_assert_uint_eq(brute("u", 100, 94), 5);
+	ck_assert_uint_eq(brute("u", 100, 95), 0);
+	ck_assert_int_eq(send1("u", &r, 95, NULL), 1);
 	ck_assert_int_eq(send1("u", &r, 3000, NULL), 1);
-	ck_assert_int_eq(send1("u", &r, 2000, NULL), 1);/* stamped 3000 */
-	ck_assert_int_eq(send1("u", &r, 2000, NULL), 1);
-	ck_assert_int_eq(send1("u", &r, 2000, &v), 0);
+	ck_assert_int_eq(send1("u", &r, 2800, NULL), 1);/* stamped 3000 */
+	ck_assert_int_eq(send1("u", &r, 2800, NULL), 1);
+	ck_assert_int_eq(send1("u", &r, 2800, &v), 0);
 	ck_assert_uint_eq(v.count[0], 3);
 	h = hdr("u");
-	ck_assert_uint_eq(h.total, 8);
+	ck_assert_uint_eq(h.total, 9);
 	ck_assert_uint_eq(h.refused, 3);
-	ck_assert_uint_eq(h.nrec, 8);
+	ck_assert_uint_eq(h.nrec, 9);
 	ck_assert_uint_eq(brute("u", 100, 3099), 3);	/* checks the order */
 	ck_assert_uint_eq(brute("u", 100, 3100), 0);
 	ck_assert_uint_eq(win("u", 100, 3099), 3);
 	ck_assert_uint_eq(win("u", 100, 3100), 0);
-	ck_assert_uint_eq(win("u", 1000000, 3000), 8);
-	ck_assert_uint_eq(win("u", 0, 3000), 8);
+	ck_assert_uint_eq(win("u", 1000000, 3000), 9);
+	ck_assert_uint_eq(win("u", 0, 3000), 9);
 }
 END_TEST
 
@@ -725,15 +732,33 @@ START_TEST(clock_forward_then_back)
 	ck_assert_int_eq(send1("f", &r, ahead, NULL), 1);
 	ck_assert_int_eq(send1("f", &r, ahead, NULL), 1);
 	ck_assert_int_eq(send1("f", &r, ahead, &v), 0);	/* the limit holds */
-	/* corrected: the three recipients stamped "ahead" still count,
-	 * with the two really sent in the last 100 s */
+	/* corrected (a month back): the three recipients stamped "ahead"
+	 * are restamped now and count, with the two really sent in the
+	 * last 100 s, for one period -- not until real time passes them */
 	ck_assert_int_eq(send1("f", &r, t + 2, &v), 0);
 	ck_assert_uint_eq(v.count[0], 5);
-	ck_assert_int_eq(send1("f", &r, ahead - 1, &v), 0);
-	ck_assert_int_eq(send1("f", &r, ahead + 100, &v), 1); /* they left */
-	ck_assert_uint_eq(brute("f", 100, ahead + 100), win("f", 100, ahead + 100));
+	ck_assert_int_eq(v.retry, t + 102);
+	ck_assert_int_eq(hdr("f").last_accept, t + 2);
+	ck_assert_uint_eq(brute("f", 100, t + 101), 3);
+	ck_assert_int_eq(send1("f", &r, t + 101, &v), 0);
+	ck_assert_int_eq(send1("f", &r, t + 102, &v), 1);	/* they left */
+	ck_assert_uint_eq(v.count[0], 1);
+	ck_assert_uint_eq(brute("f", 100, t + 102), win("f", 100, t + 102));
 	ck_assert_uint_eq(hdr("f").total, 6);
 	ck_assert_uint_eq(hdr("f").refused, 3);
+	/* within the tolerance (a small step back) nothing is restamped:
+	 * the records stay ahead and leave late by at most that much */
+	ck_assert_int_eq(send1("s", &r, t + 1000 + STORE_FUTURE, NULL), 1);
+	ck_assert_int_eq(send1("s", &r, t + 1000, &v), 1);
+	ck_assert_uint_eq(v.count[0], 2);
+	ck_assert_uint_eq(brute("s", 100, t + 1099 + STORE_FUTURE), 2);
+	ck_assert_uint_eq(brute("s", 100, t + 1100 + STORE_FUTURE), 0);
+	/* the cleanup restamps too: then the records go after one period */
+	ck_assert_int_eq(send1("c", &r, ahead, NULL), 1);
+	ck_assert_int_eq(tidy("c", "3/100,1000", t, 1), 0);
+	ck_assert_uint_eq(hdr("c").nrec, 1);
+	ck_assert_uint_eq(brute("c", 100, t + 99), 1);
+	ck_assert_int_eq(tidy("c", "3/100,1000", t + 100, 1), 1);	/* removed */
 	/* the epoch, the 2038 boundary and far ahead: no overflow (UBSan) */
 	ck_assert_int_eq(send1("g", &r, 0, NULL), 1);
 	ck_assert_int_eq(send1("g", &r, (time_t)0x7fffffff, NULL), 1);

@@ -647,6 +647,59 @@ START_TEST(mass_messages)
 }
 END_TEST
 
+/* One message counted once: its start, its later recipients, a retry of
+ * one in the same session; the next message and another session not. */
+START_TEST(mass_message_identity)
+{
+	struct track t;
+
+	topen("mi", 1, &t);
+	track_start(&t, 77, 1);
+	ck_assert_int_eq(track_massdone(&t, 77, 2, 3), 0);
+	track_mass(&t, 1000, 77, 2, 3);			/* the R-th (R = 3) */
+	ck_assert_int_eq(track_massdone(&t, 77, 3, 4), 1);	/* later */
+	ck_assert_int_eq(track_massdone(&t, 77, 2, 5), 1);	/* a retry */
+	ck_assert_int_eq(track_massdone(&t, 77, 2, 3), 0);	/* not grown */
+	ck_assert_int_eq(track_massdone(&t, 78, 3, 4), 0);	/* another session */
+	ck_assert_int_eq(track_massdone(&t, 77, 1, 9), 0);	/* count fell */
+	ck_assert_int_eq(track_massdone(&t, 77, 0, 9), 0);	/* a start */
+	tclose(&t);
+	topen("mi", 0, &t);				/* kept in the file */
+	ck_assert_int_eq(track_massdone(&t, 77, 4, 6), 1);
+	track_start(&t, 77, 7);				/* the next message */
+	ck_assert_int_eq(track_massdone(&t, 77, 4, 11), 0);
+	tclose(&t);
+}
+END_TEST
+
+/* The clock was stepped forward, then back: times far ahead become now,
+ * so networks and mass messages count for one period of the corrected
+ * clock; a small step (within STORE_FUTURE) changes nothing. */
+START_TEST(settle_future)
+{
+	static const unsigned char a1[16] = { 1 }, a2[16] = { 2 };
+	struct track t;
+	int64_t retry;
+
+	topen("fu", 1, &t);
+	seen(&t, a1, 1000000, 100, 5, 1, 0);
+	track_mass(&t, 1000000, 1, 2, 3);
+	track_settle(&t, 1000000 - STORE_FUTURE);	/* within: kept */
+	ck_assert_int_eq(t.net[0].last, 1000000);
+	ck_assert_int_eq(t.mass[0], 1000000);
+	t.dirty = 0;
+	track_settle(&t, 1000);				/* a big step back */
+	ck_assert_int_eq(t.dirty, 1);
+	ck_assert_int_eq(t.net[0].last, 1000);
+	ck_assert_int_eq(t.mass[0], 1000);
+	ck_assert_uint_eq(track_massn(&t, 1099, 100), 1);
+	ck_assert_uint_eq(track_massn(&t, 1100, 100), 0);
+	ck_assert_uint_eq(track_seen(&t, a2, 1050, 100, 5, &retry), 2);
+	ck_assert_uint_eq(track_seen(&t, a2, 1100, 100, 5, &retry), 1);
+	tclose(&t);
+}
+END_TEST
+
 START_TEST(live)
 {
 	struct track t;
@@ -708,6 +761,8 @@ track_suite(void)
 
 	tc = td_tcase("mass", 30, mkdir_tc);
 	tcase_add_test(tc, mass_messages);
+	tcase_add_test(tc, mass_message_identity);
+	tcase_add_test(tc, settle_future);
 	tcase_add_test(tc, live);
 	suite_add_tcase(s, tc);
 	return s;
