@@ -44,8 +44,7 @@ notify_env_add(struct notify_env *e, const char *name, const char *val,
 	/* NAME=, at most 4 bytes per value byte, NUL */
 	if (e->n == NOTIFY_ENVMAX || nlen + 2 + 4 * len > room)
 		return full(e);
-	memcpy(p, name, nlen);
-	p[nlen] = '=';
+	(void)snprintf(p, room, "%s=", name);
 	strvisx(p + nlen + 1, val, len, VIS_OCTAL | VIS_CSTYLE | VIS_WHITE);
 	e->used += nlen + 2 + strlen(p + nlen + 1);
 	e->var[e->n++] = p;

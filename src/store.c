@@ -828,6 +828,7 @@ store_count(struct store *s, struct client *c, const struct rule *r,
     time_t now, const struct signal *sig, struct verdict *v)
 {
 	uint32_t firsts[RULE_MAXWIN], dead, th;
+	int64_t after;
 	int i, windows;
 
 	if (settle(c, now) < 0)
@@ -910,9 +911,9 @@ store_count(struct store *s, struct client *c, const struct rule *r,
 			    v->why == WHY_LIMIT && append(c, now) < 0)
 				return -1;
 			/* a signal that names no time (mass=): none */
+			after = sig != NULL ? sig->retry : 0;
 			v->retry = v->why != WHY_LIMIT && v->why != WHY_WARMUP &&
-			    sig->retry == 0 ? 0 : retry(c, r, now,
-			    sig != NULL ? sig->retry : 0);
+			    after == 0 ? 0 : retry(c, r, now, after);
 		}
 		if (v->event != EV_NONE)
 			c->h.notified++;
