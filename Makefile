@@ -40,8 +40,9 @@ STATIC	=
 endif
 
 PROGS	= rcptcheck-overlimit cdbmake-limits overlimit-cleanup overlimitctl
-OBJS	= src/name.o src/rule.o src/limits.o src/store.o src/logline.o src/prog.o \
-	  src/reply.o src/notify.o src/track.o
+OBJS	= src/prog.o src/name.o src/ident.o src/rule.o src/lookup.o \
+	  src/policy.o src/counter.o src/side.o src/decide.o src/logline.o \
+	  src/reply.o src/report.o src/notify.o
 TESTPROGS = tests/rcptsim tests/concurrent tests/unit
 
 all: $(PROGS)

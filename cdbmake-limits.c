@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "lookup.h"
 #include "logline.h"
 #include "prog.h"
 #include "rule.h"
@@ -135,9 +135,9 @@ main(int argc, char **argv)
 			continue;
 		}
 		if (r.flags & RULE_EXEMPT)
-			feat |= LIMITS_FEXEMPT;
+			feat |= LOOKUP_FEXEMPT;
 		if (r.massn)
-			feat |= LIMITS_FMASS;
+			feat |= LOOKUP_FMASS;
 		if (n == cap) {
 			cap = cap ? 2 * cap : 1024;
 			if ((p = reallocarray(ents, cap, sizeof(*ents))) == NULL)
@@ -200,9 +200,9 @@ main(int argc, char **argv)
 	plens(ents, n, AF_INET6, list, sizeof(list));
 	if (list[0] != '\0')
 		add(&cm, "/6", list);
-	limits_fmtfeatures(feat, list, sizeof(list));
+	lookup_fmtfeatures(feat, list, sizeof(list));
 	add(&cm, "/features", list);
-	add(&cm, "/format", LIMITS_FORMAT);
+	add(&cm, "/format", LOOKUP_FORMAT);
 	if (cdb_make_finish(&cm) < 0 || fsync(fd) < 0 || close(fd) < 0)
 		die(111, "unable to write", tmpname);
 	if (rename(tmpname, argv[1]) < 0)

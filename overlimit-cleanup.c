@@ -3,13 +3,14 @@
  *
  *	overlimit-cleanup [-k]
  *
- * For every client file under OVERLIMIT_DIR (and the domain pools "@domain"
- * and the server's "*"), locked as the helper locks it: reset the classic counter ("N recipients until the next reset"),
- * drop the records that have left every window of the client's rule and
- * remove the files that hold nothing any more. Window counts are never
- * lost, so it may run at any time. With -k, clients that have reached
- * their plain limit keep their counter (they stay refused until an admin
- * removes the file): the sagredo variant of the classic cron job.
+ * For every counter under OVERLIMIT_DIR (clients, the domain pools
+ * "@domain", the server's "*"), locked as the helper locks it: reset the
+ * classic counter ("N recipients until the next reset"), drop the records
+ * that have left every window of its rule and remove the files that hold
+ * nothing any more. Window counts are never lost, so it may run at any
+ * time. With -k, clients that have reached their plain limit keep their
+ * counter (they stay refused until an admin removes the file): the
+ * sagredo variant of the classic cron job.
  * Exit 0, 100 usage, 111 when a file or the CDB could not be handled.
  */
 #include <sys/types.h>
@@ -24,82 +25,96 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "limits.h"
-#include "name.h"
+#include "counter.h"
+#include "ident.h"
+#include "lookup.h"
 #include "prog.h"
-#include "rule.h"
-#include "store.h"
-#include "track.h"
+#include "side.h"
 
-#define PROG	"overlimit-cleanup"
 #define STALE	3600	/* seconds before a temporary file is stale */
 
-static const char *
-env(const char *name, const char *dflt)
-{
-	const char *v = getenv(name);
+struct tally {
+	unsigned long	files, reset, removed, kept, errors, other;
+};
 
-	return v != NULL && *v != '\0' ? v : dflt;
+static struct store st;
+static struct lookup lk;
+static const char *dir;
+static time_t now;
+
+/* A file's trouble: "overlimit-cleanup: warning: DIR/NAME: what". */
+static void
+trouble(struct tally *t, const char *name, const char *what)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s:", dir, name);
+	prog_warn(path, what, 0);
+	t->errors++;
+}
+
+/* The rule of the counter name counts; -1 when the CDB is corrupt. */
+static int
+ruleof(const char *name, struct rule *r)
+{
+	struct ident id;
+	struct match m;
+	int rc;
+
+	memset(r, 0, sizeof(*r));		/* none: unlimited */
+	if (ident_fromfile(&id, name) < 0)
+		return 0;
+	rc = lookup_counter(&lk, &id, r, &m, NULL, NULL);
+	ident_free(&id);
+	return rc;
 }
 
 /* A side file NAME#x: removed (under NAME's lock, as the helper holds
- * it) when nothing in it is inside the rule's nets= and mass= periods.
- * Returns 0, or -1 (printed). */
-static int
-side(struct store *st, struct limits *lim, const char *dir, const char *f,
-    time_t now, unsigned long *removed)
+ * it) when nothing in it is inside the rule's nets= and mass= periods. An
+ * orphan's client file is created to lock it, and removed again. */
+static void
+side(const char *f, struct tally *t)
 {
-	char cname[NAME_ENCMAX + 1], matched[NAME_ENCMAX + 2];
-	size_t n = strlen(f) - strlen(TRACK_SUFFIX);
-	struct client cl;
-	struct track t;
+	char cname[NAME_ENCMAX + 1];
+	struct counter c;
+	struct side sd;
 	struct rule r;
 	uint32_t keep;
-	int gone, orphan, rc = 0;
+	int gone, orphan;
 
-	memcpy(cname, f, n);
-	cname[n] = '\0';
-	if (limits_fileof(lim, cname, &r, matched, sizeof(matched)) == -1) {
-		fprintf(stderr, PROG ": corrupt limits CDB\n");
-		return -1;
-	}
-	/* an orphan (no client file): create it, so that a helper waits
-	 * for us, and remove it again below */
-	if ((orphan = store_lock(st, cname, 0, &cl)) < 0 ||
-	    (orphan == 1 && store_lock(st, cname, 1, &cl) < 0)) {
-		fprintf(stderr, PROG ": %s/%s: %s\n", dir, cname, cl.err);
-		return -1;
+	strlcpy(cname, f, strlen(f) - strlen(SIDE_SUFFIX) + 1);
+	t->files++;
+	if (ruleof(cname, &r) < 0)
+		prog_die(111, "corrupt limits CDB", NULL, 0);
+	if ((orphan = counter_lock(&st, cname, 0, &c)) < 0 ||
+	    (orphan == 1 && counter_lock(&st, cname, 1, &c) < 0)) {
+		trouble(t, cname, c.err);
+		return;
 	}
 	/* the rule's periods, or what the helper last used if longer (a
 	 * hashed name's domain line, an edited CDB) */
 	keep = r.netsper > r.massper ? r.netsper : r.massper;
-	if (cl.h.sidekeep > keep && cl.h.sidekeep <= RULE_MAXPERIOD)
-		keep = cl.h.sidekeep;
-	switch (track_open(st, cname, 0, &t)) {
+	if (c.s.sidekeep > keep && c.s.sidekeep <= RULE_MAXPERIOD)
+		keep = c.s.sidekeep;
+	switch (side_open(&st, cname, 0, &sd)) {
 	case 0:
-		track_settle(&t, now);
-		if (!track_live(&t, now, keep)) {
-			if (unlinkat(st->dirfd, f, 0) < 0) {
-				fprintf(stderr, PROG ": %s/%s: remove: %s\n",
-				    dir, f, strerror(errno));
-				rc = -1;
-			} else
-				++*removed;
+		side_settle(&sd, now);
+		if (!side_live(&sd, now, keep)) {
+			if (unlinkat(st.dirfd, f, 0) < 0)
+				trouble(t, f, strerror(errno));
+			else
+				t->removed++;
 		}
-		t.dirty = 0;
-		(void)track_close(&t);
+		sd.dirty = 0;
+		(void)side_close(&sd);
 		break;
 	case -1:
-		fprintf(stderr, PROG ": %s/%s: %s\n", dir, f, t.err);
-		rc = -1;
+		trouble(t, f, sd.err);
 	}
 	/* a client file of its own is tidied in the walk, not twice */
-	if (orphan && store_tidy(st, &cl, &r, now, 0, &gone) < 0) {
-		fprintf(stderr, PROG ": %s/%s: %s\n", dir, cname, cl.err);
-		rc = -1;
-	}
-	store_unlock(&cl);
-	return rc;
+	if (orphan && counter_tidy(&st, &c, &r, now, 0, &gone) < 0)
+		trouble(t, cname, c.err);
+	counter_unlock(&c);
 }
 
 static int
@@ -113,104 +128,98 @@ plainlimit(const struct rule *r, uint64_t total)
 	return 0;
 }
 
+/* One counter file: its classic reset (unless -k keeps it), its tidying. */
+static void
+counter(const char *name, int keep, struct tally *t)
+{
+	struct counter c;
+	struct rule r;
+	int keepit, gone, rc;
+
+	t->files++;
+	if (ruleof(name, &r) < 0)
+		prog_die(111, "corrupt limits CDB", NULL, 0);
+	if ((rc = counter_lock(&st, name, 0, &c)) == 1)
+		return;				/* removed meanwhile */
+	if (rc < 0) {
+		trouble(t, name, c.err);
+		return;
+	}
+	keepit = keep && plainlimit(&r, c.s.total);
+	if (counter_tidy(&st, &c, &r, now, !keepit, &gone) < 0)
+		trouble(t, name, c.err);
+	else {
+		t->removed += (unsigned long)gone;
+		t->reset += (unsigned long)!keepit;
+		t->kept += (unsigned long)keepit;
+	}
+	counter_unlock(&c);
+}
+
+/* What a directory entry is: a side file of a client, a counter, a stale
+ * temporary file of a compaction, or something else. */
+static void
+entry(const char *name, int keep, struct tally *t)
+{
+	char cname[NAME_ENCMAX + 1], path[4096];
+	size_t len = strlen(name), sl = strlen(SIDE_SUFFIX);
+	struct stat sb;
+
+	if (name[0] == '.') {
+		if (strncmp(name, ".cmp.", 5) == 0 &&
+		    fstatat(st.dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    sb.st_mtime < now - STALE)
+			unlinkat(st.dirfd, name, 0);
+		return;
+	}
+	if (len > sl && len - sl <= NAME_ENCMAX &&
+	    strcmp(name + len - sl, SIDE_SUFFIX) == 0 &&
+	    (strlcpy(cname, name, len - sl + 1),
+	    name_isfile(cname) == NAME_FCLIENT)) {
+		side(name, t);
+		return;
+	}
+	if (!name_isfile(name)) {
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		prog_warn("not a counter file, left alone:", path, 0);
+		t->other++;
+		return;
+	}
+	counter(name, keep, t);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct limits lim;
-	struct store st;
-	struct client cl;
-	struct rule r;
+	struct tally t = { 0, 0, 0, 0, 0, 0 };
+	const char *cdb;
 	struct dirent *d;
-	struct stat sb;
 	DIR *dp;
-	const char *dir, *cdb;
-	time_t now = time(NULL);
-	unsigned long files = 0, reset = 0, removed = 0, kept = 0, errors = 0,
-	    other = 0;
-	char mainname[NAME_ENCMAX + 1], matched[NAME_ENCMAX + 2];
-	size_t len;
-	int c, keep = 0, keepit, gone, rc;
+	int c, keep = 0;
 
-	prog_fds();
+	prog_init("overlimit-cleanup");
 	while ((c = getopt(argc, argv, "k")) != -1) {
 		if (c != 'k') {
-			fprintf(stderr, "usage: " PROG " [-k]\n");
+			fprintf(stderr, "usage: overlimit-cleanup [-k]\n");
 			return 100;
 		}
 		keep = 1;
 	}
-	dir = env("OVERLIMIT_DIR", "/var/qmail/overlimit");
-	cdb = env("OVERLIMIT_CDB", "/var/qmail/control/relaylimits.cdb");
-	if (limits_open(&lim, cdb) < 0) {
-		fprintf(stderr, PROG ": fatal: unable to open %s: %s\n", cdb,
-		    errno == EPROTO ? "not a limits CDB" : strerror(errno));
-		return 111;
-	}
-	if (store_open(&st, dir) < 0 || (dp = fdopendir(dup(st.dirfd))) == NULL) {
-		fprintf(stderr, PROG ": fatal: unable to open %s: %s\n", dir,
-		    strerror(errno));
-		return 111;
-	}
-	while ((errno = 0, d = readdir(dp)) != NULL) {
-		if (d->d_name[0] == '.') {
-			if (strncmp(d->d_name, ".cmp.", 5) == 0 &&
-			    fstatat(st.dirfd, d->d_name, &sb,
-			    AT_SYMLINK_NOFOLLOW) == 0 && sb.st_mtime < now - STALE)
-				unlinkat(st.dirfd, d->d_name, 0);
-			continue;
-		}
-		if ((len = strlen(d->d_name)) > 2 &&
-		    strcmp(d->d_name + len - 2, TRACK_SUFFIX) == 0 &&
-		    len - 2 <= NAME_ENCMAX &&
-		    (memcpy(mainname, d->d_name, len - 2),
-		    mainname[len - 2] = '\0',
-		    name_isfile(mainname) == NAME_FCLIENT)) {
-			files++;
-			if (side(&st, &lim, dir, d->d_name, now, &removed) < 0)
-				errors++;
-			continue;
-		}
-		if (!name_isfile(d->d_name)) {
-			fprintf(stderr, PROG ": warning: not a counter file, "
-			    "left alone: %s/%s\n", dir, d->d_name);
-			other++;
-			continue;
-		}
-		files++;
-		if (limits_fileof(&lim, d->d_name, &r, matched,
-		    sizeof(matched)) == -1) {
-			fprintf(stderr, PROG ": corrupt limits CDB %s\n", cdb);
-			errors++;
-			break;
-		}
-		if ((rc = store_lock(&st, d->d_name, 0, &cl)) == 1)
-			continue;		/* removed meanwhile */
-		if (rc < 0) {
-			fprintf(stderr, PROG ": %s/%s: %s\n", dir, d->d_name,
-			    cl.err);
-			errors++;
-			continue;
-		}
-		keepit = keep && plainlimit(&r, cl.h.total);
-		if (store_tidy(&st, &cl, &r, now, !keepit, &gone) < 0) {
-			fprintf(stderr, PROG ": %s/%s: %s\n", dir, d->d_name,
-			    cl.err);
-			errors++;
-		} else {
-			removed += gone;
-			reset += !keepit;
-			kept += keepit;
-		}
-		store_unlock(&cl);
-	}
-	if (errno != 0) {
-		fprintf(stderr, PROG ": unable to read %s: %s\n", dir,
-		    strerror(errno));
-		errors++;
-	}
+	dir = prog_env("OVERLIMIT_DIR", OVERLIMIT_DIR);
+	cdb = prog_env("OVERLIMIT_CDB", OVERLIMIT_CDB);
+	now = time(NULL);
+	if (lookup_open(&lk, cdb) < 0)
+		prog_die(111, "unable to open", cdb,
+		    errno == EPROTO ? 0 : errno);
+	if (store_open(&st, dir) < 0 || (dp = fdopendir(dup(st.dirfd))) == NULL)
+		prog_die(111, "unable to open", dir, errno);
+	while ((errno = 0, d = readdir(dp)) != NULL)
+		entry(d->d_name, keep, &t);
+	if (errno != 0)
+		trouble(&t, ".", strerror(errno));
 	closedir(dp);
-	printf(PROG ": %lu files, %lu reset, %lu removed, %lu kept over "
-	    "limit, %lu other, %lu errors\n", files, reset, removed, kept,
-	    other, errors);
-	return errors ? 111 : 0;
+	printf("overlimit-cleanup: %lu files, %lu reset, %lu removed, %lu "
+	    "kept over limit, %lu other, %lu errors\n", t.files, t.reset,
+	    t.removed, t.kept, t.other, t.errors);
+	return t.errors ? 111 : 0;
 }

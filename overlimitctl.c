@@ -27,12 +27,14 @@
 #include <unistd.h>
 #include <vis.h>
 
-#include "limits.h"
+#include "counter.h"
+#include "ident.h"
+#include "lookup.h"
 #include "name.h"
+#include "policy.h"
 #include "prog.h"
 #include "rule.h"
-#include "store.h"
-#include "track.h"
+#include "side.h"
 
 #define PROG	"overlimitctl"
 
@@ -44,7 +46,7 @@ struct row {
 	char		matched[NAME_ENCMAX + 2];
 	int		found;			/* a rule matched */
 	struct rule	r;
-	struct store_hdr h;
+	struct cstate	h;
 	uint64_t	count[RULE_MAXWIN];
 	uint32_t	limit[RULE_MAXWIN];	/* effective (raise applied) */
 	double		usage;			/* highest count/limit */
@@ -54,7 +56,7 @@ struct row {
 };
 
 static enum fmt fmt = TABLE;
-static struct limits lim;
+static struct lookup lim;
 static struct store st;
 static const char *dir, *cdb;
 static time_t now;
@@ -79,17 +81,7 @@ usage(void)
 static void
 die(const char *what, const char *arg, int err)
 {
-	fprintf(stderr, PROG ": fatal: %s%s%s%s%s\n", what, arg ? " " : "",
-	    arg ? arg : "", err ? ": " : "", err ? strerror(err) : "");
-	exit(111);
-}
-
-static const char *
-env(const char *name, const char *dflt)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : dflt;
+	prog_die(111, what, arg, err);
 }
 
 static void
@@ -99,7 +91,7 @@ opendb(void)
 
 	if (open++)
 		return;
-	if (limits_open(&lim, cdb) < 0)
+	if (lookup_open(&lim, cdb) < 0)
 		die("unable to open", cdb, errno == EPROTO ? 0 : errno);
 }
 
@@ -110,201 +102,101 @@ openstore(void)
 		die("unable to open", dir, errno);
 }
 
-/* A client given on the command line, as the helper would see it. */
-struct who {
-	enum name_kind	kind;
-	char		*norm;
-	size_t		len;
-	struct ipaddr	ip;
-	char		enc[NAME_ENCMAX + 1];	/* its key in the CDB */
-	int		file;			/* NAME_F* */
-	char		senc[NAME_ENCMAX + 1];	/* its counter file */
-};
-
+/* The counter of a client an admin names: an IPv6 IP client is counted
+ * per network (!count6=) unless its own line or a longer prefix says
+ * otherwise, as the helper does. */
 static void
-parsewho(const char *arg, struct who *w)
+parsewho(const char *arg, struct ident *w)
 {
-	static char ipbuf[64], netshow[64];
-	static char *owned;		/* static: reachable until exit */
-
-	char net[64];
+	struct rule r;
+	struct match m;
 	uint32_t bits;
-	int plen = 0;
 
-	memset(w, 0, sizeof(*w));
-	w->file = NAME_FCLIENT;
-	if (name_parseip(arg, &w->ip) == 0) {
-		w->kind = NAME_IP;
-		name_fmtip(&w->ip, ipbuf, sizeof(ipbuf));
-		w->norm = ipbuf;
-	} else if (name_parsenet(arg, &w->ip, &plen) == 0) {
-		w->kind = NAME_IP;		/* a counted IPv6 network */
-		name_fmtip(&w->ip, ipbuf, sizeof(ipbuf));
-		w->norm = ipbuf;
-		name_encode(NAME_IP, arg, strlen(arg), w->senc);
-	} else {
-		w->kind = NAME_USER;
-		free(owned);
-		if ((owned = w->norm = strdup(arg)) == NULL)
-			die("out of memory", NULL, 0);
-		name_normuser(w->norm, strlen(w->norm));
-	}
-	w->len = strlen(w->norm);
-	name_encode(w->kind, w->norm, w->len, w->enc);
-	if (w->senc[0] != '\0') {		/* shown as the network */
-		name_fmtnet(&w->ip, plen, netshow, sizeof(netshow));
-		w->norm = netshow;
-		w->len = strlen(netshow);
-	}
-	if (strcmp(arg, "*") == 0) {		/* the server cap */
-		w->file = NAME_FSERVER;
-		strlcpy(w->enc, "*", sizeof(w->enc));
-	} else if (arg[0] == '@' && arg[1] != '\0') {	/* a domain pool */
-		w->file = NAME_FPOOL;
-		(void)name_domainkey(w->norm, w->len, w->enc); /* "@..." */
-	}
-	if (w->senc[0] != '\0')
+	if (ident_fromarg(w, arg) < 0)
+		die("out of memory", NULL, 0);
+	if (w->kind != NAME_IP || w->ip.family != AF_INET6 || w->plen >= 0)
 		return;
-	strlcpy(w->senc, w->enc, sizeof(w->senc));
-	/* an IPv6 client is counted per network (!count6=, default 64) */
-	if (w->kind == NAME_IP && w->ip.family == AF_INET6) {
-		struct ipaddr m = w->ip;
-
-		opendb();
-		if (limits_setting(&lim, RULE_COUNT6KEY, 64, &bits) < 0)
-			die("corrupt limits CDB", cdb, 0);
-		if (bits < 128) {
-			name_mask(&m, (int)bits);
-			name_fmtnet(&m, (int)bits, net, sizeof(net));
-			name_encode(NAME_IP, net, strlen(net), w->senc);
-		}
-	}
+	opendb();
+	if (lookup_client(&lim, w, &r, &m) < 0 ||
+	    lookup_setting(&lim, RULE_COUNT6KEY, 64, &bits) < 0)
+		die("corrupt limits CDB", cdb, 0);
+	ident_count6(w, !m.found || m.key[0] == '\0', m.plen, bits);
 }
 
-/* The client stored under the file name enc. */
+/* The client as shown: its name escaped, a hashed file name as it is. */
 static void
-whoof(const char *enc, struct who *w, char *dec, size_t decsz)
+display(const struct ident *w, char *out)
 {
-	long n;
-
-	int plen;
-
-	memset(w, 0, sizeof(*w));
-	strlcpy(w->enc, enc, sizeof(w->enc));
-	strlcpy(w->senc, enc, sizeof(w->senc));
-	w->file = name_isfile(enc);
-	w->kind = NAME_USER;
-	w->norm = dec;
-	if (w->file == NAME_FSERVER)
-		n = (long)strlcpy(dec, "*", decsz);
-	else if (enc[0] == '~' || (n = name_decode(enc, dec, decsz)) < 0)
-		n = 0, dec[0] = '\0';
-	else if (w->file != NAME_FCLIENT)
-		;				/* "*", "@domain" */
-	else if (enc[0] != '%' && name_parseip(dec, &w->ip) == 0)
-		w->kind = NAME_IP;
-	else if (enc[0] != '%' && name_parsenet(dec, &w->ip, &plen) == 0) {
-		w->kind = NAME_IP;	/* shown as the network, looked up
-					 * by its first address */
-		name_fmtip(&w->ip, w->enc, sizeof(w->enc));
-	}
-	w->len = (size_t)n;
-}
-
-static void
-display(const struct who *w, char *out)
-{
-	if (w->enc[0] == '~')
-		memcpy(out, w->enc, strlen(w->enc) + 1); /* hashed: no name */
+	if (w->counter[0] == '~')
+		memcpy(out, w->counter, strlen(w->counter) + 1);
 	else
 		strvisx(out, w->norm, w->len, VIS_OCTAL | VIS_CSTYLE | VIS_WHITE);
 }
 
-/* Fill a row from a locked client. */
+/* Fill a row from a locked counter: its windows, with the policy's own
+ * limits, raise and "over". */
 static void
-fillrow(struct row *rw, struct client *c, int found)
+fillrow(struct row *rw, struct counter *c, int found)
 {
-	uint64_t f = 1;
 	int i;
 
-	rw->h = c->h;
+	rw->h = c->s;
 	rw->found = found;
 	rw->usage = 0;
-	rw->over = 0;
-	rw->raised = c->h.raise_until > (int64_t)now && c->h.raise_factor > 1;
-	rw->banned = (c->h.flags & STORE_BANNED) != 0;
-	if (rw->raised)
-		f = c->h.raise_factor;
+	rw->raised = policy_raised(&c->s, now) != 0;
+	rw->banned = (c->s.flags & POL_BANNED) != 0;
 	for (i = 0; i < rw->r.nwin; i++) {
-		if (store_window(c, rw->r.win[i].period, now, &rw->count[i]) < 0)
+		if (counter_window(c, rw->r.win[i].period, now,
+		    &rw->count[i]) < 0)
 			rw->count[i] = 0;
-		rw->limit[i] = (uint32_t)(rw->r.win[i].limit * f > RULE_MAXLIMIT ?
-		    RULE_MAXLIMIT : rw->r.win[i].limit * f);
+		rw->limit[i] = policy_limit(&c->s, &rw->r, i, now);
 		if ((double)rw->count[i] / rw->limit[i] > rw->usage)
 			rw->usage = (double)rw->count[i] / rw->limit[i];
-		if (rw->count[i] >= rw->limit[i])
-			rw->over = 1;
 	}
-	if (rw->r.dormant && c->h.warm_until > (int64_t)now &&
-	    c->h.warm_count >= rw->r.warmn)
-		rw->over = 1;			/* at its warm-up limit */
+	rw->over = policy_over(&c->s, &rw->r, rw->count, now);
 }
 
+/* The rule of the counter w, telling trace about every key tried. */
 static int
-lookup(const struct who *w, struct rule *r, char *matched,
-    void (*trace)(void *, const char *, const char *, int, const struct rule *),
-    void *arg)
+lookup(const struct ident *w, struct rule *r, char *matched,
+    lookup_tracefn trace, void *arg)
 {
+	struct match m;
 	int rc;
 
-	memset(r, 0, sizeof(*r));
-	if (w->file == NAME_FPOOL || w->file == NAME_FSERVER) {
-		rc = limits_fileof(&lim, w->senc, r, matched, NAME_ENCMAX + 2);
-		if (w->file == NAME_FSERVER)
-			strlcpy(matched, "*", NAME_ENCMAX + 2);
-		if (trace != NULL && rc >= 0)
-			trace(arg, w->file == NAME_FPOOL ? "pool" : "server",
-			    matched, rc == 1, r);
-	} else
-		rc = limits_trace(&lim, w->kind, w->norm, w->len, &w->ip,
-		    w->enc, r, matched, NAME_ENCMAX + 2, trace, arg);
-	if (rc < 0)
+	if ((rc = lookup_counter(&lim, w, r, &m, trace, arg)) < 0)
 		die("corrupt limits CDB", cdb, 0);
+	strlcpy(matched, w->file == NAME_FSERVER ? "*" : m.key,
+	    NAME_ENCMAX + 2);
 	return rc;
 }
 
 /* Read one client into rw. 0 ok, 1 no such client, -1 error (printed). */
 static int
-readrow(const struct who *w, struct row *rw)
+readrow(const struct ident *w, struct row *rw)
 {
-	struct client c;
+	struct counter c;
 	int rc;
 
-	strlcpy(rw->enc, w->senc, sizeof(rw->enc));
+	strlcpy(rw->enc, w->counter, sizeof(rw->enc));
 	display(w, rw->disp);
 	rc = lookup(w, &rw->r, rw->matched, NULL, NULL);
-	switch (store_lock(&st, w->senc, 0, &c)) {
+	switch (counter_lock(&st, w->counter, 0, &c)) {
 	case 1:
 		return 1;
 	case -1:
-		fprintf(stderr, PROG ": %s/%s: %s\n", dir, w->senc, c.err);
+		fprintf(stderr, PROG ": %s/%s: %s\n", dir, w->counter, c.err);
 		return -1;
 	}
 	fillrow(rw, &c, rc);
-	store_unlock(&c);
+	counter_unlock(&c);
 	return 0;
 }
 
 static void
 fmttime(int64_t t, char *buf, size_t sz)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t <= 0 || gmtime_r(&tt, &tm) == NULL)
-		snprintf(buf, sz, "-");
-	else
-		(void)strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	prog_fmttime(t, buf, sz);
 }
 
 static const char *
@@ -442,11 +334,10 @@ readall(size_t *np, unsigned long *errs)
 {
 	struct row *rows = NULL, *p;
 	struct dirent *d;
-	struct who w;
-	char dec[NAME_ENCMAX + 1];
+	struct ident w;
 	size_t n = 0, cap = 0;
 	DIR *dp = NULL;
-	int fd;
+	int fd, rc;
 
 	*errs = 0;
 	if ((fd = dup(st.dirfd)) < 0 || (dp = fdopendir(fd)) == NULL)
@@ -460,8 +351,11 @@ readall(size_t *np, unsigned long *errs)
 				die("out of memory", NULL, 0);
 			rows = p;
 		}
-		whoof(d->d_name, &w, dec, sizeof(dec));
-		switch (readrow(&w, &rows[n])) {
+		if (ident_fromfile(&w, d->d_name) < 0)
+			continue;
+		rc = readrow(&w, &rows[n]);
+		ident_free(&w);
+		switch (rc) {
 		case 0:
 			n++;
 			break;
@@ -526,7 +420,7 @@ static int
 cmd_show(int argc, char **argv)
 {
 	struct row rw;
-	struct who w;
+	static struct ident w;	/* static: reachable at exit */
 	char t[32];
 	int rc;
 
@@ -646,7 +540,7 @@ signals(const struct rule *r)
 static int
 cmd_explain(int argc, char **argv)
 {
-	struct who w;
+	static struct ident w;	/* static: reachable at exit */
 	struct rule r;
 	char matched[NAME_ENCMAX + 2], disp[4 * NAME_ENCMAX + 1], per[16];
 	int rc, i;
@@ -660,7 +554,7 @@ cmd_explain(int argc, char **argv)
 	    w.file == NAME_FSERVER ? "the server-wide cap (the * line)" :
 	    w.file == NAME_FPOOL ? "a domain pool (pool= of its @domain line)" :
 	    w.kind == NAME_IP ? "an IP client (no SMTP auth)" :
-	    "an SMTP-auth user", w.senc);
+	    "an SMTP-auth user", w.counter);
 	printf("lookup, most specific first:\n");
 	rc = lookup(&w, &r, matched, explainstep, NULL);
 	if (rc == 0) {
@@ -688,8 +582,8 @@ cmd_explain(int argc, char **argv)
 static int
 cmd_reset(int argc, char **argv)
 {
-	struct who w;
-	struct client c;
+	static struct ident w;	/* static: reachable at exit */
+	struct counter c;
 	char disp[4 * NAME_ENCMAX + 1], side[NAME_ENCMAX + 3];
 	struct stat sb;
 	int rc, banned;
@@ -699,30 +593,30 @@ cmd_reset(int argc, char **argv)
 	openstore();
 	parsewho(argv[1], &w);
 	display(&w, disp);
-	snprintf(side, sizeof(side), "%s%s", w.senc, TRACK_SUFFIX);
-	if ((rc = store_lock(&st, w.senc, 0, &c)) == 1) {
+	snprintf(side, sizeof(side), "%s%s", w.counter, SIDE_SUFFIX);
+	if ((rc = counter_lock(&st, w.counter, 0, &c)) == 1) {
 		/* only a side file left (networks seen, mass messages):
 		 * lock the client as the helper would, creating it */
 		if (fstatat(st.dirfd, side, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
 			fprintf(stderr, PROG ": %s: no counter file\n", disp);
 			return 1;
 		}
-		rc = store_lock(&st, w.senc, 1, &c);
+		rc = counter_lock(&st, w.counter, 1, &c);
 	}
-	banned = rc == 0 && (c.h.flags & STORE_BANNED);
+	banned = rc == 0 && (c.s.flags & POL_BANNED);
 	/* the side file first: a helper that comes next must find neither */
 	if (rc == 0 && unlinkat(st.dirfd, side, 0) < 0 && errno != ENOENT) {
 		fprintf(stderr, PROG ": %s/%s: remove: %s\n", dir, side,
 		    strerror(errno));
-		store_unlock(&c);
+		counter_unlock(&c);
 		return 111;
 	}
-	if (rc < 0 || store_reset(&st, &c, now) < 0) {
+	if (rc < 0 || counter_reset(&st, &c, now) < 0) {
 		fprintf(stderr, PROG ": %s\n", c.err);
-		store_unlock(&c);
+		counter_unlock(&c);
 		return 111;
 	}
-	store_unlock(&c);
+	counter_unlock(&c);
 	printf("%s: counters reset%s\n", disp, banned ? ", ban lifted" : "");
 	return 0;
 }
@@ -783,8 +677,8 @@ parseuntil(const char *s, time_t *t)
 static int
 cmd_raise(int argc, char **argv)
 {
-	struct who w;
-	struct client c;
+	static struct ident w;	/* static: reachable at exit */
+	struct counter c;
 	char disp[4 * NAME_ENCMAX + 1], t[32], *end;
 	unsigned long factor;
 	time_t until;
@@ -807,13 +701,14 @@ cmd_raise(int argc, char **argv)
 	openstore();
 	parsewho(argv[1], &w);
 	display(&w, disp);
-	if (store_lock(&st, w.senc, 1, &c) < 0 ||
-	    store_setraise(&c, (uint32_t)factor, until, now) < 0) {
+	if (counter_lock(&st, w.counter, 1, &c) < 0 ||
+	    (policy_raise(&c.s, (uint32_t)factor, until, now),
+	    counter_commit(&c)) < 0) {
 		fprintf(stderr, PROG ": %s\n", c.err);
-		store_unlock(&c);
+		counter_unlock(&c);
 		return 111;
 	}
-	store_unlock(&c);
+	counter_unlock(&c);
 	fmttime(until, t, sizeof(t));
 	printf("%s: limits x%lu until %s\n", disp, factor, t);
 	return 0;
@@ -915,7 +810,7 @@ main(int argc, char **argv)
 {
 	int c;
 
-	prog_fds();
+	prog_init(PROG);
 	while ((c = getopt(argc, argv, "o:")) != -1) {
 		if (c != 'o')
 			usage();
@@ -932,8 +827,8 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc < 1)
 		usage();
-	dir = env("OVERLIMIT_DIR", "/var/qmail/overlimit");
-	cdb = env("OVERLIMIT_CDB", "/var/qmail/control/relaylimits.cdb");
+	dir = prog_env("OVERLIMIT_DIR", OVERLIMIT_DIR);
+	cdb = prog_env("OVERLIMIT_CDB", OVERLIMIT_CDB);
 	now = time(NULL);
 	if (strcmp(argv[0], "list") == 0)
 		return cmd_list(argc, argv);

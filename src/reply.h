@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 #include "rule.h"
-#include "store.h"
+#include "policy.h"
 
 #define REPLY_MAX	1021	/* qmail-smtpd's limit for the fd-4 text */
 

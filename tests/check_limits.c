@@ -12,7 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "ident.h"
+#include "lookup.h"
 #include "name.h"
 #include "rule.h"
 
@@ -143,36 +144,30 @@ build(const char *const *lines, const char *const *extra, const char *format)
 
 /* Look who up (an auth user, or an IP when isip) in l. */
 static int
-look(struct limits *l, const char *who, int isip, struct rule *r,
+look(struct lookup *l, const char *who, int isip, struct rule *r,
     char *matched, size_t msz)
 {
-	char norm[512], enc[NAME_ENCMAX + 1];
-	struct ipaddr ip;
-	size_t len;
+	struct ident id;
+	struct match m;
+	const char *err;
+	int rc;
 
-	memset(&ip, 0, sizeof(ip));
-	if (isip) {
-		ck_assert_msg(name_parseip(who, &ip) == 0, "bad IP %s", who);
-		name_fmtip(&ip, norm, sizeof(norm));
-		len = strlen(norm);
-		name_encode(NAME_IP, norm, len, enc);
-	} else {
-		len = strlen(who);
-		ck_assert_uint_lt(len, sizeof(norm));
-		memcpy(norm, who, len + 1);
-		name_normuser(norm, len);
-		name_encode(NAME_USER, norm, len, enc);
-	}
+	if (!isip && *who == '\0')		/* an empty auth user name */
+		ck_assert_int_eq(ident_fromarg(&id, who), 0);
+	else
+		ck_assert_msg(ident_fromenv(&id, isip ? NULL : who,
+		    isip ? who : NULL, &err) == 0, "identity %s: %s", who, err);
 	memset(r, 0x5a, sizeof(*r));
-	strcpy(matched, "unset");
-	return limits_lookup(l, isip ? NAME_IP : NAME_USER, norm, len, &ip,
-	    enc, r, matched, msz);
+	rc = lookup_client(l, &id, r, &m);
+	snprintf(matched, msz, "%s", rc == 1 ? m.key : "unset");
+	ident_free(&id);
+	return rc;
 }
 
 /* who matches the rule of key (its value "LINE want"), or nothing if
  * key is NULL. */
 static void
-expect(struct limits *l, const char *who, int isip, const char *key,
+expect(struct lookup *l, const char *who, int isip, const char *key,
     const char *want)
 {
 	struct rule r;
@@ -195,14 +190,14 @@ expect(struct limits *l, const char *who, int isip, const char *key,
 	    "%s: rule \"%s\", want \"%s\"", who, v, want);
 }
 
-/* ---- limits_open ---- */
+/* ---- lookup_open ---- */
 
 START_TEST(open_missing)
 {
-	struct limits l;
+	struct lookup l;
 
 	errno = 0;
-	ck_assert_int_eq(limits_open(&l, cdbpath), -1);
+	ck_assert_int_eq(lookup_open(&l, cdbpath), -1);
 	ck_assert_int_eq(errno, ENOENT);
 }
 END_TEST
@@ -222,7 +217,7 @@ writefile(const char *name, const void *b, size_t n)
 
 START_TEST(open_garbage)
 {
-	struct limits l;
+	struct lookup l;
 	static unsigned char big[16384];
 	char p[256];
 	size_t i;
@@ -230,28 +225,28 @@ START_TEST(open_garbage)
 
 	writefile("garbage", "this is not a cdb\n", 18);
 	snprintf(p, sizeof(p), "%s/garbage", tmpdir);
-	ck_assert_int_eq(limits_open(&l, p), -1);
+	ck_assert_int_eq(lookup_open(&l, p), -1);
 
 	for (i = 0; i < sizeof(big); i++)	/* large random garbage */
 		big[i] = (unsigned char)((s = s * 1103515245u + 12345u) >> 16);
 	writefile("garbage", big, sizeof(big));
-	ck_assert_int_eq(limits_open(&l, p), -1);
+	ck_assert_int_eq(lookup_open(&l, p), -1);
 	memset(big, 0xff, sizeof(big));		/* offsets far out */
 	writefile("garbage", big, sizeof(big));
-	ck_assert_int_eq(limits_open(&l, p), -1);
+	ck_assert_int_eq(lookup_open(&l, p), -1);
 	memset(big, 0, sizeof(big));		/* an empty table */
 	writefile("garbage", big, sizeof(big));
 	errno = 0;
-	ck_assert_int_eq(limits_open(&l, p), -1);
+	ck_assert_int_eq(lookup_open(&l, p), -1);
 	ck_assert_int_eq(errno, EPROTO);
 
 	writefile("empty", "", 0);
 	snprintf(p, sizeof(p), "%s/empty", tmpdir);
-	ck_assert_int_eq(limits_open(&l, p), -1);
+	ck_assert_int_eq(lookup_open(&l, p), -1);
 
 	snprintf(p, sizeof(p), "%s/dir", tmpdir);
 	ck_assert_int_eq(mkdir(p, 0755), 0);
-	ck_assert_int_eq(limits_open(&l, p), -1);
+	ck_assert_int_eq(lookup_open(&l, p), -1);
 }
 END_TEST
 
@@ -259,43 +254,43 @@ START_TEST(open_no_format)
 {
 	static const char *const lines[] = { ":100", "x@y:5", NULL };
 	static const char *const fmt2[] = { "/format", "2", NULL };
-	struct limits l;
+	struct lookup l;
 
 	build(lines, NULL, NULL);
 	errno = 0;
-	ck_assert_int_eq(limits_open(&l, cdbpath), -1);
+	ck_assert_int_eq(lookup_open(&l, cdbpath), -1);
 	ck_assert_int_eq(errno, EPROTO);
 
 	build(lines, NULL, "2");		/* a format we do not know */
 	errno = 0;
-	ck_assert_int_eq(limits_open(&l, cdbpath), -1);
+	ck_assert_int_eq(lookup_open(&l, cdbpath), -1);
 	ck_assert_int_eq(errno, EPROTO);
 
 	build(lines, NULL, "1 ");
 	errno = 0;
-	ck_assert_int_eq(limits_open(&l, cdbpath), -1);
+	ck_assert_int_eq(lookup_open(&l, cdbpath), -1);
 	ck_assert_int_eq(errno, EPROTO);
 
 	build(lines, NULL, "11111111111111111111111111111111111111");
 	errno = 0;
-	ck_assert_int_eq(limits_open(&l, cdbpath), -1);
+	ck_assert_int_eq(lookup_open(&l, cdbpath), -1);
 	ck_assert_int_eq(errno, EPROTO);
 
 	build(lines, NULL, "");
 	errno = 0;
-	ck_assert_int_eq(limits_open(&l, cdbpath), -1);
+	ck_assert_int_eq(lookup_open(&l, cdbpath), -1);
 	ck_assert_int_eq(errno, EPROTO);
 
 	build(lines, fmt2, "1");		/* the first "/format" counts */
 	errno = 0;
-	ck_assert_int_eq(limits_open(&l, cdbpath), -1);
+	ck_assert_int_eq(lookup_open(&l, cdbpath), -1);
 	ck_assert_int_eq(errno, EPROTO);
 
 	build(NULL, NULL, "1");			/* empty but valid */
-	ck_assert_int_eq(limits_open(&l, cdbpath), 0);
+	ck_assert_int_eq(lookup_open(&l, cdbpath), 0);
 	expect(&l, "anyone@x", 0, NULL, NULL);
 	expect(&l, "1.2.3.4", 1, NULL, NULL);
-	limits_close(&l);
+	lookup_close(&l);
 }
 END_TEST
 
@@ -326,10 +321,10 @@ static const char *const table[] = {
 
 START_TEST(lookup_users)
 {
-	struct limits l;
+	struct lookup l;
 
 	build(table, NULL, "1");
-	ck_assert_int_eq(limits_open(&l, cdbpath), 0);
+	ck_assert_int_eq(lookup_open(&l, cdbpath), 0);
 	/* exact user > @domain > default */
 	expect(&l, "info@x.com", 0, "info@x.com", "10");
 	expect(&l, "Info@X.COM", 0, "info@x.com", "10");
@@ -353,16 +348,16 @@ START_TEST(lookup_users)
 	expect(&l, "1.2.3.4", 0, "", "100");
 	expect(&l, "10.1.2.3", 0, "", "100");
 	expect(&l, "2001:db8::5", 0, "", "100");
-	limits_close(&l);
+	lookup_close(&l);
 }
 END_TEST
 
 START_TEST(lookup_ips)
 {
-	struct limits l;
+	struct lookup l;
 
 	build(table, NULL, "1");
-	ck_assert_int_eq(limits_open(&l, cdbpath), 0);
+	ck_assert_int_eq(lookup_open(&l, cdbpath), 0);
 	/* IP exact > longest prefix > default */
 	expect(&l, "1.2.3.4", 1, "1.2.3.4", "3000");
 	expect(&l, "::ffff:1.2.3.4", 1, "1.2.3.4", "3000");
@@ -392,7 +387,7 @@ START_TEST(lookup_ips)
 	expect(&l, "::1", 1, "", "100");
 	/* IPv4 prefixes never match IPv6 clients and vice versa */
 	expect(&l, "::10.1.2.3", 1, "", "100");
-	limits_close(&l);
+	lookup_close(&l);
 }
 END_TEST
 
@@ -400,10 +395,10 @@ START_TEST(lookup_no_default)
 {
 	static const char *const lines[] = { "a@b:5", "@c:6", "10.0.0.0/8:7",
 	    "[2001:db8::]/32:8", NULL };
-	struct limits l;
+	struct lookup l;
 
 	build(lines, NULL, "1");
-	ck_assert_int_eq(limits_open(&l, cdbpath), 0);
+	ck_assert_int_eq(lookup_open(&l, cdbpath), 0);
 	expect(&l, "a@b", 0, "a@b", "5");
 	expect(&l, "x@c", 0, "@c", "6");
 	expect(&l, "x@d", 0, NULL, NULL);
@@ -412,7 +407,7 @@ START_TEST(lookup_no_default)
 	expect(&l, "11.9.9.9", 1, NULL, NULL);
 	expect(&l, "2001:db8::1", 1, "2001:db8::/32", "8");
 	expect(&l, "2001:db9::1", 1, NULL, NULL);
-	limits_close(&l);
+	lookup_close(&l);
 }
 END_TEST
 
@@ -420,10 +415,10 @@ START_TEST(lookup_zero_length_prefixes)
 {
 	static const char *const lines[] = { "0.0.0.0/0:1", "[::]/0:2",
 	    "10.0.0.0/8:3", "10.1.2.3:4", "[2001:db8::]/32:5", "a@b:6", NULL };
-	struct limits l;
+	struct lookup l;
 
 	build(lines, NULL, "1");
-	ck_assert_int_eq(limits_open(&l, cdbpath), 0);
+	ck_assert_int_eq(lookup_open(&l, cdbpath), 0);
 	expect(&l, "8.8.8.8", 1, "0.0.0.0/0", "1");
 	expect(&l, "255.255.255.255", 1, "0.0.0.0/0", "1");
 	expect(&l, "10.9.9.9", 1, "10.0.0.0/8", "3");
@@ -434,7 +429,7 @@ START_TEST(lookup_zero_length_prefixes)
 	/* users are never IP prefixes */
 	expect(&l, "a@b", 0, "a@b", "6");
 	expect(&l, "c@d", 0, NULL, NULL);
-	limits_close(&l);
+	lookup_close(&l);
 }
 END_TEST
 
@@ -443,12 +438,12 @@ START_TEST(lookup_only_listed_lengths)
 	/* a prefix key not listed under /4 is never probed */
 	static const char *const extra[] = { "10.0.0.0/8", "1 5", NULL };
 	static const char *const lines[] = { ":100", NULL };
-	struct limits l;
+	struct lookup l;
 
 	build(lines, extra, "1");
-	ck_assert_int_eq(limits_open(&l, cdbpath), 0);
+	ck_assert_int_eq(lookup_open(&l, cdbpath), 0);
 	expect(&l, "10.1.1.1", 1, "", "100");
-	limits_close(&l);
+	lookup_close(&l);
 }
 END_TEST
 
@@ -456,7 +451,7 @@ START_TEST(lookup_hashed_names)
 {
 	char line[720], user[700];
 	const char *lines[3];
-	struct limits l;
+	struct lookup l;
 
 	memset(user, 'u', 300);
 	strcpy(user + 300, "@x.com");
@@ -465,7 +460,7 @@ START_TEST(lookup_hashed_names)
 	lines[1] = "@x.com:8";
 	lines[2] = NULL;
 	build(lines, NULL, "1");
-	ck_assert_int_eq(limits_open(&l, cdbpath), 0);
+	ck_assert_int_eq(lookup_open(&l, cdbpath), 0);
 	{
 		struct rule r;
 		char m[NAME_ENCMAX + 2];
@@ -476,7 +471,7 @@ START_TEST(lookup_hashed_names)
 	}
 	user[299] = 'v';
 	expect(&l, user, 0, "@x.com", "8");
-	limits_close(&l);
+	lookup_close(&l);
 }
 END_TEST
 
@@ -484,17 +479,17 @@ static void
 corrupt(const char *const *extra, const char *who, int isip)
 {
 	static const char *const lines[] = { "a@b:5", NULL };
-	struct limits l;
+	struct lookup l;
 	struct rule r;
 	char m[NAME_ENCMAX + 2];
 
 	build(lines, extra, "1");
-	ck_assert_int_eq(limits_open(&l, cdbpath), 0);
+	ck_assert_int_eq(lookup_open(&l, cdbpath), 0);
 	errno = 0;
 	ck_assert_msg(look(&l, who, isip, &r, m, sizeof(m)) == -1,
 	    "%s with %s=\"%s\": not -1", who, extra[0], extra[1]);
 	ck_assert_int_eq(errno, EPROTO);
-	limits_close(&l);
+	lookup_close(&l);
 }
 
 START_TEST(lookup_corrupt_values)

@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "rule.h"
-#include "store.h"
+#include "counter.h"
+#include "decide.h"
+#include "policy.h"
 #include "testdir.h"
 
 Suite	*store_suite(void);
@@ -49,44 +51,74 @@ R(const char *v)
 static int
 send1(const char *name, const struct rule *r, time_t now, struct verdict *vp)
 {
-	struct client c;
+	struct counter c;
 	struct verdict v;
 	int rc;
 
-	rc = store_lock(&td_st, name, 1, &c);
-	CHECK(rc == 0, "store_lock %s: %d %s", name, rc, c.err);
-	rc = store_count(&td_st, &c, r, now, NULL, &v);
-	CHECK(rc == 0, "store_count %s at %ld: %s", name, (long)now, c.err);
-	store_unlock(&c);
+	rc = counter_lock(&td_st, name, 1, &c);
+	CHECK(rc == 0, "counter_lock %s: %d %s", name, rc, c.err);
+	rc = decide_count(&td_st, &c, r, now, NULL, &v);
+	CHECK(rc == 0, "decide_count %s at %ld: %s", name, (long)now, c.err);
+	counter_unlock(&c);
 	if (vp != NULL)
 		*vp = v;
 	return v.accepted;
 }
 
-static struct store_hdr
+/* The counter file's header, flat, as the tests read it. */
+struct hdrview {
+	uint32_t	nrec;
+	uint64_t	base;
+	uint32_t	flags, notified, raise_factor, warm_count, keep,
+			sidekeep, hflags;
+	uint64_t	total, refused, limref;
+	int64_t		last_accept, reset, last_refuse, raise_until,
+			ban_since, warm_until;
+};
+
+static struct hdrview
 hdr(const char *name)
 {
-	struct client c;
+	struct counter c;
+	struct hdrview h;
 	int rc;
 
-	rc = store_lock(&td_st, name, 0, &c);
-	ck_assert_msg(rc == 0, "store_lock %s: %d %s", name, rc, c.err);
-	store_unlock(&c);
-	return c.h;
+	rc = counter_lock(&td_st, name, 0, &c);
+	ck_assert_msg(rc == 0, "counter_lock %s: %d %s", name, rc, c.err);
+	counter_unlock(&c);
+	h.nrec = c.nrec;
+	h.base = c.base;
+	h.flags = c.s.flags;
+	h.notified = c.s.notified;
+	h.raise_factor = c.s.raise_factor;
+	h.warm_count = c.s.warm_count;
+	h.keep = c.s.keep;
+	h.sidekeep = c.s.sidekeep;
+	h.hflags = c.s.hflags;
+	h.total = c.s.total;
+	h.refused = c.s.refused;
+	h.limref = c.s.limref;
+	h.last_accept = c.s.last_accept;
+	h.reset = c.s.reset;
+	h.last_refuse = c.s.last_refuse;
+	h.raise_until = c.s.raise_until;
+	h.ban_since = c.s.ban_since;
+	h.warm_until = c.s.warm_until;
+	return h;
 }
 
 static uint64_t
 win(const char *name, uint32_t period, time_t now)
 {
-	struct client c;
+	struct counter c;
 	uint64_t n = 0xdeadbeef;
 	int rc;
 
-	rc = store_lock(&td_st, name, 0, &c);
-	ck_assert_msg(rc == 0, "store_lock %s: %d %s", name, rc, c.err);
-	ck_assert_msg(store_window(&c, period, now, &n) == 0, "store_window: %s",
+	rc = counter_lock(&td_st, name, 0, &c);
+	ck_assert_msg(rc == 0, "counter_lock %s: %d %s", name, rc, c.err);
+	ck_assert_msg(counter_window(&c, period, now, &n) == 0, "counter_window: %s",
 	    c.err);
-	store_unlock(&c);
+	counter_unlock(&c);
 	return n;
 }
 
@@ -169,10 +201,10 @@ slurp(const char *name, size_t *n)
 static void
 mkhdr(unsigned char *b, uint32_t nrec, uint64_t total, uint64_t base)
 {
-	memset(b, 0, STORE_HDRSIZE);
+	memset(b, 0, COUNTER_HDRSIZE);
 	memcpy(b, "RCPTOL1\n", 8);
-	put32(b + 8, STORE_HDRSIZE);
-	put32(b + 12, STORE_RECSIZE);
+	put32(b + 8, COUNTER_HDRSIZE);
+	put32(b + 12, COUNTER_RECSIZE);
 	put32(b + 16, nrec);
 	put64(b + 24, total);
 	put64(b + 64, base);
@@ -192,15 +224,15 @@ brute(const char *name, uint32_t period, int64_t now)
 	uint64_t base, cum, before, last;
 	int64_t t, prev = INT64_MIN;
 
-	ck_assert_uint_ge(n, STORE_HDRSIZE);
+	ck_assert_uint_ge(n, COUNTER_HDRSIZE);
 	ck_assert_mem_eq(b, "RCPTOL1\n", 8);
 	nrec = get32(b + 16);
 	base = get64(b + 64);
-	ck_assert_uint_ge(n, STORE_HDRSIZE + (size_t)nrec * STORE_RECSIZE);
+	ck_assert_uint_ge(n, COUNTER_HDRSIZE + (size_t)nrec * COUNTER_RECSIZE);
 	before = last = base;
 	for (i = 0; i < nrec; i++) {
-		t = (int64_t)get64(b + STORE_HDRSIZE + i * STORE_RECSIZE);
-		cum = get64(b + STORE_HDRSIZE + i * STORE_RECSIZE + 8);
+		t = (int64_t)get64(b + COUNTER_HDRSIZE + i * COUNTER_RECSIZE);
+		cum = get64(b + COUNTER_HDRSIZE + i * COUNTER_RECSIZE + 8);
 		CHECK(t >= prev, "record %zu: time %lld < %lld", i, (long long)t,
 		    (long long)prev);
 		CHECK(cum == last + 1, "record %zu: cum %llu after %llu", i,
@@ -244,17 +276,17 @@ END_TEST
 
 START_TEST(lock_nocreate_missing)
 {
-	struct client c;
+	struct counter c;
 
-	ck_assert_int_eq(store_lock(&td_st, "nobody", 0, &c), 1);
+	ck_assert_int_eq(counter_lock(&td_st, "nobody", 0, &c), 1);
 	ck_assert(!td_exists("nobody"));
-	ck_assert_int_eq(store_lock(&td_st, "somebody", 1, &c), 0);
-	ck_assert_int_eq(c.h.total, 0);
-	ck_assert_int_eq(c.h.nrec, 0);
-	store_unlock(&c);
+	ck_assert_int_eq(counter_lock(&td_st, "somebody", 1, &c), 0);
+	ck_assert_int_eq(c.s.total, 0);
+	ck_assert_int_eq(c.nrec, 0);
+	counter_unlock(&c);
 	ck_assert(td_exists("somebody"));
-	ck_assert_int_eq(store_lock(&td_st, "somebody", 0, &c), 0);
-	store_unlock(&c);
+	ck_assert_int_eq(counter_lock(&td_st, "somebody", 0, &c), 0);
+	counter_unlock(&c);
 }
 END_TEST
 
@@ -262,7 +294,7 @@ START_TEST(plain_limit)
 {
 	struct rule r = R("5");
 	struct verdict v;
-	struct store_hdr h;
+	struct hdrview h;
 	int i;
 
 	for (i = 0; i < 5; i++) {
@@ -283,7 +315,7 @@ START_TEST(plain_limit)
 	ck_assert_int_eq(h.last_refuse, 2002);
 	ck_assert_int_eq(h.reset, 1000);
 	ck_assert_uint_eq(win("u", 0, 3000), 5);
-	ck_assert_int_eq(td_fsize("u"), STORE_HDRSIZE);
+	ck_assert_int_eq(td_fsize("u"), COUNTER_HDRSIZE);
 	/* a limit of 1 */
 	r = R("1");
 	ck_assert_int_eq(send1("one", &r, 1, NULL), 1);
@@ -299,7 +331,7 @@ END_TEST
 START_TEST(refusals_use_no_quota)
 {
 	struct rule r = R("2/100");
-	struct store_hdr h;
+	struct hdrview h;
 	int i;
 
 	ck_assert_int_eq(send1("u", &r, 1000, NULL), 1);
@@ -506,7 +538,7 @@ START_TEST(model_windows)
 {
 	simulate("m1", "10/60,30/600,1500", 3000, 0, 1700000000);
 	/* compaction happened on the way: the file stays small */
-	ck_assert_int_lt(td_fsize("m1"), STORE_HDRSIZE + 1000 * STORE_RECSIZE);
+	ck_assert_int_lt(td_fsize("m1"), COUNTER_HDRSIZE + 1000 * COUNTER_RECSIZE);
 	ck_assert_int_eq(tempfiles(), 0);
 }
 END_TEST
@@ -609,7 +641,7 @@ retryprop(const char *rule, int steps, uint32_t maxstep, int raises)
 {
 	struct rule r = R(rule);
 	struct verdict v, pv;
-	struct client c;
+	struct counter c;
 	time_t now = 1700000000;
 	static int calls;
 	char q[16];
@@ -619,10 +651,11 @@ retryprop(const char *rule, int steps, uint32_t maxstep, int raises)
 	for (k = 0; k < steps; k++) {
 		now += rnd() % 4 == 0 ? 0 : rnd() % maxstep;
 		if (raises && rnd() % 50 == 0) {
-			ck_assert_int_eq(store_lock(&td_st, q, 1, &c), 0);
-			ck_assert_int_eq(store_setraise(&c, 2 + rnd() % 3,
-			    now + 1 + rnd() % (3 * maxstep), now), 0);
-			store_unlock(&c);
+			ck_assert_int_eq(counter_lock(&td_st, q, 1, &c), 0);
+			policy_raise(&c.s, 2 + rnd() % 3,
+			    now + 1 + rnd() % (3 * maxstep), now);
+			ck_assert_int_eq(counter_commit(&c), 0);
+			counter_unlock(&c);
 		}
 		send1(q, &r, now, &v);
 		if (v.accepted || v.banned)
@@ -665,10 +698,10 @@ END_TEST
 START_TEST(clock_backwards)
 {
 	struct rule r = R("3/100,20");
-	struct store_hdr h;
+	struct hdrview h;
 	struct verdict v;
 
-	/* a small step back (within STORE_FUTURE): stamped the last time,
+	/* a small step back (within POL_FUTURE): stamped the last time,
 	 * never reordered */
 	ck_assert_int_eq(send1("u", &r, 1000, NULL), 1);
 	ck_assert_int_eq(send1("u", &r, 900, &v), 1);	/* stamped 1000 */
@@ -748,11 +781,11 @@ START_TEST(clock_forward_then_back)
 	ck_assert_uint_eq(hdr("f").refused, 3);
 	/* within the tolerance (a small step back) nothing is restamped:
 	 * the records stay ahead and leave late by at most that much */
-	ck_assert_int_eq(send1("s", &r, t + 1000 + STORE_FUTURE, NULL), 1);
+	ck_assert_int_eq(send1("s", &r, t + 1000 + POL_FUTURE, NULL), 1);
 	ck_assert_int_eq(send1("s", &r, t + 1000, &v), 1);
 	ck_assert_uint_eq(v.count[0], 2);
-	ck_assert_uint_eq(brute("s", 100, t + 1099 + STORE_FUTURE), 2);
-	ck_assert_uint_eq(brute("s", 100, t + 1100 + STORE_FUTURE), 0);
+	ck_assert_uint_eq(brute("s", 100, t + 1099 + POL_FUTURE), 2);
+	ck_assert_uint_eq(brute("s", 100, t + 1100 + POL_FUTURE), 0);
 	/* the cleanup restamps too: then the records go after one period */
 	ck_assert_int_eq(send1("c", &r, ahead, NULL), 1);
 	ck_assert_int_eq(tidy("c", "3/100,1000", t, 1), 0);
@@ -783,12 +816,12 @@ START_TEST(compaction)
 
 	for (i = 0; i < 300; i++)
 		ck_assert_int_eq(send1("u", &r, 1000, NULL), 1);
-	ck_assert_int_eq(td_fsize("u"), STORE_HDRSIZE + 300 * STORE_RECSIZE);
+	ck_assert_int_eq(td_fsize("u"), COUNTER_HDRSIZE + 300 * COUNTER_RECSIZE);
 	ck_assert_uint_eq(win("u", 10, 1009), 300);
 	ino = inode("u");
 	ck_assert_int_eq(send1("u", &r, 1100, NULL), 1);
-	ck_assert_int_lt(td_fsize("u"), STORE_HDRSIZE + 300 * STORE_RECSIZE);
-	ck_assert_int_eq(td_fsize("u"), STORE_HDRSIZE + 1 * STORE_RECSIZE);
+	ck_assert_int_lt(td_fsize("u"), COUNTER_HDRSIZE + 300 * COUNTER_RECSIZE);
+	ck_assert_int_eq(td_fsize("u"), COUNTER_HDRSIZE + 1 * COUNTER_RECSIZE);
 	ck_assert_msg(inode("u") != ino, "no new inode after compaction");
 	ck_assert_int_eq(tempfiles(), 0);
 	ck_assert_uint_eq(hdr("u").total, 301);
@@ -818,7 +851,7 @@ START_TEST(no_compaction_below_thresholds)
 	ino = inode("few");
 	ck_assert_int_eq(send1("few", &r, 1100, NULL), 1);
 	ck_assert(inode("few") == ino);
-	ck_assert_int_eq(td_fsize("few"), STORE_HDRSIZE + 256 * STORE_RECSIZE);
+	ck_assert_int_eq(td_fsize("few"), COUNTER_HDRSIZE + 256 * COUNTER_RECSIZE);
 
 	/* 300 dead but fewer than the 401 live ones */
 	for (i = 0; i < 300; i++)
@@ -860,27 +893,27 @@ START_TEST(compaction_keeps_window_records)
 END_TEST
 
 /*
- * The handle stays usable after a count that compacted: store_window
- * and a second store_count under the same lock see the new file.
+ * The handle stays usable after a count that compacted: counter_window
+ * and a second decide_count under the same lock see the new file.
  */
 START_TEST(compaction_same_handle)
 {
 	struct rule r = R("2000/10");
-	struct client c;
+	struct counter c;
 	struct verdict v;
 	uint64_t n;
 	int i;
 
 	for (i = 0; i < 300; i++)
 		send1("u", &r, 1000, NULL);
-	ck_assert_int_eq(store_lock(&td_st, "u", 1, &c), 0);
-	ck_assert_int_eq(store_count(&td_st, &c, &r, 1100, NULL, &v), 0);
+	ck_assert_int_eq(counter_lock(&td_st, "u", 1, &c), 0);
+	ck_assert_int_eq(decide_count(&td_st, &c, &r, 1100, NULL, &v), 0);
 	ck_assert_int_eq(v.accepted, 1);
-	ck_assert_int_eq(store_window(&c, 10, 1100, &n), 0);
+	ck_assert_int_eq(counter_window(&c, 10, 1100, &n), 0);
 	ck_assert_uint_eq(n, 1);
-	ck_assert_int_eq(store_count(&td_st, &c, &r, 1100, NULL, &v), 0);
+	ck_assert_int_eq(decide_count(&td_st, &c, &r, 1100, NULL, &v), 0);
 	ck_assert_uint_eq(v.count[0], 2);
-	store_unlock(&c);
+	counter_unlock(&c);
 	ck_assert_uint_eq(hdr("u").total, 302);
 	ck_assert_uint_eq(win("u", 10, 1100), 2);
 }
@@ -964,7 +997,7 @@ END_TEST
 static void
 lockfails(const char *name, const char *what)
 {
-	struct client c;
+	struct counter c;
 	unsigned char *before, *after;
 	size_t n1, n2;
 	int create;
@@ -972,7 +1005,7 @@ lockfails(const char *name, const char *what)
 	for (create = 0; create <= 1; create++) {
 		before = slurp(name, &n1);
 		memset(&c, 0, sizeof(c));
-		ck_assert_int_eq(store_lock(&td_st, name, create, &c), -1);
+		ck_assert_int_eq(counter_lock(&td_st, name, create, &c), -1);
 		ck_assert_msg(strstr(c.err, what) != NULL, "%s: err \"%s\", want %s",
 		    name, c.err, what);
 		ck_assert_int_eq(c.fd, -1);
@@ -986,7 +1019,7 @@ lockfails(const char *name, const char *what)
 
 START_TEST(corrupt_files)
 {
-	unsigned char b[STORE_HDRSIZE + 64];
+	unsigned char b[COUNTER_HDRSIZE + 64];
 	static char ys[300], xs[10000];
 
 	td_writeraw("text", "hello world\n", 12);
@@ -1002,17 +1035,17 @@ START_TEST(corrupt_files)
 	lockfails("xsnl", "corrupt");
 
 	mkhdr(b, 10, 10, 0);			/* nrec past the end */
-	td_writeraw("short", b, STORE_HDRSIZE);
+	td_writeraw("short", b, COUNTER_HDRSIZE);
 	lockfails("short", "corrupt");
-	memset(b + STORE_HDRSIZE, 0, 64);	/* 4 of 10 records */
-	td_writeraw("short2", b, STORE_HDRSIZE + 64);
+	memset(b + COUNTER_HDRSIZE, 0, 64);	/* 4 of 10 records */
+	td_writeraw("short2", b, COUNTER_HDRSIZE + 64);
 	lockfails("short2", "corrupt");
 
-	mkhdr(b, STORE_MAXREC + 1, 0, 0);
-	td_writeraw("huge", b, STORE_HDRSIZE);
+	mkhdr(b, COUNTER_MAXREC + 1, 0, 0);
+	td_writeraw("huge", b, COUNTER_HDRSIZE);
 	lockfails("huge", "corrupt");
 	mkhdr(b, 0xffffffff, 0, 0);
-	td_writeraw("huge2", b, STORE_HDRSIZE);
+	td_writeraw("huge2", b, COUNTER_HDRSIZE);
 	lockfails("huge2", "corrupt");
 
 	mkhdr(b, 0, 5, 0);			/* a truncated header */
@@ -1023,24 +1056,24 @@ START_TEST(corrupt_files)
 
 	mkhdr(b, 0, 5, 0);			/* wrong sizes */
 	put32(b + 12, 32);
-	td_writeraw("recsz", b, STORE_HDRSIZE);
+	td_writeraw("recsz", b, COUNTER_HDRSIZE);
 	lockfails("recsz", "corrupt");
 	mkhdr(b, 0, 5, 0);
 	put32(b + 8, 512);
-	td_writeraw("hdrsz", b, STORE_HDRSIZE);
+	td_writeraw("hdrsz", b, COUNTER_HDRSIZE);
 	lockfails("hdrsz", "corrupt");
 	mkhdr(b, 0, 5, 0);
 	b[6] = '2';				/* a version we do not know */
-	td_writeraw("version", b, STORE_HDRSIZE);
+	td_writeraw("version", b, COUNTER_HDRSIZE);
 	lockfails("version", "corrupt");
 }
 END_TEST
 
 START_TEST(corrupt_records)
 {
-	unsigned char b[STORE_HDRSIZE + 3 * STORE_RECSIZE];
+	unsigned char b[COUNTER_HDRSIZE + 3 * COUNTER_RECSIZE];
 	struct rule r = R("10/100");
-	struct client c;
+	struct counter c;
 	struct verdict v;
 	uint64_t n;
 
@@ -1050,13 +1083,13 @@ START_TEST(corrupt_records)
 	put64(b + 272, 11); put64(b + 280, 6);
 	put64(b + 288, 100); put64(b + 296, 1);
 	td_writeraw("u", b, sizeof(b));
-	ck_assert_int_eq(store_lock(&td_st, "u", 1, &c), 0);
-	ck_assert_int_eq(store_count(&td_st, &c, &r, 150, NULL, &v), -1);
+	ck_assert_int_eq(counter_lock(&td_st, "u", 1, &c), 0);
+	ck_assert_int_eq(decide_count(&td_st, &c, &r, 150, NULL, &v), -1);
 	ck_assert_msg(strstr(c.err, "corrupt") != NULL, "err %s", c.err);
-	store_unlock(&c);
-	ck_assert_int_eq(store_lock(&td_st, "u", 1, &c), 0);
-	ck_assert_int_eq(store_window(&c, 100, 150, &n), -1);
-	store_unlock(&c);
+	counter_unlock(&c);
+	ck_assert_int_eq(counter_lock(&td_st, "u", 1, &c), 0);
+	ck_assert_int_eq(counter_window(&c, 100, 150, &n), -1);
+	counter_unlock(&c);
 	/* nothing was committed */
 	ck_assert_uint_eq(hdr("u").total, 3);
 	ck_assert_uint_eq(hdr("u").nrec, 3);
@@ -1069,9 +1102,9 @@ END_TEST
  * of the file failed. Now the append is refused and nothing written. */
 START_TEST(corrupt_records_cum_wraps)
 {
-	unsigned char b[STORE_HDRSIZE + 2 * STORE_RECSIZE], *after;
+	unsigned char b[COUNTER_HDRSIZE + 2 * COUNTER_RECSIZE], *after;
 	struct rule r = R("10/100");
-	struct client c;
+	struct counter c;
 	struct verdict v;
 	size_t n;
 
@@ -1079,10 +1112,10 @@ START_TEST(corrupt_records_cum_wraps)
 	put64(b + 256, 10); put64(b + 264, 1);
 	put64(b + 272, 11); put64(b + 280, UINT64_MAX);
 	td_writeraw("w", b, sizeof(b));
-	ck_assert_int_eq(store_lock(&td_st, "w", 1, &c), 0);
-	ck_assert_int_eq(store_count(&td_st, &c, &r, 1000, NULL, &v), -1);
+	ck_assert_int_eq(counter_lock(&td_st, "w", 1, &c), 0);
+	ck_assert_int_eq(decide_count(&td_st, &c, &r, 1000, NULL, &v), -1);
 	ck_assert_msg(strstr(c.err, "corrupt") != NULL, "err %s", c.err);
-	store_unlock(&c);
+	counter_unlock(&c);
 	after = slurp("w", &n);
 	ck_assert_uint_eq(n, sizeof(b));
 	ck_assert_int_eq(memcmp(after, b, sizeof(b)), 0);
@@ -1093,32 +1126,32 @@ END_TEST
 START_TEST(classic_migration)
 {
 	struct rule r = R("10");
-	struct client c;
-	struct store_hdr h;
+	struct counter c;
+	struct hdrview h;
 	uint64_t n;
 	size_t sz;
 	unsigned char *b;
 	static char xs[300];
 
 	td_writeraw("u", "XXXXX", 5);
-	ck_assert_int_eq(store_lock(&td_st, "u", 0, &c), 0);
-	ck_assert_uint_eq(c.h.total, 5);
-	ck_assert_uint_eq(c.h.nrec, 0);
-	ck_assert_int_eq(store_window(&c, 0, 1000, &n), 0);
+	ck_assert_int_eq(counter_lock(&td_st, "u", 0, &c), 0);
+	ck_assert_uint_eq(c.s.total, 5);
+	ck_assert_uint_eq(c.nrec, 0);
+	ck_assert_int_eq(counter_window(&c, 0, 1000, &n), 0);
 	ck_assert_uint_eq(n, 5);
-	store_unlock(&c);
+	counter_unlock(&c);
 	ck_assert_int_eq(td_fsize("u"), 5);	/* reading changes nothing */
 	ck_assert_int_eq(send1("u", &r, 1000, NULL), 1);
 	b = slurp("u", &sz);
-	ck_assert_uint_eq(sz, STORE_HDRSIZE);
+	ck_assert_uint_eq(sz, COUNTER_HDRSIZE);
 	ck_assert_mem_eq(b, "RCPTOL1\n", 8);
 	free(b);
 	h = hdr("u");
 	ck_assert_uint_eq(h.total, 6);
 	ck_assert_int_eq(h.last_accept, 1000);
-	ck_assert_int_eq(store_lock(&td_st, "u", 0, &c), 0);
+	ck_assert_int_eq(counter_lock(&td_st, "u", 0, &c), 0);
 	ck_assert_int_eq(c.migrated, 0);
-	store_unlock(&c);
+	counter_unlock(&c);
 	/* the classic limit still counts what the old script counted */
 	r = R("6");
 	ck_assert_int_eq(send1("u", &r, 1001, NULL), 0);
@@ -1127,7 +1160,7 @@ START_TEST(classic_migration)
 	td_writeraw("w", "XXXXX", 5);
 	r = R("10,3/100");
 	ck_assert_int_eq(send1("w", &r, 1000, NULL), 1);
-	ck_assert_int_eq(td_fsize("w"), STORE_HDRSIZE + STORE_RECSIZE);
+	ck_assert_int_eq(td_fsize("w"), COUNTER_HDRSIZE + COUNTER_RECSIZE);
 	ck_assert_uint_eq(hdr("w").total, 6);
 	ck_assert_uint_eq(win("w", 100, 1000), 1);
 	ck_assert_uint_eq(brute("w", 100, 1000), 1);
@@ -1138,7 +1171,7 @@ START_TEST(classic_migration)
 	ck_assert_uint_eq(hdr("big").total, 300);
 	r = R("1000,5/60");
 	ck_assert_int_eq(send1("big", &r, 1000, NULL), 1);
-	ck_assert_int_eq(td_fsize("big"), STORE_HDRSIZE + STORE_RECSIZE);
+	ck_assert_int_eq(td_fsize("big"), COUNTER_HDRSIZE + COUNTER_RECSIZE);
 	ck_assert_uint_eq(hdr("big").total, 301);
 	ck_assert_uint_eq(win("big", 60, 1000), 1);
 
@@ -1157,14 +1190,14 @@ END_TEST
 START_TEST(fresh_files)
 {
 	struct rule r = R("3/100");
-	struct client c;
-	static unsigned char z[STORE_HDRSIZE + 3 * STORE_RECSIZE];
+	struct counter c;
+	static unsigned char z[COUNTER_HDRSIZE + 3 * COUNTER_RECSIZE];
 
 	td_writeraw("empty", "", 0);
-	ck_assert_int_eq(store_lock(&td_st, "empty", 0, &c), 0);
-	ck_assert_uint_eq(c.h.total, 0);
-	ck_assert_uint_eq(c.h.nrec, 0);
-	store_unlock(&c);
+	ck_assert_int_eq(counter_lock(&td_st, "empty", 0, &c), 0);
+	ck_assert_uint_eq(c.s.total, 0);
+	ck_assert_uint_eq(c.nrec, 0);
+	counter_unlock(&c);
 	ck_assert_int_eq(send1("empty", &r, 1000, NULL), 1);
 	ck_assert_uint_eq(hdr("empty").total, 1);
 	ck_assert_uint_eq(win("empty", 100, 1000), 1);
@@ -1184,32 +1217,32 @@ END_TEST
 START_TEST(crash_after_append)
 {
 	struct rule r = R("3/100");
-	unsigned char junk[STORE_RECSIZE];
+	unsigned char junk[COUNTER_RECSIZE];
 	struct verdict v;
 
 	ck_assert_int_eq(send1("k", &r, 1000, NULL), 1);
 	ck_assert_int_eq(send1("k", &r, 1001, NULL), 1);
 	memset(junk, 0xff, sizeof(junk));	/* record 2, never committed */
-	pwriteraw("k", junk, sizeof(junk), STORE_HDRSIZE + 2 * STORE_RECSIZE);
+	pwriteraw("k", junk, sizeof(junk), COUNTER_HDRSIZE + 2 * COUNTER_RECSIZE);
 	ck_assert_uint_eq(hdr("k").nrec, 2);
 	ck_assert_uint_eq(win("k", 100, 1002), 2);
 	ck_assert_int_eq(send1("k", &r, 1002, &v), 1);
 	ck_assert_uint_eq(v.count[0], 3);
 	ck_assert_int_eq(send1("k", &r, 1003, &v), 0);
 	ck_assert_uint_eq(brute("k", 100, 1003), 3);
-	ck_assert_uint_eq(td_fsize("k"), STORE_HDRSIZE + 3 * STORE_RECSIZE);
+	ck_assert_uint_eq(td_fsize("k"), COUNTER_HDRSIZE + 3 * COUNTER_RECSIZE);
 }
 END_TEST
 
 static void
 notregular(const char *name, const char *what)
 {
-	struct client c;
+	struct counter c;
 	int create;
 
 	alarm(20);				/* never hang */
 	for (create = 1; create >= 0; create--) {
-		ck_assert_int_eq(store_lock(&td_st, name, create, &c), -1);
+		ck_assert_int_eq(counter_lock(&td_st, name, create, &c), -1);
 		ck_assert_msg(strstr(c.err, what) != NULL, "%s: err \"%s\"", name,
 		    c.err);
 		ck_assert_int_eq(c.fd, -1);
@@ -1248,20 +1281,20 @@ START_TEST(not_regular_files)
 }
 END_TEST
 
-/* ---- store_tidy ---- */
+/* ---- counter_tidy ---- */
 
 static int
 tidy(const char *name, const char *rule, time_t now, int reset)
 {
 	struct rule r = R(rule);
-	struct client c;
+	struct counter c;
 	int removed = -1, rc;
 
-	rc = store_lock(&td_st, name, 0, &c);
-	ck_assert_msg(rc == 0, "store_lock %s: %d %s", name, rc, c.err);
-	ck_assert_msg(store_tidy(&td_st, &c, &r, now, reset, &removed) == 0,
-	    "store_tidy: %s", c.err);
-	store_unlock(&c);
+	rc = counter_lock(&td_st, name, 0, &c);
+	ck_assert_msg(rc == 0, "counter_lock %s: %d %s", name, rc, c.err);
+	ck_assert_msg(counter_tidy(&td_st, &c, &r, now, reset, &removed) == 0,
+	    "counter_tidy: %s", c.err);
+	counter_unlock(&c);
 	ck_assert(removed == 0 || removed == 1);
 	ck_assert_int_eq(td_exists(name), !removed);
 	return removed;
@@ -1273,7 +1306,7 @@ tidy(const char *name, const char *rule, time_t now, int reset)
 START_TEST(tidy_reset_without_space)
 {
 	struct rule r = R("3,1000/100");
-	struct client c;
+	struct counter c;
 	char tmp[32];
 	int i, removed = -1;
 
@@ -1284,11 +1317,11 @@ START_TEST(tidy_reset_without_space)
 	ck_assert_uint_eq(hdr("u").total, 3);
 	snprintf(tmp, sizeof(tmp), ".cmp.%ld", (long)getpid());
 	ck_assert_int_eq(mkdir(td_path(tmp), 0700), 0);
-	ck_assert_int_eq(store_lock(&td_st, "u", 0, &c), 0);
+	ck_assert_int_eq(counter_lock(&td_st, "u", 0, &c), 0);
 	/* the copy fails (and says so), the reset is done */
-	ck_assert_int_eq(store_tidy(&td_st, &c, &r, 160, 1, &removed), -1);
+	ck_assert_int_eq(counter_tidy(&td_st, &c, &r, 160, 1, &removed), -1);
 	ck_assert_msg(strstr(c.err, "temporary") != NULL, "%s", c.err);
-	store_unlock(&c);
+	counter_unlock(&c);
 	ck_assert_uint_eq(hdr("u").total, 0);
 	ck_assert_uint_eq(hdr("u").refused, 0);
 	ck_assert_uint_eq(win("u", 100, 160), 1);	/* the window stays */
@@ -1300,7 +1333,7 @@ END_TEST
 START_TEST(tidy_plain)
 {
 	struct rule r = R("5");
-	struct store_hdr h;
+	struct hdrview h;
 	int i;
 
 	for (i = 0; i < 3; i++)
@@ -1326,7 +1359,7 @@ END_TEST
 START_TEST(tidy_windows)
 {
 	struct rule r = R("5/100");
-	struct store_hdr h;
+	struct hdrview h;
 
 	send1("u", &r, 0, NULL);
 	send1("u", &r, 10, NULL);
@@ -1348,7 +1381,7 @@ END_TEST
 START_TEST(tidy_compacts)
 {
 	struct rule r = R("1000/100");
-	struct store_hdr h;
+	struct hdrview h;
 	ino_t ino;
 	int i;
 
@@ -1363,7 +1396,7 @@ START_TEST(tidy_compacts)
 	ck_assert_uint_eq(h.total, 0);
 	ck_assert_uint_eq(h.base, 3);
 	ck_assert(inode("u") != ino);
-	ck_assert_int_eq(td_fsize("u"), STORE_HDRSIZE + 2 * STORE_RECSIZE);
+	ck_assert_int_eq(td_fsize("u"), COUNTER_HDRSIZE + 2 * COUNTER_RECSIZE);
 	ck_assert_uint_eq(win("u", 100, 160), 2);
 	ck_assert_uint_eq(brute("u", 100, 160), 2);
 	ck_assert_int_eq(tempfiles(), 0);
@@ -1378,7 +1411,7 @@ START_TEST(tidy_compacts)
 	h = hdr("k");
 	ck_assert_uint_eq(h.nrec, 0);
 	ck_assert_uint_eq(h.total, 4);
-	ck_assert_int_eq(td_fsize("k"), STORE_HDRSIZE);
+	ck_assert_int_eq(td_fsize("k"), COUNTER_HDRSIZE);
 
 	/* the rule lost its windows: its records go, but not before they
 	 * leave the longest window the helper counted them with (the
@@ -1399,7 +1432,7 @@ START_TEST(tidy_classic)
 {
 	td_writeraw("u", "XXXXX", 5);
 	ck_assert_int_eq(tidy("u", "10", 100, 0), 0);
-	ck_assert_int_eq(td_fsize("u"), STORE_HDRSIZE);
+	ck_assert_int_eq(td_fsize("u"), COUNTER_HDRSIZE);
 	ck_assert_uint_eq(hdr("u").total, 5);
 	td_writeraw("v", "XXXXX", 5);
 	ck_assert_int_eq(tidy("v", "10", 100, 1), 1);
@@ -1425,7 +1458,7 @@ waiter(const char *name, const struct rule *r, time_t now, int create,
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		struct client c;
+		struct counter c;
 		struct verdict v;
 		int rc;
 
@@ -1433,13 +1466,13 @@ waiter(const char *name, const struct rule *r, time_t now, int create,
 		close(p[1]);
 		if (read(p[0], &b, 1) != 1)
 			_exit(3);
-		if ((rc = store_lock(&td_st, name, create, &c)) == 1)
+		if ((rc = counter_lock(&td_st, name, create, &c)) == 1)
 			_exit(2);
 		if (rc != 0)
 			_exit(4);
-		if (store_count(&td_st, &c, r, now, NULL, &v) != 0)
+		if (decide_count(&td_st, &c, r, now, NULL, &v) != 0)
 			_exit(5);
-		store_unlock(&c);
+		counter_unlock(&c);
 		_exit(v.accepted ? 0 : 1);
 	}
 	close(p[0]);
@@ -1469,7 +1502,7 @@ reap(pid_t pid)
 START_TEST(waiter_follows_compaction)
 {
 	struct rule r = R("2000/10");
-	struct client c;
+	struct counter c;
 	struct verdict v;
 	pid_t pid;
 	ino_t ino;
@@ -1479,11 +1512,11 @@ START_TEST(waiter_follows_compaction)
 		send1("u", &r, 1000, NULL);
 	ino = inode("u");
 	pid = waiter("u", &r, 1100, 1, &go);
-	ck_assert_int_eq(store_lock(&td_st, "u", 1, &c), 0);
+	ck_assert_int_eq(counter_lock(&td_st, "u", 1, &c), 0);
 	release(go);				/* it opens the old inode */
-	ck_assert_int_eq(store_count(&td_st, &c, &r, 1100, NULL, &v), 0);
+	ck_assert_int_eq(decide_count(&td_st, &c, &r, 1100, NULL, &v), 0);
 	ck_assert_int_eq(v.accepted, 1);
-	store_unlock(&c);
+	counter_unlock(&c);
 	ck_assert_int_eq(reap(pid), 0);
 	ck_assert(inode("u") != ino);
 	ck_assert_uint_eq(hdr("u").total, 302);
@@ -1496,28 +1529,28 @@ END_TEST
 START_TEST(waiter_follows_removal)
 {
 	struct rule r = R("5");
-	struct client c;
+	struct counter c;
 	pid_t pid;
 	int go, removed;
 
 	send1("u", &r, 100, NULL);
 	send1("u", &r, 100, NULL);
 	pid = waiter("u", &r, 200, 1, &go);	/* creates it anew */
-	ck_assert_int_eq(store_lock(&td_st, "u", 1, &c), 0);
+	ck_assert_int_eq(counter_lock(&td_st, "u", 1, &c), 0);
 	release(go);
-	ck_assert_int_eq(store_tidy(&td_st, &c, &r, 150, 1, &removed), 0);
+	ck_assert_int_eq(counter_tidy(&td_st, &c, &r, 150, 1, &removed), 0);
 	ck_assert_int_eq(removed, 1);
-	store_unlock(&c);
+	counter_unlock(&c);
 	ck_assert_int_eq(reap(pid), 0);
 	ck_assert_uint_eq(hdr("u").total, 1);
 	ck_assert_int_eq(hdr("u").reset, 200);
 
 	pid = waiter("u", &r, 300, 0, &go);	/* no create: gone */
-	ck_assert_int_eq(store_lock(&td_st, "u", 0, &c), 0);
+	ck_assert_int_eq(counter_lock(&td_st, "u", 0, &c), 0);
 	release(go);
-	ck_assert_int_eq(store_tidy(&td_st, &c, &r, 250, 1, &removed), 0);
+	ck_assert_int_eq(counter_tidy(&td_st, &c, &r, 250, 1, &removed), 0);
 	ck_assert_int_eq(removed, 1);
-	store_unlock(&c);
+	counter_unlock(&c);
 	ck_assert_int_eq(reap(pid), 2);
 	ck_assert(!td_exists("u"));
 }
@@ -1526,18 +1559,18 @@ END_TEST
 START_TEST(waiters_count_every_recipient)
 {
 	struct rule r = R("1000/60,10000");
-	struct client c;
+	struct counter c;
 	pid_t pids[8];
 	int go[8], i, acc = 0;
 
-	ck_assert_int_eq(store_lock(&td_st, "u", 1, &c), 0);
+	ck_assert_int_eq(counter_lock(&td_st, "u", 1, &c), 0);
 	for (i = 0; i < 8; i++) {
 		pids[i] = waiter("u", &r, 5000, 1, &go[i]);
 		ck_assert_int_eq(write(go[i], "g", 1), 1);
 		close(go[i]);
 	}
 	usleep(200 * 1000);
-	store_unlock(&c);
+	counter_unlock(&c);
 	for (i = 0; i < 8; i++)
 		acc += reap(pids[i]) == 0;
 	ck_assert_int_eq(acc, 8);
@@ -1570,13 +1603,13 @@ END_TEST
 START_TEST(raise_and_reset)
 {
 	struct rule r = R("2/100");
-	struct client c;
+	struct counter c;
 	struct verdict v;
 	int removed;
 
-	ck_assert_int_eq(store_lock(&td_st, "r", 1, &c), 0);
-	ck_assert_int_eq(store_setraise(&c, 3, 2000, 1000), 0);
-	store_unlock(&c);
+	ck_assert_int_eq(counter_lock(&td_st, "r", 1, &c), 0);
+	ck_assert_int_eq((policy_raise(&c.s, 3, 2000, 1000), counter_commit(&c)), 0);
+	counter_unlock(&c);
 	/* 6 in the window while raised */
 	ck_assert_int_eq(send1("r", &r, 1000, &v), 1);
 	ck_assert_uint_eq(v.raised, 3);
@@ -1589,9 +1622,9 @@ START_TEST(raise_and_reset)
 	ck_assert_int_eq(send1("r", &r, 1003, &v), 0);
 	ck_assert_int_eq(v.over, 0);
 	/* a reset keeps the raise */
-	ck_assert_int_eq(store_lock(&td_st, "r", 0, &c), 0);
-	ck_assert_int_eq(store_reset(&td_st, &c, 1004), 0);
-	store_unlock(&c);
+	ck_assert_int_eq(counter_lock(&td_st, "r", 0, &c), 0);
+	ck_assert_int_eq(counter_reset(&td_st, &c, 1004), 0);
+	counter_unlock(&c);
 	ck_assert_uint_eq(hdr("r").total, 0);
 	ck_assert_uint_eq(hdr("r").nrec, 0);
 	ck_assert_uint_eq(hdr("r").raise_factor, 3);
@@ -1603,21 +1636,21 @@ START_TEST(raise_and_reset)
 	ck_assert_int_eq(send1("r", &r, 2001, NULL), 1);
 	ck_assert_int_eq(send1("r", &r, 2002, NULL), 0);
 	/* the cleanup drops the expired raise, and the file once idle */
-	ck_assert_int_eq(store_lock(&td_st, "r", 0, &c), 0);
-	ck_assert_int_eq(store_tidy(&td_st, &c, &r, 5000, 1, &removed), 0);
-	store_unlock(&c);
+	ck_assert_int_eq(counter_lock(&td_st, "r", 0, &c), 0);
+	ck_assert_int_eq(counter_tidy(&td_st, &c, &r, 5000, 1, &removed), 0);
+	counter_unlock(&c);
 	ck_assert_int_eq(removed, 1);
 	/* a raise capped at the largest limit */
-	ck_assert_int_eq(store_lock(&td_st, "big", 1, &c), 0);
-	ck_assert_int_eq(store_setraise(&c, 1000, 2000, 1000), 0);
+	ck_assert_int_eq(counter_lock(&td_st, "big", 1, &c), 0);
+	ck_assert_int_eq((policy_raise(&c.s, 1000, 2000, 1000), counter_commit(&c)), 0);
 	r = R("900000000/100");
-	ck_assert_uint_eq(store_limit(&c, &r, 0, 1000), RULE_MAXLIMIT);
-	store_unlock(&c);
+	ck_assert_uint_eq(policy_limit(&c.s, &r, 0, 1000), RULE_MAXLIMIT);
+	counter_unlock(&c);
 	/* reset without a raise removes the file */
-	ck_assert_int_eq(store_lock(&td_st, "big", 0, &c), 0);
-	ck_assert_int_eq(store_setraise(&c, 2, 1500, 1000), 0);
-	ck_assert_int_eq(store_reset(&td_st, &c, 1600), 0);
-	store_unlock(&c);
+	ck_assert_int_eq(counter_lock(&td_st, "big", 0, &c), 0);
+	ck_assert_int_eq((policy_raise(&c.s, 2, 1500, 1000), counter_commit(&c)), 0);
+	ck_assert_int_eq(counter_reset(&td_st, &c, 1600), 0);
+	counter_unlock(&c);
 	ck_assert_int_eq(access(td_path("big"), F_OK), -1);
 }
 END_TEST
@@ -1628,24 +1661,24 @@ END_TEST
 /* One recipient with a signal decided outside the counter file. */
 static void
 sigcount(const char *name, const struct rule *r, time_t now,
-    const struct signal *sig, struct verdict *v)
+    const struct refusal *sig, struct verdict *v)
 {
-	struct client c;
+	struct counter c;
 	int rc;
 
-	rc = store_lock(&td_st, name, 1, &c);
-	CHECK(rc == 0, "store_lock %s: %d %s", name, rc, c.err);
+	rc = counter_lock(&td_st, name, 1, &c);
+	CHECK(rc == 0, "counter_lock %s: %d %s", name, rc, c.err);
 	memset(v, 0x5a, sizeof(*v));
-	rc = store_count(&td_st, &c, r, now, sig, v);
-	CHECK(rc == 0, "store_count %s at %ld: %s", name, (long)now, c.err);
-	store_unlock(&c);
+	rc = decide_count(&td_st, &c, r, now, sig, v);
+	CHECK(rc == 0, "decide_count %s at %ld: %s", name, (long)now, c.err);
+	counter_unlock(&c);
 }
 
-static struct signal
+static struct refusal
 SIG(int why, int ban, int64_t retry, uint64_t count, uint32_t limit,
     uint32_t period)
 {
-	struct signal s;
+	struct refusal s;
 
 	memset(&s, 0, sizeof(s));
 	s.why = why;
@@ -1660,15 +1693,15 @@ SIG(int why, int ban, int64_t retry, uint64_t count, uint32_t limit,
 START_TEST(signal_refuses)
 {
 	struct rule r = R("100/1000");
-	struct signal nets = SIG(WHY_NETS, 0, 1500, 4, 3, 3600);
-	struct signal mass = SIG(WHY_MASS, 0, 0, 3, 3, 60);
+	struct refusal nets = SIG(WHY_NETS, 0, 1500, 4, 3, 3600);
+	struct refusal mass = SIG(WHY_MASS, 0, 0, 3, 3, 60);
 	struct verdict v;
-	struct store_hdr h;
+	struct hdrview h;
 	size_t n1, n2;
 	unsigned char *b1, *b2;
 
 	ck_assert_int_eq(send1("u", &r, 1000, NULL), 1);
-	ck_assert_int_eq(td_fsize("u"), STORE_HDRSIZE + STORE_RECSIZE);
+	ck_assert_int_eq(td_fsize("u"), COUNTER_HDRSIZE + COUNTER_RECSIZE);
 
 	/* refused as a signal says, nothing appended */
 	sigcount("u", &r, 1001, &nets, &v);
@@ -1689,9 +1722,9 @@ START_TEST(signal_refuses)
 	ck_assert_uint_eq(h.refused, 1);
 	ck_assert_int_eq(h.last_refuse, 1001);
 	ck_assert_int_eq(h.last_accept, 1000);
-	ck_assert_uint_eq(h.flags, STORE_SIG(WHY_NETS));
+	ck_assert_uint_eq(h.flags, POL_SIG(WHY_NETS));
 	ck_assert_uint_eq(h.notified, 1);
-	ck_assert_int_eq(td_fsize("u"), STORE_HDRSIZE + STORE_RECSIZE);
+	ck_assert_int_eq(td_fsize("u"), COUNTER_HDRSIZE + COUNTER_RECSIZE);
 	ck_assert_uint_eq(win("u", 1000, 1001), 1);
 
 	/* again: refused, but the crossing was notified already */
@@ -1719,7 +1752,7 @@ START_TEST(signal_refuses)
 	ck_assert_int_eq(v.event, EV_OVER);
 	ck_assert_int_eq(v.retry, 0);
 	ck_assert_uint_eq(hdr("u").flags,
-	    STORE_SIG(WHY_NETS) | STORE_SIG(WHY_MASS));
+	    POL_SIG(WHY_NETS) | POL_SIG(WHY_MASS));
 
 	/* a window over its limit comes first */
 	{
@@ -1739,7 +1772,7 @@ START_TEST(signal_refuses)
 	ck_assert_int_eq(v.why, WHY_NONE);
 	ck_assert_int_eq(v.event, EV_NONE);
 	h = hdr("u");
-	ck_assert_uint_eq(h.flags & STORE_SIGS, 0);
+	ck_assert_uint_eq(h.flags & POL_SIGS, 0);
 	ck_assert_uint_eq(h.flags, 0);
 	ck_assert_uint_eq(h.nrec, 2);
 	ck_assert_uint_eq(h.total, 2);
@@ -1764,9 +1797,9 @@ START_TEST(signal_kinds)
 {
 	static const int whys[] = { WHY_NETS, WHY_MASS, WHY_POOL, WHY_SERVER };
 	struct rule r = R("100/1000,50 strict");
-	struct signal s;
+	struct refusal s;
 	struct verdict v;
-	struct store_hdr h;
+	struct hdrview h;
 	char name[16];
 	size_t i;
 
@@ -1783,15 +1816,15 @@ START_TEST(signal_kinds)
 		ck_assert_uint_eq(h.nrec, 1);		/* strict: a limit only */
 		ck_assert_uint_eq(h.total, 1);
 		ck_assert_uint_eq(h.refused, 1);
-		ck_assert_uint_eq(h.flags, STORE_SIG(whys[i]));
-		ck_assert_uint_eq(h.flags & ~STORE_SIGS, 0);
-		ck_assert_int_eq(td_fsize(name), STORE_HDRSIZE + STORE_RECSIZE);
+		ck_assert_uint_eq(h.flags, POL_SIG(whys[i]));
+		ck_assert_uint_eq(h.flags & ~POL_SIGS, 0);
+		ck_assert_int_eq(td_fsize(name), COUNTER_HDRSIZE + COUNTER_RECSIZE);
 	}
 	/* the signal bits are neither the ban nor a window's bits */
 	for (i = 0; i < sizeof(whys) / sizeof(whys[0]); i++) {
-		ck_assert_uint_eq(STORE_SIG(whys[i]) & STORE_BANNED, 0);
-		ck_assert_uint_eq(STORE_SIG(whys[i]) & (STORE_OVER(0) |
-		    STORE_WARN(0)), 0);
+		ck_assert_uint_eq(POL_SIG(whys[i]) & POL_BANNED, 0);
+		ck_assert_uint_eq(POL_SIG(whys[i]) & (POL_OVER(0) |
+		    POL_WARN(0)), 0);
 	}
 }
 END_TEST
@@ -1799,9 +1832,9 @@ END_TEST
 START_TEST(signal_bans)
 {
 	struct rule r = R("100/1000");
-	struct signal mass = SIG(WHY_MASS, 1, 0, 3, 3, 3600);
+	struct refusal mass = SIG(WHY_MASS, 1, 0, 3, 3, 3600);
 	struct verdict v;
-	struct store_hdr h;
+	struct hdrview h;
 
 	ck_assert_int_eq(send1("b", &r, 1000, NULL), 1);
 	sigcount("b", &r, 1001, &mass, &v);
@@ -1811,7 +1844,7 @@ START_TEST(signal_bans)
 	ck_assert_int_eq(v.newban, 1);
 	ck_assert_int_eq(v.event, EV_BAN);
 	h = hdr("b");
-	ck_assert_uint_eq(h.flags & STORE_BANNED, STORE_BANNED);
+	ck_assert_uint_eq(h.flags & POL_BANNED, POL_BANNED);
 	ck_assert_int_eq(h.ban_since, 1001);
 	ck_assert_uint_eq(h.refused, 1);
 	ck_assert_uint_eq(h.nrec, 1);
@@ -1844,9 +1877,9 @@ END_TEST
 START_TEST(signal_dryrun)
 {
 	struct rule r = R("100/1000 dryrun");
-	struct signal nets = SIG(WHY_NETS, 1, 1500, 4, 3, 3600);
+	struct refusal nets = SIG(WHY_NETS, 1, 1500, 4, 3, 3600);
 	struct verdict v;
-	struct store_hdr h;
+	struct hdrview h;
 
 	ck_assert_int_eq(send1("d", &r, 1000, NULL), 1);
 	sigcount("d", &r, 1001, &nets, &v);
@@ -1857,8 +1890,8 @@ START_TEST(signal_dryrun)
 	ck_assert_int_eq(v.newban, 0);
 	ck_assert_int_eq(v.event, EV_OVER);	/* would refuse: notified */
 	h = hdr("d");
-	ck_assert_uint_eq(h.flags & STORE_BANNED, 0);
-	ck_assert_uint_eq(h.flags, STORE_SIG(WHY_NETS));
+	ck_assert_uint_eq(h.flags & POL_BANNED, 0);
+	ck_assert_uint_eq(h.flags, POL_SIG(WHY_NETS));
 	ck_assert_uint_eq(h.nrec, 2);		/* counted */
 	ck_assert_uint_eq(h.total, 2);
 	ck_assert_uint_eq(h.refused, 0);
@@ -1868,7 +1901,7 @@ START_TEST(signal_dryrun)
 	ck_assert_int_eq(v.accepted, 1);
 	ck_assert_int_eq(v.dryrun, 1);
 	ck_assert_int_eq(v.event, EV_NONE);
-	ck_assert_uint_eq(hdr("d").flags, STORE_SIG(WHY_NETS));
+	ck_assert_uint_eq(hdr("d").flags, POL_SIG(WHY_NETS));
 	/* a plain accept ends the crossing */
 	sigcount("d", &r, 1003, NULL, &v);
 	ck_assert_int_eq(v.accepted, 1);
@@ -1882,7 +1915,7 @@ START_TEST(dormant_warmup)
 {
 	struct rule r = R("1000/10000 dormant=100/2/50");
 	struct verdict v;
-	struct store_hdr h;
+	struct hdrview h;
 
 	ck_assert_uint_eq(r.dormant, 100);
 	ck_assert_uint_eq(r.warmn, 2);
@@ -1930,7 +1963,7 @@ START_TEST(dormant_warmup)
 	ck_assert_uint_eq(h.refused, 1);
 	ck_assert_uint_eq(h.total, 3);
 	ck_assert_uint_eq(h.nrec, 3);
-	ck_assert_uint_eq(h.flags, STORE_SIG(WHY_WARMUP));
+	ck_assert_uint_eq(h.flags, POL_SIG(WHY_WARMUP));
 	sigcount("z", &r, 1249, NULL, &v);
 	ck_assert_int_eq(v.accepted, 0);
 	ck_assert_int_eq(v.why, WHY_WARMUP);
@@ -1979,7 +2012,7 @@ START_TEST(dormant_edges)
 	ck_assert_int_eq(hdr("new").warm_until, 0);
 	/* nor one that was only refused (last accepted 0) */
 	{
-		struct signal s = SIG(WHY_NETS, 0, 0, 9, 3, 60);
+		struct refusal s = SIG(WHY_NETS, 0, 0, 9, 3, 60);
 
 		sigcount("ref", &r, 100, &s, &v);
 		ck_assert_int_eq(v.accepted, 0);
@@ -2020,8 +2053,8 @@ END_TEST
 START_TEST(peek_no_write)
 {
 	struct rule r = R("3/100");
-	struct client c;
-	struct signal sig;
+	struct counter c;
+	struct refusal sig;
 	struct stat sb1, sb2;
 	unsigned char *b1, *b2;
 	size_t n1, n2;
@@ -2031,11 +2064,11 @@ START_TEST(peek_no_write)
 	ck_assert_int_eq(send1("pool", &r, 1010, NULL), 1);
 	/* under the limit */
 	b1 = slurp("pool", &n1);
-	ck_assert_int_eq(store_lock(&td_st, "pool", 0, &c), 0);
+	ck_assert_int_eq(counter_lock(&td_st, "pool", 0, &c), 0);
 	memset(&sig, 0x5a, sizeof(sig));
-	ck_assert_int_eq(store_peek(&c, &r, 1020, WHY_POOL, &sig), 0);
+	ck_assert_int_eq(decide_peek(&c, &r, 1020, WHY_POOL, &sig), 0);
 	ck_assert_int_eq(sig.why, WHY_NONE);
-	store_unlock(&c);
+	counter_unlock(&c);
 	ck_assert_int_eq(send1("pool", &r, 1020, NULL), 1);
 	free(b1);
 	/* full: over, with count, limit, period and retry; nothing written
@@ -2044,9 +2077,9 @@ START_TEST(peek_no_write)
 	ck_assert_int_eq(lstat(td_path("pool"), &sb1), 0);
 	usleep(30000);
 	for (t = 1020; t < 1110; t += 7) {
-		ck_assert_int_eq(store_lock(&td_st, "pool", 0, &c), 0);
+		ck_assert_int_eq(counter_lock(&td_st, "pool", 0, &c), 0);
 		memset(&sig, 0x5a, sizeof(sig));
-		ck_assert_int_eq(store_peek(&c, &r, t, WHY_POOL, &sig),
+		ck_assert_int_eq(decide_peek(&c, &r, t, WHY_POOL, &sig),
 		    t < 1100 ? 1 : 0);
 		if (t < 1100) {
 			ck_assert_int_eq(sig.why, WHY_POOL);
@@ -2057,7 +2090,7 @@ START_TEST(peek_no_write)
 			ck_assert_int_eq(sig.ban, 0);
 		} else
 			ck_assert_int_eq(sig.why, WHY_NONE);
-		store_unlock(&c);
+		counter_unlock(&c);
 		b2 = slurp("pool", &n2);
 		ck_assert_uint_eq(n1, n2);
 		ck_assert_mem_eq(b1, b2, n1);
@@ -2069,20 +2102,20 @@ START_TEST(peek_no_write)
 	    sb1.st_mtim.tv_nsec == sb2.st_mtim.tv_nsec);
 	/* the second window is the full one; why as given */
 	r = R("10/100,3/1000");
-	ck_assert_int_eq(store_lock(&td_st, "pool", 0, &c), 0);
-	ck_assert_int_eq(store_peek(&c, &r, 1500, WHY_SERVER, &sig), 1);
+	ck_assert_int_eq(counter_lock(&td_st, "pool", 0, &c), 0);
+	ck_assert_int_eq(decide_peek(&c, &r, 1500, WHY_SERVER, &sig), 1);
 	ck_assert_int_eq(sig.why, WHY_SERVER);
 	ck_assert_uint_eq(sig.count, 3);
 	ck_assert_uint_eq(sig.limit, 3);
 	ck_assert_uint_eq(sig.period, 1000);
 	ck_assert_int_eq(sig.retry, 2000);
-	store_unlock(&c);
+	counter_unlock(&c);
 	/* a fresh (empty) file: not over, and still empty */
-	ck_assert_int_eq(store_lock(&td_st, "*", 1, &c), 0);
-	ck_assert_int_eq(store_peek(&c, &r, 1500, WHY_SERVER, &sig), 0);
-	store_unlock(&c);
+	ck_assert_int_eq(counter_lock(&td_st, "*", 1, &c), 0);
+	ck_assert_int_eq(decide_peek(&c, &r, 1500, WHY_SERVER, &sig), 0);
+	counter_unlock(&c);
 	ck_assert_int_eq(td_fsize("*"), 0);
-	/* store_count of the peeked recipient agrees with the peek */
+	/* decide_count of the peeked recipient agrees with the peek */
 	{
 		struct rule one = R("3/100");
 		struct verdict v;
@@ -2095,7 +2128,7 @@ END_TEST
 
 START_TEST(tidy_dormant_keeps_header)
 {
-	struct store_hdr h;
+	struct hdrview h;
 
 	/* a plain limit: a header-only file */
 	{
@@ -2103,7 +2136,7 @@ START_TEST(tidy_dormant_keeps_header)
 
 		ck_assert_int_eq(send1("u", &r, 100, NULL), 1);
 	}
-	ck_assert_int_eq(td_fsize("u"), STORE_HDRSIZE);
+	ck_assert_int_eq(td_fsize("u"), COUNTER_HDRSIZE);
 	/* the reset leaves nothing but last accepted: kept for dormant= */
 	ck_assert_int_eq(tidy("u", "5 dormant=100/2/50", 200, 1), 0);
 	h = hdr("u");
@@ -2111,7 +2144,7 @@ START_TEST(tidy_dormant_keeps_header)
 	ck_assert_uint_eq(h.refused, 0);
 	ck_assert_uint_eq(h.nrec, 0);
 	ck_assert_int_eq(h.last_accept, 100);
-	ck_assert_int_eq(td_fsize("u"), STORE_HDRSIZE);
+	ck_assert_int_eq(td_fsize("u"), COUNTER_HDRSIZE);
 	ck_assert_int_eq(tidy("u", "5 dormant=100/2/50", 300, 1), 0);
 	ck_assert_int_eq(hdr("u").last_accept, 100);
 	/* so the client's silence is still known */
@@ -2130,13 +2163,13 @@ START_TEST(tidy_dormant_keeps_header)
 		ck_assert_int_eq(send1("w", &r, 110, NULL), 1);
 	}
 	ck_assert_int_eq(tidy("w", "5/100 dormant=100/2/50", 1000, 1), 0);
-	ck_assert_int_eq(td_fsize("w"), STORE_HDRSIZE);
+	ck_assert_int_eq(td_fsize("w"), COUNTER_HDRSIZE);
 	ck_assert_uint_eq(hdr("w").nrec, 0);
 	ck_assert_int_eq(hdr("w").last_accept, 110);
 	/* a rule without dormant= (a hashed name's domain line the cleanup
 	 * cannot see, an edited CDB): the header says the helper counted
 	 * it with dormant=, kept for the longest dormant= there can be */
-	ck_assert_uint_eq(hdr("u").hflags, STORE_HDORMANT);
+	ck_assert_uint_eq(hdr("u").hflags, POL_HDORMANT);
 	ck_assert_int_eq(tidy("u", "5", 500, 1), 0);
 	ck_assert_int_eq(tidy("u", "5", 400 + RULE_MAXPERIOD, 1), 0);
 	ck_assert_int_eq(tidy("u", "5", 401 + RULE_MAXPERIOD, 1), 1);
@@ -2144,7 +2177,7 @@ START_TEST(tidy_dormant_keeps_header)
 	/* a client never accepted is not kept for it */
 	{
 		struct rule r = R("5 dormant=100/2/50");
-		struct signal s = SIG(WHY_NETS, 0, 0, 9, 3, 60);
+		struct refusal s = SIG(WHY_NETS, 0, 0, 9, 3, 60);
 		struct verdict v;
 
 		sigcount("n", &r, 100, &s, &v);

@@ -769,7 +769,7 @@ sidefile 'o@x.com#x' $((now - 7200)) 0
 snap
 cleanup
 check cleanup.side.symlink.exit 111 "$CU"
-check cleanup.side.symlink.msg "yes yes" "$(grep -c "^overlimit-cleanup: $OL/x@y.com#x: side file: is a symlink\$" "$IO/cuerr" | sed 's/^1$/yes/') $(grep -c "^overlimit-cleanup: $OL/q@y.com#x: side file: is a symlink\$" "$IO/cuerr" | sed 's/^1$/yes/')"
+check cleanup.side.symlink.msg "yes yes" "$(grep -c "^overlimit-cleanup: warning: $OL/x@y.com#x: side file: is a symlink\$" "$IO/cuerr" | sed 's/^1$/yes/') $(grep -c "^overlimit-cleanup: warning: $OL/q@y.com#x: side file: is a symlink\$" "$IO/cuerr" | sed 's/^1$/yes/')"
 check cleanup.side.symlink.lines 2 "$(wc -l < "$IO/cuerr" | tr -d ' ')"
 check cleanup.side.symlink.summary "2 errors" "$(sed -n 's/.*, \([0-9]* errors\)$/\1/p' "$IO/cuout")"
 check cleanup.side.symlink.victim "$vsum" "$(cksum < "$W/victim")"

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "counter.h"
 #include "testdir.h"
 
 char	td_dir[64];

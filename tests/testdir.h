@@ -8,7 +8,7 @@
 #include <check.h>
 #include <stddef.h>
 
-#include "store.h"
+#include "counter.h"
 
 extern char td_dir[64];		/* the test case's directory */
 extern struct store td_st;	/* open on td_dir during each test */

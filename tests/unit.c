@@ -15,7 +15,7 @@ Suite	*rule_suite(void);
 Suite	*limits_suite(void);
 Suite	*store_suite(void);
 Suite	*reply_suite(void);
-Suite	*track_suite(void);
+Suite	*side_suite(void);
 
 int
 main(void)
@@ -28,7 +28,7 @@ main(void)
 	srunner_add_suite(sr, limits_suite());
 	srunner_add_suite(sr, store_suite());
 	srunner_add_suite(sr, reply_suite());
-	srunner_add_suite(sr, track_suite());
+	srunner_add_suite(sr, side_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	run = srunner_ntests_run(sr);
 	failed = srunner_ntests_failed(sr);

@@ -3,9 +3,9 @@
  * compiled limits CDB, which every helper run reads), built by
  * "make fuzz".
  *
- * The input is written as the CDB file; then limits_open and the lookups
+ * The input is written as the CDB file; then lookup_open and the lookups
  * of an auth user, an IPv4 and an IPv6 client. Invariants checked (abort
- * = finding), besides ASan + UBSan: limits_open gives 0 or -1 (EPROTO for
+ * = finding), besides ASan + UBSan: lookup_open gives 0 or -1 (EPROTO for
  * what is not a limits CDB); a lookup gives -1, 0 or 1; a match is a rule
  * within the limits of rule.h and a NUL-terminated matched key; nothing
  * loops (libFuzzer's -timeout). A truncated or corrupt CDB must end in an
@@ -22,7 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "ident.h"
+#include "lookup.h"
 #include "name.h"
 #include "rule.h"
 
@@ -61,30 +62,22 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 static void
-lookup(struct limits *l, enum name_kind kind, const char *client)
+lookup(struct lookup *l, enum name_kind kind, const char *client)
 {
-	char norm[128], enc[NAME_ENCMAX + 1], matched[NAME_ENCMAX + 2];
-	struct ipaddr ip;
+	struct ident id;
+	struct match m;
 	struct rule r;
-	size_t len = strlen(client);
+	const char *err;
 	int rc, i;
 
-	memset(&ip, 0, sizeof(ip));
-	memcpy(norm, client, len + 1);
-	if (kind == NAME_USER)
-		name_normuser(norm, len);
-	else {
-		REQUIRE(name_parseip(client, &ip) == 0);
-		name_fmtip(&ip, norm, sizeof(norm));
-		len = strlen(norm);
-	}
-	name_encode(kind, norm, len, enc);
-	memset(matched, 0x55, sizeof(matched));
-	rc = limits_lookup(l, kind, norm, len, &ip, enc, &r, matched,
-	    sizeof(matched));
+	REQUIRE(ident_fromenv(&id, kind == NAME_USER ? client : NULL,
+	    kind == NAME_IP ? client : NULL, &err) == 0);
+	memset(&m, 0x55, sizeof(m));
+	rc = lookup_client(l, &id, &r, &m);
 	REQUIRE(rc >= -1 && rc <= 1);
 	if (rc == 1) {
-		REQUIRE(memchr(matched, '\0', sizeof(matched)) != NULL);
+		REQUIRE(memchr(m.key, '\0', sizeof(m.key)) != NULL);
+		REQUIRE(m.found == 1);
 		REQUIRE(r.nwin >= 0 && r.nwin <= RULE_MAXWIN);
 		for (i = 0; i < r.nwin; i++) {
 			REQUIRE(r.win[i].limit >= 1 &&
@@ -92,18 +85,19 @@ lookup(struct limits *l, enum name_kind kind, const char *client)
 			REQUIRE(r.win[i].period <= RULE_MAXPERIOD);
 		}
 	}
+	ident_free(&id);
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct limits l;
+	struct lookup l;
 	int fd;
 
 	REQUIRE((fd = open(path, O_WRONLY | O_TRUNC)) >= 0);
 	REQUIRE(write(fd, data, size) == (ssize_t)size);
 	close(fd);
-	if (limits_open(&l, path) < 0) {
+	if (lookup_open(&l, path) < 0) {
 		REQUIRE(errno == EPROTO || errno == EIO);
 		return 0;
 	}
@@ -113,6 +107,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lookup(&l, NAME_IP, "10.1.2.3");
 	lookup(&l, NAME_IP, "2001:db8::5");
 	lookup(&l, NAME_IP, "203.0.113.9");
-	limits_close(&l);
+	lookup_close(&l);
 	return 0;
 }

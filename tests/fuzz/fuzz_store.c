@@ -6,27 +6,27 @@
  * The input is written as a client's counter file in a private temporary
  * directory; then, as the helper and the cleanup job would, with fixed
  * rules and a fixed clock:
- *   store_lock -> store_window (each period) -> store_count -> unlock,
- *   store_lock -> store_count (a second recipient, a second later or
+ *   counter_lock -> counter_window (each period) -> decide_count -> unlock,
+ *   counter_lock -> decide_count (a second recipient, a second later or
  *       with the clock stepped back or forward) -> unlock,
- *   store_lock -> store_tidy (reset) -> unlock.
+ *   counter_lock -> counter_tidy (reset) -> unlock.
  * Invariants checked (abort = finding), besides "no crash, no leak, no
  * undefined behaviour" (ASan + UBSan):
- *  - store_lock locks (0) or fails with a reason (-1, c.err not empty);
+ *  - counter_lock locks (0) or fails with a reason (-1, c.err not empty);
  *    it never reports "does not exist" for a file that is there;
- *  - a file store_count accepted or refused on is left readable: the
- *    next store_lock succeeds, with total/refused moved by exactly one
+ *  - a file decide_count accepted or refused on is left readable: the
+ *    next counter_lock succeeds, with total/refused moved by exactly one
  *    and nrec by at most one (or less after a compaction), never beyond
- *    STORE_MAXREC; a failed store_count commits nothing;
- *  - a failed store_count leaves the file byte for byte as it was (the
+ *    COUNTER_MAXREC; a failed decide_count commits nothing;
+ *  - a failed decide_count leaves the file byte for byte as it was (the
  *    failure policy keeps a corrupt file for inspection);
  *  - "well-formed" files (what the store writes: see wellformed()) stay
- *    well-formed through store_count and store_tidy, and neither fails
+ *    well-formed through decide_count and counter_tidy, and neither fails
  *    on them; a new, empty, zeroed or classic file becomes well-formed
  *    on its first count. (A version 1 file with bad records is only
  *    required to give clean errors or counts: the store reads only the
  *    records a window needs, by design, so it cannot see every fault.)
- *  - store_tidy leaves a readable file or removes it; nothing else is
+ *  - counter_tidy leaves a readable file or removes it; nothing else is
  *    left in the directory (no ".cmp.*" temporary).
  */
 #include <sys/types.h>
@@ -41,7 +41,8 @@
 #include <unistd.h>
 
 #include "rule.h"
-#include "store.h"
+#include "counter.h"
+#include "decide.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int	LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -170,18 +171,18 @@ wellformed(const char *p, uint64_t maxbase)
 	n = read(fd, b, sizeof(b));
 	close(fd);
 	REQUIRE(n >= 0 && (size_t)n < sizeof(b));	/* max_len bounds it */
-	if (n < STORE_HDRSIZE || memcmp(b, "RCPTOL1\n", 8) != 0 ||
-	    le64(b + 8) != (STORE_RECSIZE * 0x100000000ULL | STORE_HDRSIZE))
+	if (n < COUNTER_HDRSIZE || memcmp(b, "RCPTOL1\n", 8) != 0 ||
+	    le64(b + 8) != (COUNTER_RECSIZE * 0x100000000ULL | COUNTER_HDRSIZE))
 		return -1;
 	nrec = le64(b + 16) & 0xffffffffULL;
-	if ((uint64_t)n < STORE_HDRSIZE + nrec * STORE_RECSIZE)
+	if ((uint64_t)n < COUNTER_HDRSIZE + nrec * COUNTER_RECSIZE)
 		return 0;
 	cum = le64(b + 64);
 	if (cum > maxbase)
 		return 0;
 	for (i = 0; i < nrec; i++) {
-		t = (int64_t)le64(b + STORE_HDRSIZE + i * STORE_RECSIZE);
-		if (t < lt || le64(b + STORE_HDRSIZE + i * STORE_RECSIZE + 8) !=
+		t = (int64_t)le64(b + COUNTER_HDRSIZE + i * COUNTER_RECSIZE);
+		if (t < lt || le64(b + COUNTER_HDRSIZE + i * COUNTER_RECSIZE + 8) !=
 		    cum + 1)
 			return 0;
 		lt = t;
@@ -194,12 +195,12 @@ wellformed(const char *p, uint64_t maxbase)
 static int
 countone(struct store *s, const struct rule *r, time_t now)
 {
-	struct client c, c2;
+	struct counter c, c2;
 	struct verdict v;
 	uint64_t cnt;
 	int i, rc;
 
-	rc = store_lock(s, NAME, 1, &c);
+	rc = counter_lock(s, NAME, 1, &c);
 	REQUIRE(rc == 0 || rc == -1);
 	if (rc < 0) {
 		REQUIRE(c.err[0] != '\0');
@@ -207,12 +208,12 @@ countone(struct store *s, const struct rule *r, time_t now)
 		return -1;
 	}
 	for (i = 0; i < r->nwin; i++)
-		(void)store_window(&c, r->win[i].period, now, &cnt);
-	(void)store_window(&c, 1, now, &cnt);
-	(void)store_window(&c, RULE_MAXPERIOD, now, &cnt);
-	if (store_count(s, &c, r, now, NULL, &v) < 0) {
+		(void)counter_window(&c, r->win[i].period, now, &cnt);
+	(void)counter_window(&c, 1, now, &cnt);
+	(void)counter_window(&c, RULE_MAXPERIOD, now, &cnt);
+	if (decide_count(s, &c, r, now, NULL, &v) < 0) {
 		REQUIRE(c.err[0] != '\0');
-		store_unlock(&c);
+		counter_unlock(&c);
 		return -1;
 	}
 	/* accepted: under every limit, or over one in a dry run; never
@@ -222,16 +223,16 @@ countone(struct store *s, const struct rule *r, time_t now)
 	REQUIRE(!v.dryrun || (r->flags & RULE_DRYRUN));
 	REQUIRE(!v.newban || (r->ban && v.banned));
 	REQUIRE(v.over < r->nwin);
-	store_unlock(&c);
+	counter_unlock(&c);
 	/* what was committed reads back */
-	REQUIRE(store_lock(s, NAME, 0, &c2) == 0);
-	REQUIRE(c2.h.nrec <= STORE_MAXREC);
+	REQUIRE(counter_lock(s, NAME, 0, &c2) == 0);
+	REQUIRE(c2.nrec <= COUNTER_MAXREC);
 	if (v.accepted)
-		REQUIRE(c2.h.total == c.h.total && c2.h.last_accept == now);
+		REQUIRE(c2.s.total == c.s.total && c2.s.last_accept == now);
 	else
-		REQUIRE(c2.h.refused == c.h.refused &&
-		    c2.h.last_refuse == now);
-	store_unlock(&c2);
+		REQUIRE(c2.s.refused == c.s.refused &&
+		    c2.s.last_refuse == now);
+	counter_unlock(&c2);
 	onlyclient();
 	return v.accepted;
 }
@@ -246,7 +247,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		"1 0",				/* unlimited */
 	};
 	struct store s;
-	struct client c;
+	struct counter c;
 	struct rule r;
 	char p[128];
 	static const time_t steps[] = {
@@ -282,17 +283,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (wf != 0)
 			REQUIRE(wellformed(p, OUT) == 1);
 		wf = wellformed(p, IN);
-		REQUIRE(store_lock(&s, NAME, 0, &c) == 0);
-		before = c.h.total;
-		store_unlock(&c);
+		REQUIRE(counter_lock(&s, NAME, 0, &c) == 0);
+		before = c.s.total;
+		counter_unlock(&c);
 		rc = countone(&s, &r, later);
 		if (wf == 1) {
 			/* what the store wrote it reads back and counts on */
 			REQUIRE(rc >= 0);
 			REQUIRE(wellformed(p, OUT) == 1);
-			REQUIRE(store_lock(&s, NAME, 0, &c) == 0);
-			REQUIRE(c.h.total == before + (uint64_t)rc);
-			store_unlock(&c);
+			REQUIRE(counter_lock(&s, NAME, 0, &c) == 0);
+			REQUIRE(c.s.total == before + (uint64_t)rc);
+			counter_unlock(&c);
 		}
 	} else {
 		/* a failed count commits nothing: the file is as it was,
@@ -302,19 +303,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* the cleanup job, a day later */
-	if (store_lock(&s, NAME, 0, &c) == 0) {
+	if (counter_lock(&s, NAME, 0, &c) == 0) {
 		wf = wellformed(p, IN);
-		rc = store_tidy(&s, &c, &r, NOW + 86400, 1, &removed);
+		rc = counter_tidy(&s, &c, &r, NOW + 86400, 1, &removed);
 		if (wf == 1)
 			REQUIRE(rc == 0);
 		if (rc == 0 && !removed) {
-			store_unlock(&c);
+			counter_unlock(&c);
 			if (wf == 1)
 				REQUIRE(wellformed(p, OUT) == 1);
-			REQUIRE(store_lock(&s, NAME, 0, &c) == 0);
-			REQUIRE(c.h.total == 0 && c.h.refused == 0);
+			REQUIRE(counter_lock(&s, NAME, 0, &c) == 0);
+			REQUIRE(c.s.total == 0 && c.s.refused == 0);
 		}
-		store_unlock(&c);
+		counter_unlock(&c);
 		onlyclient();
 	}
 	store_close(&s);

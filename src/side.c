@@ -1,6 +1,6 @@
-/* track.c: see track.h. The file: magic "RCPTOLX2", u32 nnets, u32 nmass,
- * u32 ppid, u32 lastcount, u32 lastall, u32 flags, TRACK_NETS x
- * {16-byte network, i64 last seen}, TRACK_MASS x i64; all little-endian,
+/* side.c: see side.h. The file: magic "RCPTOLX2", u32 nnets, u32 nmass,
+ * u32 ppid, u32 lastcount, u32 lastall, u32 flags, SIDE_NETS x
+ * {16-byte network, i64 last seen}, SIDE_MASS x i64; all little-endian,
  * fixed size. */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -13,13 +13,13 @@
 #include <unistd.h>
 
 #include "le.h"
-#include "track.h"
+#include "side.h"
 
 static const unsigned char magic[8] = { 'R', 'C', 'P', 'T', 'O', 'L', 'X', '2' };
 
 /* Bad contents: start afresh (rewritten on close), say why. */
 static int
-heal(struct track *t, const char *why)
+heal(struct side *t, const char *why)
 {
 	int fd = t->fd;
 
@@ -32,7 +32,7 @@ heal(struct track *t, const char *why)
 }
 
 static int
-fail(struct track *t, const char *what, int err)
+fail(struct side *t, const char *what, int err)
 {
 	if (err)
 		snprintf(t->err, sizeof(t->err), "side file: %s: %s", what,
@@ -46,17 +46,17 @@ fail(struct track *t, const char *what, int err)
 }
 
 int
-track_open(struct store *s, const char *enc, int create, struct track *t)
+side_open(struct store *s, const char *enc, int create, struct side *t)
 {
-	unsigned char b[TRACK_SIZE];
-	char name[NAME_ENCMAX + sizeof(TRACK_SUFFIX)];
+	unsigned char b[SIDE_SIZE];
+	char name[NAME_ENCMAX + sizeof(SIDE_SUFFIX)];
 	struct stat sb;
 	ssize_t n;
 	uint32_t i, j;
 
 	memset(t, 0, sizeof(*t));
 	t->fd = -1;
-	if ((size_t)snprintf(name, sizeof(name), "%s%s", enc, TRACK_SUFFIX) >=
+	if ((size_t)snprintf(name, sizeof(name), "%s%s", enc, SIDE_SUFFIX) >=
 	    sizeof(name))
 		return fail(t, "name too long", 0);
 	t->fd = openat(s->dirfd, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK |
@@ -75,7 +75,7 @@ track_open(struct store *s, const char *enc, int create, struct track *t)
 		return fail(t, "chown", errno);
 	if (sb.st_size == 0)
 		return 0;			/* new */
-	if (sb.st_size != TRACK_SIZE)
+	if (sb.st_size != SIDE_SIZE)
 		return heal(t, "wrong size");
 	if ((n = pread(t->fd, b, sizeof(b), 0)) != (ssize_t)sizeof(b))
 		return fail(t, "read", n < 0 ? errno : EIO);
@@ -84,23 +84,23 @@ track_open(struct store *s, const char *enc, int create, struct track *t)
 	t->ppid = le_get32(b + 16);
 	t->lastcount = le_get32(b + 20);
 	t->lastall = le_get32(b + 24);
-	t->flags = le_get32(b + 28) & TRACK_MASSDONE;
-	if (memcmp(b, magic, 8) != 0 || t->nnets > TRACK_NETS ||
-	    t->nmass > TRACK_MASS)
+	t->flags = le_get32(b + 28) & SIDE_MASSDONE;
+	if (memcmp(b, magic, 8) != 0 || t->nnets > SIDE_NETS ||
+	    t->nmass > SIDE_MASS)
 		return heal(t, "corrupt");
-	for (i = 0; i < TRACK_NETS; i++) {
-		memcpy(t->net[i].a, b + TRACK_HDR + 24 * i, 16);
-		t->net[i].last = (int64_t)le_get64(b + TRACK_HDR + 16 + 24 * i);
+	for (i = 0; i < SIDE_NETS; i++) {
+		memcpy(t->net[i].a, b + SIDE_HDR + 24 * i, 16);
+		t->net[i].last = (int64_t)le_get64(b + SIDE_HDR + 16 + 24 * i);
 	}
-	for (i = 0; i < TRACK_MASS; i++)
-		t->mass[i] = (int64_t)le_get64(b + TRACK_HDR + 24 * TRACK_NETS +
+	for (i = 0; i < SIDE_MASS; i++)
+		t->mass[i] = (int64_t)le_get64(b + SIDE_HDR + 24 * SIDE_NETS +
 		    8 * i);
 	/* a network twice (a torn rewrite): the later copy goes */
 	for (i = 1; i < t->nnets; i++)
 		for (j = 0; j < i; j++)
 			if (memcmp(t->net[i].a, t->net[j].a, 16) == 0) {
 				memmove(&t->net[i], &t->net[i + 1],
-				    (TRACK_NETS - i - 1) * sizeof(t->net[0]));
+				    (SIDE_NETS - i - 1) * sizeof(t->net[0]));
 				t->nnets--;
 				t->dirty = 1;
 				i--;
@@ -110,7 +110,7 @@ track_open(struct store *s, const char *enc, int create, struct track *t)
 }
 
 uint32_t
-track_seen(struct track *t, const unsigned char a[16], time_t now,
+side_seen(struct side *t, const unsigned char a[16], time_t now,
     uint32_t period, uint32_t max, int64_t *retry)
 {
 	uint32_t i, n;
@@ -121,7 +121,7 @@ track_seen(struct track *t, const unsigned char a[16], time_t now,
 	if (i < t->nnets)
 		last = t->net[i].last;
 	else {					/* new: a free slot, or */
-		if (t->nnets < TRACK_NETS)	/* the oldest goes */
+		if (t->nnets < SIDE_NETS)	/* the oldest goes */
 			t->nnets++;
 		i = t->nnets - 1;
 	}
@@ -142,7 +142,7 @@ track_seen(struct track *t, const unsigned char a[16], time_t now,
 }
 
 static void
-note(struct track *t, uint32_t ppid, uint32_t count, long all, uint32_t flags)
+note(struct side *t, uint32_t ppid, uint32_t count, long all, uint32_t flags)
 {
 	uint32_t a = all < 0 ? 0 : (uint32_t)all;
 
@@ -157,20 +157,20 @@ note(struct track *t, uint32_t ppid, uint32_t count, long all, uint32_t flags)
 }
 
 void
-track_start(struct track *t, uint32_t ppid, long all)
+side_start(struct side *t, uint32_t ppid, long all)
 {
 	note(t, ppid, 0, all, 0);
 }
 
 int
-track_massdone(const struct track *t, uint32_t ppid, uint32_t count, long all)
+side_massdone(const struct side *t, uint32_t ppid, uint32_t count, long all)
 {
-	return (t->flags & TRACK_MASSDONE) && count > 0 && t->ppid == ppid &&
+	return (t->flags & SIDE_MASSDONE) && count > 0 && t->ppid == ppid &&
 	    count >= t->lastcount && (all < 0 || (uint32_t)all > t->lastall);
 }
 
 uint32_t
-track_massn(const struct track *t, time_t now, uint32_t period)
+side_massn(const struct side *t, time_t now, uint32_t period)
 {
 	uint32_t n;
 
@@ -180,21 +180,21 @@ track_massn(const struct track *t, time_t now, uint32_t period)
 }
 
 void
-track_mass(struct track *t, time_t now, uint32_t ppid, uint32_t count,
+side_mass(struct side *t, time_t now, uint32_t ppid, uint32_t count,
     long all)
 {
-	memmove(&t->mass[1], &t->mass[0], (TRACK_MASS - 1) * sizeof(t->mass[0]));
+	memmove(&t->mass[1], &t->mass[0], (SIDE_MASS - 1) * sizeof(t->mass[0]));
 	t->mass[0] = now;
-	if (t->nmass < TRACK_MASS)
+	if (t->nmass < SIDE_MASS)
 		t->nmass++;
 	t->dirty = 1;
-	note(t, ppid, count, all, TRACK_MASSDONE);
+	note(t, ppid, count, all, SIDE_MASSDONE);
 }
 
 void
-track_settle(struct track *t, time_t now)
+side_settle(struct side *t, time_t now)
 {
-	int64_t ahead = (int64_t)now + STORE_FUTURE;
+	int64_t ahead = (int64_t)now + POL_FUTURE;
 	uint32_t i;
 
 	if ((t->nnets == 0 || t->net[0].last <= ahead) &&
@@ -210,7 +210,7 @@ track_settle(struct track *t, time_t now)
 }
 
 int
-track_live(const struct track *t, time_t now, uint32_t keep)
+side_live(const struct side *t, time_t now, uint32_t keep)
 {
 	int64_t cutoff = (int64_t)now - (int64_t)keep;
 
@@ -219,9 +219,9 @@ track_live(const struct track *t, time_t now, uint32_t keep)
 }
 
 int
-track_close(struct track *t)
+side_close(struct side *t)
 {
-	unsigned char b[TRACK_SIZE];
+	unsigned char b[SIDE_SIZE];
 	uint32_t i;
 
 	if (t->fd < 0)
@@ -233,17 +233,17 @@ track_close(struct track *t)
 		le_put64(b + 16, (uint64_t)t->ppid | (uint64_t)t->lastcount << 32);
 		le_put32(b + 24, t->lastall);
 		le_put32(b + 28, t->flags);
-		for (i = 0; i < TRACK_NETS; i++) {
-			memcpy(b + TRACK_HDR + 24 * i, t->net[i].a, 16);
-			le_put64(b + TRACK_HDR + 16 + 24 * i,
+		for (i = 0; i < SIDE_NETS; i++) {
+			memcpy(b + SIDE_HDR + 24 * i, t->net[i].a, 16);
+			le_put64(b + SIDE_HDR + 16 + 24 * i,
 			    (uint64_t)t->net[i].last);
 		}
-		for (i = 0; i < TRACK_MASS; i++)
-			le_put64(b + TRACK_HDR + 24 * TRACK_NETS + 8 * i,
+		for (i = 0; i < SIDE_MASS; i++)
+			le_put64(b + SIDE_HDR + 24 * SIDE_NETS + 8 * i,
 			    (uint64_t)t->mass[i]);
 		if (pwrite(t->fd, b, sizeof(b), 0) != (ssize_t)sizeof(b))
 			return fail(t, "write", errno ? errno : EIO);
-		if (t->healed && ftruncate(t->fd, TRACK_SIZE) < 0)
+		if (t->healed && ftruncate(t->fd, SIDE_SIZE) < 0)
 			return fail(t, "truncate", errno);
 	}
 	close(t->fd);

@@ -1,4 +1,4 @@
-/* check_track.c: unit tests of src/track.[ch] (DESIGN.md "Compromise
+/* check_side.c: unit tests of src/side.[ch] (DESIGN.md "Compromise
  * signals and aggregate limits": the side file NAME#x). */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -9,11 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "counter.h"
 #include "testdir.h"
-#include "track.h"
+#include "side.h"
 
-Suite	*track_suite(void);
+Suite	*side_suite(void);
 
 #define CHECK(c, ...) do { if (!(c)) ck_abort_msg(__VA_ARGS__); } while (0)
 
@@ -93,28 +93,28 @@ net6(unsigned k)
 }
 
 static void
-topen(const char *enc, int create, struct track *t)
+topen(const char *enc, int create, struct side *t)
 {
-	int rc = track_open(&td_st, enc, create, t);
+	int rc = side_open(&td_st, enc, create, t);
 
-	ck_assert_msg(rc == 0, "track_open %s: %d %s", enc, rc, t->err);
+	ck_assert_msg(rc == 0, "side_open %s: %d %s", enc, rc, t->err);
 	ck_assert_int_ge(t->fd, 0);
 }
 
 static void
-tclose(struct track *t)
+tclose(struct side *t)
 {
-	ck_assert_msg(track_close(t) == 0, "track_close: %s", t->err);
+	ck_assert_msg(side_close(t) == 0, "side_close: %s", t->err);
 	ck_assert_int_eq(t->fd, -1);
 }
 
-/* track_seen, checking the count and the retry. */
+/* side_seen, checking the count and the retry. */
 static void
-seen(struct track *t, const unsigned char *a, time_t now, uint32_t period,
+seen(struct side *t, const unsigned char *a, time_t now, uint32_t period,
     uint32_t max, uint32_t wantn, int64_t wantretry)
 {
 	int64_t retry = -12345;
-	uint32_t n = track_seen(t, a, now, period, max, &retry);
+	uint32_t n = side_seen(t, a, now, period, max, &retry);
 
 	CHECK(n == wantn, "seen at %ld (period %u, max %u): %u networks, want %u",
 	    (long)now, period, max, n, wantn);
@@ -127,8 +127,8 @@ seen(struct track *t, const unsigned char *a, time_t now, uint32_t period,
 
 START_TEST(open_creates_side_file)
 {
-	struct track t;
-	unsigned char b[2 * TRACK_SIZE];
+	struct side t;
+	unsigned char b[2 * SIDE_SIZE];
 
 	ck_assert(!td_exists("u#x"));
 	topen("u", 1, &t);
@@ -138,8 +138,8 @@ START_TEST(open_creates_side_file)
 	ck_assert_uint_eq(t.nnets, 0);
 	ck_assert_uint_eq(t.nmass, 0);
 	ck_assert_int_eq(t.dirty, 0);
-	ck_assert_uint_eq(track_massn(&t, 1000, 100000), 0);
-	ck_assert_int_eq(track_live(&t, 1000, 100000), 0);
+	ck_assert_uint_eq(side_massn(&t, 1000, 100000), 0);
+	ck_assert_int_eq(side_live(&t, 1000, 100000), 0);
 	tclose(&t);
 	ck_assert_int_eq(td_fsize("u#x"), 0);	/* nothing changed: not written */
 	/* an empty file is a new one */
@@ -148,12 +148,12 @@ START_TEST(open_creates_side_file)
 	seen(&t, net4(1, 2, 3), 1000, 60, 3, 1, 0);
 	ck_assert_int_eq(t.dirty, 1);
 	tclose(&t);
-	ck_assert_int_eq(td_fsize("u#x"), TRACK_SIZE);
-	ck_assert_uint_eq(slurp("u#x", b, sizeof(b)), TRACK_SIZE);
+	ck_assert_int_eq(td_fsize("u#x"), SIDE_SIZE);
+	ck_assert_uint_eq(slurp("u#x", b, sizeof(b)), SIDE_SIZE);
 	ck_assert_mem_eq(b, "RCPTOLX2", 8);
 	ck_assert_uint_eq(get64(b + 8), 1);	/* nnets 1, nmass 0 */
-	ck_assert_mem_eq(b + TRACK_HDR, net4(1, 2, 3), 16);
-	ck_assert_uint_eq(get64(b + TRACK_HDR + 16), 1000);
+	ck_assert_mem_eq(b + SIDE_HDR, net4(1, 2, 3), 16);
+	ck_assert_uint_eq(get64(b + SIDE_HDR + 16), 1000);
 	/* created 0600 */
 	{
 		struct stat sb;
@@ -166,25 +166,25 @@ END_TEST
 
 START_TEST(open_missing_nocreate)
 {
-	struct track t;
+	struct side t;
 
 	memset(&t, 0x5a, sizeof(t));
-	ck_assert_int_eq(track_open(&td_st, "nobody", 0, &t), 1);
+	ck_assert_int_eq(side_open(&td_st, "nobody", 0, &t), 1);
 	ck_assert_int_eq(t.fd, -1);
 	ck_assert(!td_exists("nobody#x"));
 	ck_assert(!td_exists("nobody"));
-	ck_assert_int_eq(track_close(&t), 0);	/* harmless */
+	ck_assert_int_eq(side_close(&t), 0);	/* harmless */
 	ck_assert(!td_exists("nobody#x"));
 	/* a counter file of that name does not make a side file */
 	td_writeraw("somebody", "", 0);
-	ck_assert_int_eq(track_open(&td_st, "somebody", 0, &t), 1);
+	ck_assert_int_eq(side_open(&td_st, "somebody", 0, &t), 1);
 	ck_assert(!td_exists("somebody#x"));
 }
 END_TEST
 
 START_TEST(persistence)
 {
-	struct track t, u;
+	struct side t, u;
 	int i;
 
 	topen("p", 1, &t);
@@ -192,9 +192,9 @@ START_TEST(persistence)
 		seen(&t, net4(10, 0, (unsigned)i), 1000 + i, 3600, 32,
 		    (uint32_t)i + 1, 0);
 	seen(&t, net6(7), 1010, 3600, 32, 6, 0);
-	track_mass(&t, 1001, 1, 1, 2);
-	track_mass(&t, 1005, 1, 1, 2);
-	track_mass(&t, 1009, 1, 1, 2);
+	side_mass(&t, 1001, 1, 1, 2);
+	side_mass(&t, 1005, 1, 1, 2);
+	side_mass(&t, 1009, 1, 1, 2);
 	u = t;
 	tclose(&t);
 
@@ -213,7 +213,7 @@ START_TEST(persistence)
 	ck_assert_int_eq(t.mass[0], 1009);
 	ck_assert_int_eq(t.mass[1], 1005);
 	ck_assert_int_eq(t.mass[2], 1001);
-	ck_assert_uint_eq(track_massn(&t, 1010, 3600), 3);
+	ck_assert_uint_eq(side_massn(&t, 1010, 3600), 3);
 	/* counting goes on where it stopped */
 	seen(&t, net4(10, 0, 2), 1020, 3600, 32, 6, 0);	/* known */
 	seen(&t, net4(10, 0, 99), 1021, 3600, 32, 7, 0);	/* new */
@@ -233,8 +233,8 @@ END_TEST
 /* Seen again in the same second at the front: nothing to write. */
 START_TEST(unchanged_not_written)
 {
-	struct track t;
-	unsigned char b1[TRACK_SIZE + 8], b2[TRACK_SIZE + 8];
+	struct side t;
+	unsigned char b1[SIDE_SIZE + 8], b2[SIDE_SIZE + 8];
 	size_t n1, n2;
 
 	topen("w", 1, &t);
@@ -245,7 +245,7 @@ START_TEST(unchanged_not_written)
 	topen("w", 0, &t);
 	seen(&t, net4(2, 2, 2), 501, 60, 3, 2, 0);
 	ck_assert_int_eq(t.dirty, 0);
-	ck_assert_uint_eq(track_massn(&t, 501, 60), 0);
+	ck_assert_uint_eq(side_massn(&t, 501, 60), 0);
 	ck_assert_int_eq(t.dirty, 0);
 	tclose(&t);
 	n2 = slurp("w#x", b2, sizeof(b2));
@@ -271,10 +271,10 @@ END_TEST
 
 START_TEST(wrong_size)
 {
-	static const size_t sizes[] = { 1, 8, 16, 100, TRACK_SIZE - 1,
-	    TRACK_SIZE + 1, 2 * TRACK_SIZE };
-	unsigned char b[2 * TRACK_SIZE + 8], c[2 * TRACK_SIZE + 8];
-	struct track t;
+	static const size_t sizes[] = { 1, 8, 16, 100, SIDE_SIZE - 1,
+	    SIDE_SIZE + 1, 2 * SIDE_SIZE };
+	unsigned char b[2 * SIDE_SIZE + 8], c[2 * SIDE_SIZE + 8];
+	struct side t;
 	size_t i, n;
 	int create;
 
@@ -286,15 +286,15 @@ START_TEST(wrong_size)
 			memcpy(b, "RCPTOLX2", 8);
 			td_writeraw("s#x", b, sizes[i]);
 			t.err[0] = '\0';
-			ck_assert_int_eq(track_open(&td_st, "s", create, &t), 0);
+			ck_assert_int_eq(side_open(&td_st, "s", create, &t), 0);
 			ck_assert_int_ge(t.fd, 0);
 			ck_assert_int_eq(t.healed, 1);
 			ck_assert_uint_eq(t.nnets, 0);
 			ck_assert_msg(strstr(t.err, "afresh") != NULL,
 			    "size %zu: err \"%s\"", sizes[i], t.err);
-			ck_assert_int_eq(track_close(&t), 0);
+			ck_assert_int_eq(side_close(&t), 0);
 			n = slurp("s#x", c, sizeof(c));
-			ck_assert_uint_eq(n, TRACK_SIZE);
+			ck_assert_uint_eq(n, SIDE_SIZE);
 			ck_assert_mem_eq(c, "RCPTOLX2", 8);
 		}
 	}
@@ -303,37 +303,37 @@ END_TEST
 
 START_TEST(corrupt_contents)
 {
-	unsigned char b[TRACK_SIZE], good[TRACK_SIZE];
-	struct track t;
+	unsigned char b[SIDE_SIZE], good[SIDE_SIZE];
+	struct side t;
 
 	topen("c", 1, &t);
 	seen(&t, net4(1, 2, 3), 1000, 60, 3, 1, 0);
-	track_mass(&t, 1000, 1, 1, 2);
+	side_mass(&t, 1000, 1, 1, 2);
 	tclose(&t);
-	ck_assert_uint_eq(slurp("c#x", good, sizeof(good)), TRACK_SIZE);
+	ck_assert_uint_eq(slurp("c#x", good, sizeof(good)), SIDE_SIZE);
 
 	/* each is started afresh (healed, empty), not trusted */
 	memcpy(b, good, sizeof(b));		/* bad magic */
 	b[7] = '9';
 	td_writeraw("c#x", b, sizeof(b));
-	ck_assert_int_eq(track_open(&td_st, "c", 0, &t), 0);
+	ck_assert_int_eq(side_open(&td_st, "c", 0, &t), 0);
 	ck_assert_int_eq(t.healed, 1);
 	ck_assert_uint_eq(t.nnets, 0);
 	ck_assert_ptr_nonnull(strstr(t.err, "corrupt"));
 	tclose(&t);
 
 	memcpy(b, good, sizeof(b));		/* too many networks */
-	put64(b + 8, (uint64_t)(TRACK_NETS + 1));
+	put64(b + 8, (uint64_t)(SIDE_NETS + 1));
 	td_writeraw("c#x", b, sizeof(b));
-	ck_assert_int_eq(track_open(&td_st, "c", 0, &t), 0);
+	ck_assert_int_eq(side_open(&td_st, "c", 0, &t), 0);
 	ck_assert_int_eq(t.healed, 1);
 	ck_assert_ptr_nonnull(strstr(t.err, "corrupt"));
 	tclose(&t);
 
 	memcpy(b, good, sizeof(b));		/* too many mass times */
-	put64(b + 8, 1 | (uint64_t)(TRACK_MASS + 1) << 32);
+	put64(b + 8, 1 | (uint64_t)(SIDE_MASS + 1) << 32);
 	td_writeraw("c#x", b, sizeof(b));
-	ck_assert_int_eq(track_open(&td_st, "c", 0, &t), 0);
+	ck_assert_int_eq(side_open(&td_st, "c", 0, &t), 0);
 	ck_assert_int_eq(t.healed, 1);
 	ck_assert_uint_eq(t.nmass, 0);
 	tclose(&t);
@@ -341,7 +341,7 @@ START_TEST(corrupt_contents)
 	/* one network twice (a torn rewrite): counted once */
 	memcpy(b, good, sizeof(b));
 	put64(b + 8, 2 | (uint64_t)1 << 32);
-	memcpy(b + TRACK_HDR + 24, b + TRACK_HDR, 24);
+	memcpy(b + SIDE_HDR + 24, b + SIDE_HDR, 24);
 	td_writeraw("c#x", b, sizeof(b));
 	topen("c", 0, &t);
 	ck_assert_int_eq(t.healed, 0);
@@ -349,17 +349,17 @@ START_TEST(corrupt_contents)
 	tclose(&t);
 
 	memcpy(b, good, sizeof(b));		/* the most is fine */
-	put64(b + 8, TRACK_NETS | (uint64_t)TRACK_MASS << 32);
+	put64(b + 8, SIDE_NETS | (uint64_t)SIDE_MASS << 32);
 	{
 		int k;
 
-		for (k = 1; k < TRACK_NETS; k++)	/* distinct networks */
-			b[TRACK_HDR + 24 * k] = (unsigned char)(0x20 + k);
+		for (k = 1; k < SIDE_NETS; k++)	/* distinct networks */
+			b[SIDE_HDR + 24 * k] = (unsigned char)(0x20 + k);
 	}
 	td_writeraw("c#x", b, sizeof(b));
 	topen("c", 0, &t);
-	ck_assert_uint_eq(t.nnets, TRACK_NETS);
-	ck_assert_uint_eq(t.nmass, TRACK_MASS);
+	ck_assert_uint_eq(t.nnets, SIDE_NETS);
+	ck_assert_uint_eq(t.nmass, SIDE_MASS);
 	tclose(&t);
 
 	td_writeraw("c#x", good, sizeof(good));	/* and the original */
@@ -372,14 +372,14 @@ END_TEST
 
 START_TEST(symlink_refused)
 {
-	struct track t;
+	struct side t;
 	unsigned char b[64];
 	int create;
 
 	td_writeraw("target", "keep me", 7);
 	ck_assert_int_eq(symlink("target", td_path("l#x")), 0);
 	for (create = 0; create <= 1; create++) {
-		ck_assert_int_eq(track_open(&td_st, "l", create, &t), -1);
+		ck_assert_int_eq(side_open(&td_st, "l", create, &t), -1);
 		ck_assert_int_eq(t.fd, -1);
 		ck_assert_msg(strstr(t.err, "symlink") != NULL, "err \"%s\"",
 		    t.err);
@@ -389,27 +389,27 @@ START_TEST(symlink_refused)
 	/* a dangling one: nothing is created at its target */
 	ck_assert_int_eq(symlink("nothere", td_path("d#x")), 0);
 	for (create = 0; create <= 1; create++)
-		ck_assert_int_eq(track_open(&td_st, "d", create, &t), -1);
+		ck_assert_int_eq(side_open(&td_st, "d", create, &t), -1);
 	ck_assert(!td_exists("nothere"));
 }
 END_TEST
 
 START_TEST(not_regular_refused)
 {
-	struct track t;
+	struct side t;
 	int create;
 
 	alarm(20);				/* a FIFO must not block */
 	ck_assert_int_eq(mkfifo(td_path("f#x"), 0600), 0);
 	for (create = 0; create <= 1; create++) {
-		ck_assert_int_eq(track_open(&td_st, "f", create, &t), -1);
+		ck_assert_int_eq(side_open(&td_st, "f", create, &t), -1);
 		ck_assert_int_eq(t.fd, -1);
 		ck_assert_msg(strstr(t.err, "not a regular file") != NULL,
 		    "err \"%s\"", t.err);
 	}
 	ck_assert_int_eq(mkdir(td_path("dd#x"), 0700), 0);
 	for (create = 0; create <= 1; create++) {
-		ck_assert_int_eq(track_open(&td_st, "dd", create, &t), -1);
+		ck_assert_int_eq(side_open(&td_st, "dd", create, &t), -1);
 		ck_assert_int_eq(t.fd, -1);
 		ck_assert(t.err[0] != '\0');
 	}
@@ -421,7 +421,7 @@ END_TEST
 
 START_TEST(nets_distinct_in_window)
 {
-	struct track t;
+	struct side t;
 
 	topen("n", 1, &t);
 	/* max 3 in 100 s: the 4th network is "more than 3" */
@@ -456,7 +456,7 @@ END_TEST
 
 START_TEST(nets_move_to_front)
 {
-	struct track t;
+	struct side t;
 
 	topen("m", 1, &t);
 	seen(&t, net4(1, 1, 1), 1000, 100, 32, 1, 0);	/* A */
@@ -493,32 +493,32 @@ END_TEST
  * matters. */
 START_TEST(nets_full_list)
 {
-	struct track t;
+	struct side t;
 	unsigned i;
 
 	topen("f", 1, &t);
-	track_mass(&t, 900, 1, 1, 2);
-	track_mass(&t, 901, 1, 1, 2);
-	for (i = 0; i < TRACK_NETS; i++)
+	side_mass(&t, 900, 1, 1, 2);
+	side_mass(&t, 901, 1, 1, 2);
+	for (i = 0; i < SIDE_NETS; i++)
 		seen(&t, net6(i), 1000 + i, 1000, RULE_SIGMAX, i + 1,
 		    i + 1 > RULE_SIGMAX ? 1000 + 1000 : 0);
-	ck_assert_uint_eq(t.nnets, TRACK_NETS);
+	ck_assert_uint_eq(t.nnets, SIDE_NETS);
 	/* 34 networks within the window: counted as 33, still > 32 */
-	seen(&t, net6(100), 1100, 1000, RULE_SIGMAX, TRACK_NETS, 1001 + 1000);
-	ck_assert_uint_eq(t.nnets, TRACK_NETS);
+	seen(&t, net6(100), 1100, 1000, RULE_SIGMAX, SIDE_NETS, 1001 + 1000);
+	ck_assert_uint_eq(t.nnets, SIDE_NETS);
 	/* the oldest (net6(0)) was dropped, the newest at the front */
 	ck_assert_mem_eq(t.net[0].a, net6(100), 16);
-	ck_assert_mem_eq(t.net[TRACK_NETS - 1].a, net6(1), 16);
-	for (i = 0; i < TRACK_NETS; i++)
+	ck_assert_mem_eq(t.net[SIDE_NETS - 1].a, net6(1), 16);
+	for (i = 0; i < SIDE_NETS; i++)
 		ck_assert(memcmp(t.net[i].a, net6(0), 16) != 0);
 	/* net6(0) seen again: new, and net6(1) goes */
-	seen(&t, net6(0), 1101, 1000, RULE_SIGMAX, TRACK_NETS, 1002 + 1000);
-	ck_assert_mem_eq(t.net[TRACK_NETS - 1].a, net6(2), 16);
+	seen(&t, net6(0), 1101, 1000, RULE_SIGMAX, SIDE_NETS, 1002 + 1000);
+	ck_assert_mem_eq(t.net[SIDE_NETS - 1].a, net6(2), 16);
 	/* the one at the back seen again moves to the front, nothing lost */
-	seen(&t, net6(2), 1102, 1000, RULE_SIGMAX, TRACK_NETS, 1003 + 1000);
+	seen(&t, net6(2), 1102, 1000, RULE_SIGMAX, SIDE_NETS, 1003 + 1000);
 	ck_assert_mem_eq(t.net[0].a, net6(2), 16);
 	ck_assert_mem_eq(t.net[1].a, net6(0), 16);
-	ck_assert_mem_eq(t.net[TRACK_NETS - 1].a, net6(3), 16);
+	ck_assert_mem_eq(t.net[SIDE_NETS - 1].a, net6(3), 16);
 	/* a full list stays within its bounds: the mass times are intact */
 	ck_assert_uint_eq(t.nmass, 2);
 	ck_assert_int_eq(t.mass[0], 901);
@@ -526,16 +526,16 @@ START_TEST(nets_full_list)
 	ck_assert_int_eq(t.mass[2], 0);
 	tclose(&t);
 	topen("f", 0, &t);
-	ck_assert_uint_eq(t.nnets, TRACK_NETS);
+	ck_assert_uint_eq(t.nnets, SIDE_NETS);
 	ck_assert_mem_eq(t.net[0].a, net6(2), 16);
-	ck_assert_mem_eq(t.net[TRACK_NETS - 1].a, net6(3), 16);
+	ck_assert_mem_eq(t.net[SIDE_NETS - 1].a, net6(3), 16);
 	tclose(&t);
 }
 END_TEST
 
 /*
  * Against a model that remembers every network's last sighting: the
- * count is min(distinct networks seen within the window, TRACK_NETS),
+ * count is min(distinct networks seen within the window, SIDE_NETS),
  * and when it is over max, the retry is the moment the (max+1)-th most
  * recent sighting leaves the window. Time goes forward (with repeats of
  * the same second), the file is closed and reopened now and then.
@@ -544,7 +544,7 @@ START_TEST(nets_model)
 {
 	enum { NNET = 80 };
 	int64_t last[NNET], sorted[NNET], tmp, retry, want_retry;
-	struct track t;
+	struct side t;
 	uint64_t rng = 0x9e3779b97f4a7c15ULL;
 	uint32_t period, max, n, truth;
 	time_t now = 100000;
@@ -563,7 +563,7 @@ START_TEST(nets_model)
 		period = 1 + (uint32_t)(NEXT() % 600);
 		max = 1 + (uint32_t)(NEXT() % RULE_SIGMAX);
 		last[k] = now;
-		n = track_seen(&t, net6((unsigned)k), now, period, max, &retry);
+		n = side_seen(&t, net6((unsigned)k), now, period, max, &retry);
 		/* the model */
 		for (i = 0, j = 0; i < NNET; i++)
 			if (last[i] != INT64_MIN)
@@ -577,7 +577,7 @@ START_TEST(nets_model)
 		for (truth = 0; (int)truth < j &&
 		    sorted[truth] > (int64_t)now - period; truth++)
 			;
-		CHECK(n == (truth < TRACK_NETS ? truth : TRACK_NETS),
+		CHECK(n == (truth < SIDE_NETS ? truth : SIDE_NETS),
 		    "step %d at %ld (period %u): %u networks, model %u", step,
 		    (long)now, period, n, truth);
 		want_retry = n > max ? sorted[max] + period : 0;
@@ -601,46 +601,46 @@ END_TEST
 
 START_TEST(mass_messages)
 {
-	struct track t;
+	struct side t;
 	int i;
 
 	topen("mm", 1, &t);
-	ck_assert_uint_eq(track_massn(&t, 1000, 100), 0);
-	track_mass(&t, 1000, 1, 1, 2);
+	ck_assert_uint_eq(side_massn(&t, 1000, 100), 0);
+	side_mass(&t, 1000, 1, 1, 2);
 	ck_assert_int_eq(t.dirty, 1);
-	track_mass(&t, 1010, 1, 1, 2);
-	track_mass(&t, 1020, 1, 1, 2);
+	side_mass(&t, 1010, 1, 1, 2);
+	side_mass(&t, 1020, 1, 1, 2);
 	ck_assert_uint_eq(t.nmass, 3);
-	ck_assert_uint_eq(track_massn(&t, 1020, 100), 3);
-	ck_assert_uint_eq(track_massn(&t, 1099, 100), 3);
-	ck_assert_uint_eq(track_massn(&t, 1100, 100), 2);	/* 1000 left */
-	ck_assert_uint_eq(track_massn(&t, 1105, 100), 2);
-	ck_assert_uint_eq(track_massn(&t, 1110, 100), 1);
-	ck_assert_uint_eq(track_massn(&t, 1119, 100), 1);
-	ck_assert_uint_eq(track_massn(&t, 1120, 100), 0);
-	ck_assert_uint_eq(track_massn(&t, 1020, 1), 1);
-	ck_assert_uint_eq(track_massn(&t, 1020, 10), 1);
-	ck_assert_uint_eq(track_massn(&t, 1020, 11), 2);
+	ck_assert_uint_eq(side_massn(&t, 1020, 100), 3);
+	ck_assert_uint_eq(side_massn(&t, 1099, 100), 3);
+	ck_assert_uint_eq(side_massn(&t, 1100, 100), 2);	/* 1000 left */
+	ck_assert_uint_eq(side_massn(&t, 1105, 100), 2);
+	ck_assert_uint_eq(side_massn(&t, 1110, 100), 1);
+	ck_assert_uint_eq(side_massn(&t, 1119, 100), 1);
+	ck_assert_uint_eq(side_massn(&t, 1120, 100), 0);
+	ck_assert_uint_eq(side_massn(&t, 1020, 1), 1);
+	ck_assert_uint_eq(side_massn(&t, 1020, 10), 1);
+	ck_assert_uint_eq(side_massn(&t, 1020, 11), 2);
 	/* two in the same second are two messages */
-	track_mass(&t, 1020, 1, 1, 2);
-	ck_assert_uint_eq(track_massn(&t, 1020, 1), 2);
+	side_mass(&t, 1020, 1, 1, 2);
+	ck_assert_uint_eq(side_massn(&t, 1020, 1), 2);
 	tclose(&t);
 	topen("mm", 0, &t);
 	ck_assert_uint_eq(t.nmass, 4);
-	ck_assert_uint_eq(track_massn(&t, 1020, 100), 4);
-	/* at most TRACK_MASS kept, most recent first */
+	ck_assert_uint_eq(side_massn(&t, 1020, 100), 4);
+	/* at most SIDE_MASS kept, most recent first */
 	for (i = 0; i < 40; i++)
-		track_mass(&t, 2000 + i, 1, 1, 2);
-	ck_assert_uint_eq(t.nmass, TRACK_MASS);
+		side_mass(&t, 2000 + i, 1, 1, 2);
+	ck_assert_uint_eq(t.nmass, SIDE_MASS);
 	ck_assert_int_eq(t.mass[0], 2039);
-	ck_assert_int_eq(t.mass[TRACK_MASS - 1], 2039 - (TRACK_MASS - 1));
-	ck_assert_uint_eq(track_massn(&t, 2039, 1000000), TRACK_MASS);
-	ck_assert_uint_eq(track_massn(&t, 2039, 10), 10);
+	ck_assert_int_eq(t.mass[SIDE_MASS - 1], 2039 - (SIDE_MASS - 1));
+	ck_assert_uint_eq(side_massn(&t, 2039, 1000000), SIDE_MASS);
+	ck_assert_uint_eq(side_massn(&t, 2039, 10), 10);
 	tclose(&t);
 	topen("mm", 0, &t);
-	ck_assert_uint_eq(t.nmass, TRACK_MASS);
+	ck_assert_uint_eq(t.nmass, SIDE_MASS);
 	ck_assert_int_eq(t.mass[0], 2039);
-	ck_assert_int_eq(t.mass[TRACK_MASS - 1], 2039 - (TRACK_MASS - 1));
+	ck_assert_int_eq(t.mass[SIDE_MASS - 1], 2039 - (SIDE_MASS - 1));
 	/* the networks are untouched by it */
 	ck_assert_uint_eq(t.nnets, 0);
 	tclose(&t);
@@ -651,94 +651,94 @@ END_TEST
  * one in the same session; the next message and another session not. */
 START_TEST(mass_message_identity)
 {
-	struct track t;
+	struct side t;
 
 	topen("mi", 1, &t);
-	track_start(&t, 77, 1);
-	ck_assert_int_eq(track_massdone(&t, 77, 2, 3), 0);
-	track_mass(&t, 1000, 77, 2, 3);			/* the R-th (R = 3) */
-	ck_assert_int_eq(track_massdone(&t, 77, 3, 4), 1);	/* later */
-	ck_assert_int_eq(track_massdone(&t, 77, 2, 5), 1);	/* a retry */
-	ck_assert_int_eq(track_massdone(&t, 77, 2, 3), 0);	/* not grown */
-	ck_assert_int_eq(track_massdone(&t, 78, 3, 4), 0);	/* another session */
-	ck_assert_int_eq(track_massdone(&t, 77, 1, 9), 0);	/* count fell */
-	ck_assert_int_eq(track_massdone(&t, 77, 0, 9), 0);	/* a start */
+	side_start(&t, 77, 1);
+	ck_assert_int_eq(side_massdone(&t, 77, 2, 3), 0);
+	side_mass(&t, 1000, 77, 2, 3);			/* the R-th (R = 3) */
+	ck_assert_int_eq(side_massdone(&t, 77, 3, 4), 1);	/* later */
+	ck_assert_int_eq(side_massdone(&t, 77, 2, 5), 1);	/* a retry */
+	ck_assert_int_eq(side_massdone(&t, 77, 2, 3), 0);	/* not grown */
+	ck_assert_int_eq(side_massdone(&t, 78, 3, 4), 0);	/* another session */
+	ck_assert_int_eq(side_massdone(&t, 77, 1, 9), 0);	/* count fell */
+	ck_assert_int_eq(side_massdone(&t, 77, 0, 9), 0);	/* a start */
 	tclose(&t);
 	topen("mi", 0, &t);				/* kept in the file */
-	ck_assert_int_eq(track_massdone(&t, 77, 4, 6), 1);
-	track_start(&t, 77, 7);				/* the next message */
-	ck_assert_int_eq(track_massdone(&t, 77, 4, 11), 0);
+	ck_assert_int_eq(side_massdone(&t, 77, 4, 6), 1);
+	side_start(&t, 77, 7);				/* the next message */
+	ck_assert_int_eq(side_massdone(&t, 77, 4, 11), 0);
 	tclose(&t);
 }
 END_TEST
 
 /* The clock was stepped forward, then back: times far ahead become now,
  * so networks and mass messages count for one period of the corrected
- * clock; a small step (within STORE_FUTURE) changes nothing. */
+ * clock; a small step (within POL_FUTURE) changes nothing. */
 START_TEST(settle_future)
 {
 	static const unsigned char a1[16] = { 1 }, a2[16] = { 2 };
-	struct track t;
+	struct side t;
 	int64_t retry;
 
 	topen("fu", 1, &t);
 	seen(&t, a1, 1000000, 100, 5, 1, 0);
-	track_mass(&t, 1000000, 1, 2, 3);
-	track_settle(&t, 1000000 - STORE_FUTURE);	/* within: kept */
+	side_mass(&t, 1000000, 1, 2, 3);
+	side_settle(&t, 1000000 - POL_FUTURE);	/* within: kept */
 	ck_assert_int_eq(t.net[0].last, 1000000);
 	ck_assert_int_eq(t.mass[0], 1000000);
 	t.dirty = 0;
-	track_settle(&t, 1000);				/* a big step back */
+	side_settle(&t, 1000);				/* a big step back */
 	ck_assert_int_eq(t.dirty, 1);
 	ck_assert_int_eq(t.net[0].last, 1000);
 	ck_assert_int_eq(t.mass[0], 1000);
-	ck_assert_uint_eq(track_massn(&t, 1099, 100), 1);
-	ck_assert_uint_eq(track_massn(&t, 1100, 100), 0);
-	ck_assert_uint_eq(track_seen(&t, a2, 1050, 100, 5, &retry), 2);
-	ck_assert_uint_eq(track_seen(&t, a2, 1100, 100, 5, &retry), 1);
+	ck_assert_uint_eq(side_massn(&t, 1099, 100), 1);
+	ck_assert_uint_eq(side_massn(&t, 1100, 100), 0);
+	ck_assert_uint_eq(side_seen(&t, a2, 1050, 100, 5, &retry), 2);
+	ck_assert_uint_eq(side_seen(&t, a2, 1100, 100, 5, &retry), 1);
 	tclose(&t);
 }
 END_TEST
 
 START_TEST(live)
 {
-	struct track t;
+	struct side t;
 
 	topen("lv", 1, &t);
-	ck_assert_int_eq(track_live(&t, 0, 0), 0);
-	ck_assert_int_eq(track_live(&t, 1000, 86400), 0);
+	ck_assert_int_eq(side_live(&t, 0, 0), 0);
+	ck_assert_int_eq(side_live(&t, 1000, 86400), 0);
 	seen(&t, net4(1, 2, 3), 1000, 60, 3, 1, 0);
-	ck_assert_int_eq(track_live(&t, 1000, 100), 1);
-	ck_assert_int_eq(track_live(&t, 1099, 100), 1);
-	ck_assert_int_eq(track_live(&t, 1100, 100), 0);
-	ck_assert_int_eq(track_live(&t, 5000, 100), 0);
+	ck_assert_int_eq(side_live(&t, 1000, 100), 1);
+	ck_assert_int_eq(side_live(&t, 1099, 100), 1);
+	ck_assert_int_eq(side_live(&t, 1100, 100), 0);
+	ck_assert_int_eq(side_live(&t, 5000, 100), 0);
 	/* a newer network keeps it live */
 	seen(&t, net4(1, 2, 4), 1050, 60, 3, 2, 0);
-	ck_assert_int_eq(track_live(&t, 1100, 100), 1);
-	ck_assert_int_eq(track_live(&t, 1149, 100), 1);
-	ck_assert_int_eq(track_live(&t, 1150, 100), 0);
+	ck_assert_int_eq(side_live(&t, 1100, 100), 1);
+	ck_assert_int_eq(side_live(&t, 1149, 100), 1);
+	ck_assert_int_eq(side_live(&t, 1150, 100), 0);
 	/* and so does a mass message */
-	track_mass(&t, 3000, 1, 1, 2);
-	ck_assert_int_eq(track_live(&t, 3099, 100), 1);
-	ck_assert_int_eq(track_live(&t, 3100, 100), 0);
+	side_mass(&t, 3000, 1, 1, 2);
+	ck_assert_int_eq(side_live(&t, 3099, 100), 1);
+	ck_assert_int_eq(side_live(&t, 3100, 100), 0);
 	tclose(&t);
 	/* only mass messages */
 	topen("lm", 1, &t);
-	track_mass(&t, 700, 1, 1, 2);
-	ck_assert_int_eq(track_live(&t, 700, 1), 1);
-	ck_assert_int_eq(track_live(&t, 701, 1), 0);
+	side_mass(&t, 700, 1, 1, 2);
+	ck_assert_int_eq(side_live(&t, 700, 1), 1);
+	ck_assert_int_eq(side_live(&t, 701, 1), 0);
 	tclose(&t);
 	topen("lm", 0, &t);
-	ck_assert_int_eq(track_live(&t, 700, 1), 1);
-	ck_assert_int_eq(track_live(&t, 701, 1), 0);
+	ck_assert_int_eq(side_live(&t, 700, 1), 1);
+	ck_assert_int_eq(side_live(&t, 701, 1), 0);
 	tclose(&t);
 }
 END_TEST
 
 Suite *
-track_suite(void)
+side_suite(void)
 {
-	Suite *s = suite_create("track");
+	Suite *s = suite_create("side");
 	TCase *tc;
 
 	tc = td_tcase("file", 30, mkdir_tc);

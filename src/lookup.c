@@ -1,0 +1,319 @@
+/* lookup.c: see lookup.h and DESIGN.md "Lookup". */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <cdb.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lookup.h"
+
+/* Read the value of key into v (vsz bytes, NUL-terminated).
+ * 1 found, 0 not found, -1 error or value too long (errno). */
+static int
+value(struct lookup *l, const char *key, char *v, size_t vsz)
+{
+	unsigned vlen;
+	int rc;
+
+	if ((rc = cdb_seek(l->fd, key, (unsigned)strlen(key), &vlen)) <= 0) {
+		if (rc < 0 && errno != EIO)
+			return -1;
+		if (rc < 0)
+			errno = EPROTO;
+		return rc;
+	}
+	if (vlen >= vsz || cdb_bread(l->fd, v, (int)vlen) < 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	v[vlen] = '\0';
+	return 1;
+}
+
+static const struct {
+	const char	*word;
+	unsigned	bit;
+} features[] = {
+	{ "exempt", LOOKUP_FEXEMPT },
+	{ "mass", LOOKUP_FMASS },
+};
+
+/* The control file's features ("/features"): 0, or -1 corrupt. */
+static int
+readfeatures(struct lookup *l)
+{
+	char v[128], *w, *p;
+	size_t i;
+	int rc;
+
+	if ((rc = value(l, "/features", v, sizeof(v))) <= 0) {
+		l->features = LOOKUP_FALL;	/* older: everything */
+		return rc;
+	}
+	l->features = 0;
+	for (p = v; (w = strsep(&p, " ")) != NULL;)
+		for (i = 0; i < sizeof(features) / sizeof(features[0]); i++)
+			if (strcmp(w, features[i].word) == 0)
+				l->features |= features[i].bit;
+	return 0;
+}
+
+void
+lookup_fmtfeatures(unsigned f, char *buf, size_t bufsz)
+{
+	size_t i, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(features) / sizeof(features[0]); i++)
+		if (f & features[i].bit)
+			o += (size_t)snprintf(buf + o, o < bufsz ? bufsz - o : 0,
+			    "%s%s", o ? " " : "", features[i].word);
+}
+
+int
+lookup_open(struct lookup *l, const char *path)
+{
+	char v[16];
+	int err;
+
+	if ((l->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+		return -1;
+	if (value(l, "/format", v, sizeof(v)) != 1 ||
+	    strcmp(v, LOOKUP_FORMAT) != 0 || readfeatures(l) < 0) {
+		err = errno == EISDIR ? EISDIR : EPROTO;
+		close(l->fd);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+void
+lookup_close(struct lookup *l)
+{
+	close(l->fd);
+	l->fd = -1;
+}
+
+int
+lookup_get(struct lookup *l, const char *key, struct rule *r)
+{
+	char v[RULE_VALMAX];
+	int rc;
+
+	if ((rc = value(l, key, v, sizeof(v))) <= 0)
+		return rc;
+	if (rule_parsevalue(v, strlen(v), r) < 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 1;
+}
+
+struct walk {
+	struct lookup	*l;
+	struct rule	*r;
+	struct match	*m;
+	lookup_tracefn	trace;
+	void		*arg;
+};
+
+/* Try one key: 1 matched (r and m filled), 0 not, -1 corrupt. */
+static int
+try(struct walk *w, const char *what, const char *key, int plen)
+{
+	int rc = lookup_get(w->l, key, w->r);
+
+	if (rc >= 0 && w->trace != NULL)
+		w->trace(w->arg, what, key, rc, w->r);
+	if (rc == 1) {
+		w->m->found = 1;
+		w->m->plen = plen;
+		strlcpy(w->m->key, key, sizeof(w->m->key));
+	}
+	return rc;
+}
+
+/* Longest matching prefix among the lengths listed under /4 or /6. */
+static int
+prefix(struct walk *w, const struct ipaddr *ip)
+{
+	char list[512], key[NAME_ENCMAX + 1];
+	const char *p;
+	int plen, rc, max = ip->family == AF_INET ? 32 : 128;
+	struct ipaddr net;
+
+	if ((rc = value(w->l, ip->family == AF_INET ? "/4" : "/6", list,
+	    sizeof(list))) <= 0)
+		return rc;
+	for (p = list; *p != '\0';) {		/* "24,16,8" */
+		for (plen = 0; *p >= '0' && *p <= '9' && plen <= max; p++)
+			plen = plen * 10 + (*p - '0');
+		if (plen > max || (*p != ',' && *p != '\0')) {
+			errno = EPROTO;
+			return -1;
+		}
+		if (*p == ',')
+			p++;
+		net = *ip;
+		name_mask(&net, plen);
+		name_fmtnet(&net, plen, key, sizeof(key));
+		if ((rc = try(w, "prefix", key, plen)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+lookup_trace(struct lookup *l, const struct ident *id, struct rule *r,
+    struct match *m, lookup_tracefn trace, void *arg)
+{
+	struct walk w;
+	char dom[NAME_ENCMAX + 2];
+	int rc;
+
+	memset(r, 0, sizeof(*r));		/* no rule: unlimited */
+	memset(m, 0, sizeof(*m));
+	m->plen = -1;
+	w.l = l;
+	w.r = r;
+	w.m = m;
+	w.trace = trace;
+	w.arg = arg;
+	if ((rc = try(&w, id->kind == NAME_IP ? "ip" : "user", id->key,
+	    -1)) != 0)
+		return rc;
+	if (id->kind == NAME_USER && name_domainkey(id->norm, id->len,
+	    dom) == 0 && (rc = try(&w, "domain", dom, -1)) != 0)
+		return rc;
+	if (id->kind == NAME_IP && (rc = prefix(&w, &id->ip)) != 0)
+		return rc;
+	if ((rc = try(&w, "default", "", -1)) == 0)
+		memset(r, 0, sizeof(*r));
+	return rc;
+}
+
+int
+lookup_client(struct lookup *l, const struct ident *id, struct rule *r,
+    struct match *m)
+{
+	return lookup_trace(l, id, r, m, NULL, NULL);
+}
+
+int
+lookup_counter(struct lookup *l, const struct ident *id, struct rule *r,
+    struct match *m, lookup_tracefn trace, void *arg)
+{
+	struct rule src;
+	int rc, server = id->file == NAME_FSERVER;
+
+	if (id->file == NAME_FCLIENT)
+		return lookup_trace(l, id, r, m, trace, arg);
+	memset(r, 0, sizeof(*r));
+	memset(m, 0, sizeof(*m));
+	m->plen = -1;
+	strlcpy(m->key, server ? RULE_SERVERKEY : id->key, sizeof(m->key));
+	if ((rc = lookup_get(l, m->key, &src)) < 0)
+		return rc;
+	if (rc == 1) {
+		r->line = src.line;
+		r->nwin = server ? src.nwin : src.npool;
+		memcpy(r->win, server ? src.win : src.pool, sizeof(r->win));
+	}
+	m->found = rc == 1 && r->nwin > 0;
+	if (trace != NULL)
+		trace(arg, server ? "server" : "pool", server ? "*" : m->key,
+		    m->found, r);
+	return m->found;
+}
+
+/* An aggregate's windows rule from its line src. */
+static void
+aggrule(struct rule *a, const struct rule *src, int pool)
+{
+	memset(a, 0, sizeof(*a));
+	a->line = src->line;
+	a->nwin = pool ? src->npool : src->nwin;
+	memcpy(a->win, pool ? src->pool : src->win, sizeof(a->win));
+	a->reply = src->reply;
+	memcpy(a->text, src->text, sizeof(a->text));
+	a->warn = src->warn;
+	a->flags = src->flags & RULE_DRYRUN;
+}
+
+int
+lookup_pool(struct lookup *l, const struct ident *id, const struct rule *r,
+    const struct match *m, struct rule *pool, char *poolkey)
+{
+	struct rule src;
+	int rc;
+
+	if (id->kind != NAME_USER ||
+	    name_domainkey(id->norm, id->len, poolkey) < 0)
+		return 0;
+	/* the lookup tried the @domain line before the default: only a
+	 * user matched by its own line needs another probe */
+	if (strcmp(m->key, poolkey) == 0)
+		src = *r;
+	else if (!m->found || m->key[0] == '\0')
+		return 0;			/* no @domain line */
+	else if ((rc = lookup_get(l, poolkey, &src)) <= 0)
+		return rc;
+	aggrule(pool, &src, 1);
+	return pool->nwin > 0;
+}
+
+int
+lookup_server(struct lookup *l, struct rule *server)
+{
+	struct rule src;
+	int rc;
+
+	if ((rc = lookup_get(l, RULE_SERVERKEY, &src)) <= 0)
+		return rc;
+	aggrule(server, &src, 0);
+	return server->nwin > 0;
+}
+
+int
+lookup_exempt(struct lookup *l, const char *addr, size_t len, char *matched,
+    size_t msz)
+{
+	char key[NAME_ENCMAX + 3];
+	struct rule r;
+	int d, rc;
+
+	for (d = 0; d < 2; d++) {
+		if (rule_destkey(addr, len, d, key) < 0)
+			continue;
+		if ((rc = lookup_get(l, key, &r)) < 0)
+			return -1;
+		if (rc == 1 && (r.flags & RULE_EXEMPT)) {
+			snprintf(matched, msz, "%s", key + 1);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int
+lookup_setting(struct lookup *l, const char *key, uint32_t dflt,
+    uint32_t *v)
+{
+	struct rule r;
+	int rc;
+
+	*v = dflt;
+	if ((rc = lookup_get(l, key, &r)) <= 0)
+		return rc;
+	if (!(r.flags & RULE_SETTING)) {
+		errno = EPROTO;
+		return -1;
+	}
+	*v = r.setting;
+	return 1;
+}

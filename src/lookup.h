@@ -1,0 +1,82 @@
+/* lookup.h: look a client's rule up in the compiled limits CDB (DESIGN.md
+ * "Lookup"). Named lookup, not limits: <limits.h> is the system's.
+ * Return convention: 1 found, 0 not found, -1 on a corrupt CDB (errno);
+ * lookup_open 0 or -1 (errno). */
+#ifndef LOOKUP_H
+#define LOOKUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ident.h"
+#include "rule.h"
+
+#define LOOKUP_FORMAT	"1"	/* value of the "/format" key */
+
+/* What the control file uses ("/features": words, e.g. "exempt mass");
+ * a CDB without the key (an older cdbmake-limits) uses everything. */
+#define LOOKUP_FEXEMPT	0x1u		/* ">" destination lines */
+#define LOOKUP_FMASS	0x2u		/* mass= on some line */
+#define LOOKUP_FALL	0x3u
+
+struct lookup {
+	int		fd;
+	unsigned	features;	/* LOOKUP_F* */
+};
+
+/* The line that matched a client. */
+struct match {
+	int	found;			/* a line matched (else: unlimited) */
+	char	key[NAME_ENCMAX + 2];	/* its key; "" = the default */
+	int	plen;			/* an IP prefix line's length, else -1 */
+};
+
+/* Open the CDB at path and read its features. Lookups read it with
+ * pread-style seeks (cdb_seek), not a mapping: their cost does not depend
+ * on the size of the file. errno EPROTO: not a limits CDB of a format
+ * this program reads. */
+int	lookup_open(struct lookup *l, const char *path);
+void	lookup_close(struct lookup *l);
+
+/* The client's rule, most specific first: user, @domain, default; IP,
+ * longest prefix (only the lengths under /4 or /6), default. When none
+ * matched, r is the unlimited rule (nwin 0) and m->found 0. */
+int	lookup_client(struct lookup *l, const struct ident *id, struct rule *r,
+	    struct match *m);
+/* lookup_client, telling trace about every key tried: what ("user",
+ * "ip", "domain", "prefix", "default", "pool", "server"), the key, and
+ * whether it matched (then r holds its rule). For "overlimitctl explain". */
+typedef void (*lookup_tracefn)(void *arg, const char *what, const char *key,
+	    int found, const struct rule *r);
+int	lookup_trace(struct lookup *l, const struct ident *id, struct rule *r,
+	    struct match *m, lookup_tracefn trace, void *arg);
+/* The rule of whatever the counter id counts: a client as lookup_client
+ * (an IPv6 network: by its first address), a domain pool "@domain" (the
+ * pool= windows of its line), the server "*" (the * line's windows). */
+int	lookup_counter(struct lookup *l, const struct ident *id, struct rule *r,
+	    struct match *m, lookup_tracefn trace, void *arg);
+
+/* The aggregates of a client with rule r matched by m (its rule, the
+ * pool's and the server's as windows rules, with their lines' reply=,
+ * text=, warn= and dryrun): its domain's pool (pool= of its @domain line;
+ * poolkey "@domain") and the server cap (the * line). 1 when it applies
+ * (the rule filled), 0 when not. */
+int	lookup_pool(struct lookup *l, const struct ident *id,
+	    const struct rule *r, const struct match *m, struct rule *pool,
+	    char *poolkey);
+int	lookup_server(struct lookup *l, struct rule *server);
+
+/* The rule stored under key (RULE_SERVERKEY, "@domain", ...). */
+int	lookup_get(struct lookup *l, const char *key, struct rule *r);
+/* A "!name=value" setting stored under key, dflt when absent. */
+int	lookup_setting(struct lookup *l, const char *key, uint32_t dflt,
+	    uint32_t *v);
+/* Is the recipient addr (len bytes) an exempt destination (">addr" or
+ * ">@domain" lines)? The matched address or @domain into matched. */
+int	lookup_exempt(struct lookup *l, const char *addr, size_t len,
+	    char *matched, size_t msz);
+
+/* The "/features" value for f: "exempt mass" ("" for none). */
+void	lookup_fmtfeatures(unsigned f, char *buf, size_t bufsz);
+
+#endif
