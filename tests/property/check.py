@@ -3,14 +3,24 @@
 
 README
 ======
-Runs the REAL helper through random scenarios -- a random control file,
-2-5 clients (auth users of one or two domains, IP clients) and a random
-sequence of recipients over virtual days -- and compares every decision
-with an independent brute-force model (model.py, written from the man
-pages, README.md, DESIGN.md and the intended semantics, not from the C
-source).  The clock is libfaketime with a fixed absolute FAKETIME per call
+Runs the REAL helper through random scenarios -- a random control file
+(1-3 windows of 1-6 over 2 s to 2 d, sometimes a plain N or 0, strict,
+ban, ban=Kx, dormant=, nets=, msg=, reply=, @domain pools, a * cap,
+exempt destinations), 2-5 clients (auth users of one or two domains,
+spelled User%Domain or upper case at times, IP clients matched by exact,
+prefix or CIDR lines) and a random sequence of recipients over virtual
+days (steps of 0 s, 1 s, a few seconds, around a period boundary, hours,
+days; at times exactly at the model's retry time or one second before;
+local and exempt recipients) -- and compares every decision with an
+independent brute-force model (model.py, written from the man pages,
+README.md, DESIGN.md and the intended semantics, not from the C source).
+mass= runs in separate small scenarios where each SMTP session is a
+process of its own (the helper's parent, as qmail-smtpd is).
+
+The clock is libfaketime with a fixed absolute FAKETIME per call
 ("YYYY-MM-DD HH:MM:SS", FAKETIME_NO_CACHE=1, TZ=UTC: time(NULL) returns
-exactly that second), so the helper must be linked dynamically:
+exactly that second, checked by a probe first), so the helper must be
+linked dynamically:
 
     bash scripts/deps.sh test && make STATIC= rcptcheck-overlimit cdbmake-limits
     apt-get install -y faketime libfaketime
@@ -18,27 +28,38 @@ exactly that second), so the helper must be linked dynamically:
         python3 tests/property/check.py
 
 Environment: PROP_SEED (replay a run; printed first), PROP_DECISIONS
-(decisions to run, default 16000: about 60 s on the 2-core machine),
-PROP_JOBS (parallel scenarios, default 2), PROP_MASS (decisions of the
-separate mass= scenarios, default 1500 of the total; 0: none),
-PROP_VERBOSE=1 (every decision), PROP_SHOW (mismatches printed in full,
-default 12; all are counted), PROP_FAKETIME (path of libfaketime.so.1).
-Replay or shrink one scenario printed on a mismatch (saved to a file):
+(decisions to run, default 60000: about 60 s on the idle 2-core machine),
+PROP_JOBS (scenarios run in parallel, default 2), PROP_MASS (how many of
+the decisions go to mass= scenarios, default a tenth, at most 2000; 0:
+none), PROP_SHOW (mismatches printed in full, default 12; all are
+counted), PROP_BRUTE=S (also find every retry time within S seconds by
+trying each second: a check of the model), PROP_FAKETIME (path of libfaketime.so.1; default: found under
+/usr/lib).  Replay one scenario printed on a mismatch (copy its block,
+from "# PROP_SEED", into a file; replays/ holds the minimal ones), every
+decision shown; or shrink it to the fewest steps that still show its last
+mismatch:
 
     python3 tests/property/check.py replay FILE
-    python3 tests/property/check.py shrink FILE     # smallest failing subset
+    python3 tests/property/check.py shrink FILE
 
-Compared per decision: exit code, the log's verdict=, over= (its kind; for
-an own limit, that the limit named is full in the model), ban=, retry=
-(exact second), the rule line (line= or rule=none), and the fd-4 reply:
-its code and kind (limit, blocked, 4.5.3) and its retry minute.  A
-recipient in our own domains (RCPTHOSTS=1) or an exempt destination: exit
-code only.  After a mismatch of the exit code or of ban= the helper's
-state differs from the model's: the rest of that scenario is not run (its
-decisions are not counted); other mismatches go on.  The last line is
-"N passed, M failed" (decisions); exit 1 when M > 0.  Skipped (a "skip
-property:" line and "0 passed, 0 failed") when libfaketime is missing, the
-helper is static, or the clock is not controlled.  Each scenario uses a
+Compared per decision: exit code; the log's verdict=, over= (its kind:
+limit, warmup, mass, nets, pool, server, msg; for an own limit, that the
+limit named is full), ban=, retry= (exact second), the counts (PERIOD=C/L,
+total=, nets=, warmup=, pool_P=, server_P=) and the rule (line= or
+rule=none); the fd-4 reply: code, class digit, kind (recipient, warm-up,
+network, domain, server, sending blocked, 452 4.5.3), the name (client,
+domain, "this server") and the retry minute, rounded up.  A recipient in
+our own domains (RCPTHOSTS=1) or an exempt destination: exit code only.
+After a mismatch of the exit code or of ban= the helper's state differs
+from the model's: the rest of that scenario is not run (nor counted);
+other mismatches go on.  Mismatches are counted by class ("class N ..."
+lines; a retry mismatch names the simpler reading that gives the helper's
+time, e.g. "the window named in over= alone"); the last line is
+"N passed, M failed" (decisions), exit 1 when M > 0.  A model self-check
+(an attempt at the model's retry time must be accepted, one second before
+refused) is counted in the "# decided:" line.  Skipped (a "skip property:"
+line and "0 passed, 0 failed") when libfaketime is missing, the helper is
+static, or the probe finds the clock not controlled.  Each scenario uses a
 fresh directory under $TMPDIR, removed at the end; nothing listens.
 
 Readings chosen where the documentation and the brief are silent
@@ -46,7 +67,7 @@ Readings chosen where the documentation and the brief are silent
 * Windows: a record stamped s counts at t iff s > t - P; a warm-up started
   at w is in force iff t < w + P; dormant iff t - last accepted >= D.
 * The order of the checks decides over=: msg=, ban, own limits, warm-up,
-  nets=, pool, server cap (the documented order).
+  mass=, nets=, pool, server cap (the documented order).
 * dormant=: any attempt that reaches the client's checks (not refused by
   msg=, not from a banned client) when it is dormant and not in a warm-up
   wakes it, whatever its verdict; the warm-up counts accepted recipients
@@ -59,11 +80,26 @@ Readings chosen where the documentation and the brief are silent
   = the plain total.  Recipients in the window are the accepted ones (a
   strict record is a refusal, counted once among the refusals).
 * Codes: a pool refusal answers with the reply= of the @domain line, the
-  server cap with that of the * line, the rest (bans included) with the
-  client's rule's, 421 by default.
+  server cap with that of the * line, the rest (bans included, also a
+  banned client while a pool or the cap is full) with the client's rule's,
+  421 by default.
 * Exempt destinations and RCPTHOSTS=1 go before msg= (exit 112).
 * The retry probe is the same client from the same address in a new
-  message (msg= does not apply); a refusal by msg= or a ban has no retry.
+  message (msg= and mass= do not apply); a refusal by msg= or a ban has no
+  retry.
+* mass=MxR/T: a message is the recipients of one session (parent
+  process) from SMTPRCPTCOUNTALL=1 on.  A relayed recipient with
+  SMTPRCPTCOUNT = R-1 that passes the checks before mass= makes the
+  message a mass message if accepted; when it would be the M-th within T
+  it is refused and the client banned (over=mass, ban=new).  When the R-th
+  was local or exempt (the helper exits 112 at once), the helper learns it
+  at the next relayed recipient of that message (SMTPRCPTCOUNT >= R): that
+  one makes the mass message (stamped then) and is refused, banned, when
+  it is the M-th.  A message counts once, however often a recipient is
+  asked again.
+* The log's counts: C after this recipient when accepted, else before it
+  (strict records included); pool_ and server_ only when the recipient or
+  its refusal was counted there; windows with limit 0 are not compared.
 """
 
 import math
@@ -75,11 +111,15 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 
+sys.dont_write_bytecode = True     # no __pycache__ in the work tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import Attempt, Config, Model, period_name  # noqa: E402
 
 EPOCH = 1795305600          # 2026-11-22 00:00:00 UTC
-DEFAULT_DECISIONS = 40000
+DEFAULT_DECISIONS = 60000
+# PROP_BRUTE=S: check every model retry time within S seconds of the
+# refusal by trying each second (slow; a check of the model itself)
+BRUTE = int(os.environ.get("PROP_BRUTE", "0") or 0)
 
 
 def iso(t):
@@ -320,7 +360,7 @@ def parse_scenario(text):
 def render(ans):
     """An answer as one compact line: exit verdict key=value ..."""
     words = [ans["exit"]] + ([ans["verdict"]] if "verdict" in ans else [])
-    for key in ("error", "over", "ban", "retry", "fd4", "lookup"):
+    for key in ("error", "over", "ban", "retry", "fd4", "counts", "lookup"):
         if key in ans:
             words.append("%s=%s" % (key, ans[key]))
     return " ".join(words)
@@ -351,6 +391,8 @@ def model_answer(d, step):
     if d.verdict is None:
         return ans
     ans["verdict"] = d.verdict
+    if d.counts is not None:
+        ans["counts"] = ",".join("%s=%s" % kv for kv in sorted(d.counts.items()))
     if d.verdict == "refuse":
         if d.over and d.ban != "yes":
             ans["over"] = d.over
@@ -407,6 +449,13 @@ def helper_answer(exit_code, log, fd4, d):
         ans["verdict"] = "nolog"
         return ans
     ans["verdict"] = f.get("verdict", "?")
+    if d.counts is not None:
+        import re
+        keys = [k for k in f if re.match(r"^(\d+[smhdw]|total|nets|warmup|"
+                                         r"(pool|server)_\d+[smhdw])$", k)]
+        # windows with limit 0 are not modelled
+        keys = [k for k in keys if not f[k].endswith("/0")]
+        ans["counts"] = ",".join("%s=%s" % (k, f[k]) for k in sorted(keys))
     if "error" in f:
         ans["error"] = f["error"]
     if "ban" in f:
@@ -742,6 +791,17 @@ class Runner:
                 if bad_rule:
                     got["lookup"] = bad_rule
                 same = want == got
+                if BRUTE and isinstance(d.retry, int) and d.retry - step.t <= BRUTE:
+                    a = step.attempt()
+                    slow = model.retry_by_seconds(a, model.cfg.lookup(a.client, a.is_user),
+                                                  BRUTE)
+                    if slow != d.retry:
+                        coverage["MODEL SELF-CHECK FAILED"] = \
+                            coverage.get("MODEL SELF-CHECK FAILED", 0) + 1
+                        print("MODEL SELF-CHECK: retry %s, second by second %s\n%s" % (
+                            d.retry, slow, scenario_text(limits, done, header)))
+                    coverage["retry checked second by second"] = \
+                        coverage.get("retry checked second by second", 0) + 1
                 if gen:
                     gen.answered(step, d)
                 cover(coverage, d, step, gen)
@@ -883,6 +943,8 @@ def main():
     jobs = int(os.environ.get("PROP_JOBS", 2))
     show = int(os.environ.get("PROP_SHOW", 12))
     print("property: PROP_SEED=%d PROP_DECISIONS=%d helper=%s" % (seed, total, helper))
+    print("# a mismatch prints its scenario: save the block from '# PROP_SEED' to a "
+          "file, then: python3 %s replay FILE" % os.path.relpath(__file__))
     plan_rng = random.Random(seed)
     plan = []
     left, index = total, 0
@@ -961,6 +1023,14 @@ def mismatch_detail(want, got):
                 diff.append("fd4 minute %s->%s" % (w, g))
         else:
             diff.append("fd4(%s): %s->%s" % (over, w, g))
+    if want.get("counts") != got.get("counts"):
+        w = dict(x.split("=") for x in want.get("counts", "").split(",") if x)
+        g = dict(x.split("=") for x in got.get("counts", "").split(",") if x)
+        keys = sorted(k for k in set(w) | set(g) if w.get(k) != g.get(k))
+        generic = sorted(set("window" if k[0].isdigit() else k.split("_")[0] +
+                             ("" if k in w else "(extra)") + ("" if k in g else "(missing)")
+                             for k in keys))
+        diff.append("counts[%s](%s)" % (",".join(generic), want.get("over", want["verdict"])))
     if "lookup" in got:
         diff.append("lookup")
     return "; ".join(diff)

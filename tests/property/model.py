@@ -225,6 +225,7 @@ class Decision:
         self.retry = retry          # None / int / 'reset'
         self.code = code            # fd-4 reply code
         self.over_limits = over_limits  # own limits that are full: (N, P|None)
+        self.counts = None          # the log's counts: {key: 'C/L' or 'C'}
 
 
 class Model:
@@ -399,6 +400,7 @@ class Model:
         if rule and rule.nets and a.is_user:
             self.seen.append((t, client, network24(a.ip)))
         refused = self.checks(a, rule, message)
+        counts = self.log_counts(a, rule, start, refused)
         if self.makes_mass(a, rule, message) and (
                 refused is None or (refused[0] in ("nets", "pool", "server") and
                                     a.rcount >= rule.mass[1])):
@@ -406,9 +408,12 @@ class Model:
         if refused is None:
             domain = client.split("@", 1)[1] if a.is_user else None
             self.accepted.append((t, client, domain))
-            return Decision(112, "accept")
+            decision = Decision(112, "accept")
+            decision.counts = counts
+            return decision
         kind = refused[0]
         decision = Decision(113, "refuse", over=kind, code=code)
+        decision.counts = counts
         if kind == "limit":
             decision.over_limits = tuple(refused[1])
             self.limref.append((t, client))
@@ -436,6 +441,42 @@ class Model:
             return decision
         decision.retry = self.retry(a, rule)
         return decision
+
+    def log_counts(self, a, rule, warm_start, refused):
+        """The counts of the log line (relaylimits(5), rcptcheck-overlimit(8)):
+        PERIOD=C/L per window of the client (its records, strict ones
+        included), total=C[/N], nets=C/M, warmup=C/N, and pool_PERIOD= and
+        server_PERIOD= when the recipient or its refusal was counted there;
+        C after this recipient when it is accepted."""
+        t, client = a.t, a.client
+        plus = 1 if refused is None else 0
+        counts = {"total": str(self.total(client) + plus)}
+        if rule:
+            for n, p in rule.windows:
+                if n > 0:
+                    counts[period_name(p)] = "%d/%d" % (self.own_count(client, t, p) + plus, n)
+            total = self.total(client) + plus
+            counts["total"] = "%d/%d" % (total, rule.plain) if rule.plain else str(total)
+            if rule.nets and a.is_user:
+                counts["nets"] = "%d/%d" % (self.nets_count(a, rule), rule.nets[0])
+            if warm_start is not None:
+                warm = sum(1 for s, c, _ in self.accepted if c == client and s >= warm_start)
+                counts["warmup"] = "%d/%d" % (warm + plus, rule.dormant[1])
+        kind = refused[0] if refused else None
+        pool = self.cfg.pool_rule(client, a.is_user)
+        if pool and kind in (None, "pool"):
+            domain = client.split("@", 1)[1]
+            for n, p in pool.pool:
+                if n > 0:
+                    counts["pool_" + period_name(p)] = "%d/%d" % (
+                        self.pool_count(domain, t, p) + plus, n)
+        server = self.cfg.server_rule()
+        if server and kind in (None, "server"):
+            for n, p in server.windows:
+                if n > 0:
+                    counts["server_" + period_name(p)] = "%d/%d" % (
+                        self.server_count(t, p) + plus, n)
+        return counts
 
     # ------------------------------------------------------------ retry
 
@@ -493,3 +534,13 @@ class Model:
             if (accepts or self.accepts)(a, rule, t):
                 return t
         return "never"      # cannot happen: every window empties
+
+    def retry_by_seconds(self, a, rule, horizon):
+        """The same, trying every second from now on (a check of the
+        candidate times; None past the horizon)."""
+        if rule and rule.plain and self.total(a.client) >= rule.plain:
+            return "reset"
+        for t in range(a.t, a.t + horizon + 1):
+            if self.accepts(a, rule, t):
+                return t
+        return None
