@@ -838,6 +838,8 @@ def cover(coverage, d, step, gen):
         key = "local" if step.local else "exempt"
     elif d.verdict == "accept":
         key = "accept"
+    elif d.ban == "new":
+        key = "ban=new(%s)" % d.over
     elif d.ban:
         key = "ban=" + d.ban
     else:
