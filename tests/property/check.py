@@ -76,9 +76,13 @@ Readings chosen where the documentation and the brief are silent
 * nets=: every attempt reaching the client's checks stamps its /24, also
   one refused by an own limit (the brief: "every attempt").  With ban=Kx,
   banned when the nets= check refuses with more than K x M networks.
-* ban: for a plain N the "window" is the time since the reset: recipients
-  = the plain total.  Recipients in the window are the accepted ones (a
-  strict record is a refusal, counted once among the refusals).
+* ban=Kx: banned at the first attempt whose attempts exceed K x the limit
+  of a full own window: the accepted recipients in the window plus the
+  refusals by its own limits since the reset, this one included; for a
+  plain N the "window" is the time since the reset (the plain total).
+  Under strict the window holds the refused attempts too, so there the
+  attempts are what the window holds, this one included (each once:
+  3/1h:strict:ban=2x bans the 7th attempt, like 3/1h:ban=2x).
 * Codes: a pool refusal answers with the reply= of the @domain line, the
   server cap with that of the * line, the rest (bans included, also a
   banned client while a pool or the cap is full) with the client's rule's,
@@ -88,15 +92,14 @@ Readings chosen where the documentation and the brief are silent
   message (msg= and mass= do not apply); a refusal by msg= or a ban has no
   retry.
 * mass=MxR/T: a message is the recipients of one session (parent
-  process) from SMTPRCPTCOUNTALL=1 on.  A relayed recipient with
-  SMTPRCPTCOUNT = R-1 that passes the checks before mass= makes the
-  message a mass message if accepted; when it would be the M-th within T
-  it is refused and the client banned (over=mass, ban=new).  When the R-th
-  was local or exempt (the helper exits 112 at once), the helper learns it
-  at the next relayed recipient of that message (SMTPRCPTCOUNT >= R): that
-  one makes the mass message (stamped then) and is refused, banned, when
-  it is the M-th.  A message counts once, however often a recipient is
-  asked again.
+  process) from SMTPRCPTCOUNTALL=1 on.  The first recipient with
+  SMTPRCPTCOUNT + 1 >= R that passes makes the message a mass message,
+  whichever kind it is: a relayed one that passes the checks before mass=
+  is then accepted, or, when it would be the M-th within T, refused and the
+  client banned (over=mass, ban=new); a local or exempt one passes (exit
+  112) and bans the client there when it is the M-th, so the next relayed
+  recipient is refused as banned (ban=yes).  A message counts once,
+  however often a recipient is asked again.
 * The log's counts: C after this recipient when accepted, else before it
   (strict records included); pool_ and server_ only when the recipient or
   its refusal was counted there; windows with limit 0 are not compared.

@@ -240,7 +240,6 @@ class Model:
         self.wakes = []         # (t, client): dormant= wakes
         self.banned = {}        # client -> time banned
         self.mass = []          # (t, client, message): mass messages
-        self.pending = []       # messages whose R-th recipient was local or exempt
         self.msgno = {}         # (client, session) -> number of its current message
 
     # ------------------------------------------------------------ counting
@@ -340,15 +339,14 @@ class Model:
         return (a.client, a.session, self.msgno[key])
 
     def makes_mass(self, a, rule, message):
-        """Does this relayed attempt make its message a mass message: it is
-        the R-th recipient, or the R-th was local or exempt (the helper
-        learns it now)?"""
+        """Does this attempt, if it passes, make its message a mass message:
+        the message reaches R recipients with it (SMTPRCPTCOUNT + 1 >= R),
+        whichever kind it is, and was not counted as one yet?"""
         if not rule or not rule.mass or message is None:
             return False
         if any(m == message for _, _, m in self.mass):
             return False
-        r = rule.mass[1]
-        return a.rcount == r - 1 or (a.rcount >= r and message in self.pending)
+        return a.rcount + 1 >= rule.mass[1]
 
     def mass_count(self, client, t, period):
         return sum(1 for s, c, _ in self.mass if c == client and s > t - period)
@@ -383,8 +381,14 @@ class Model:
         rule = cfg.lookup(a.client, a.is_user)
         message = self.message(a)
         if a.local or cfg.is_exempt(a.recipient):
-            if rule and rule.mass and a.rcount == rule.mass[1] - 1:
-                self.pending.append(message)
+            # never counted, never refused, but one of the message's
+            # recipients: the one that makes the M-th mass message bans
+            # the client here (it passes; the ban holds from the next)
+            if self.makes_mass(a, rule, message):
+                self.mass.append((a.t, a.client, message))
+                m, _, period = rule.mass
+                if self.mass_count(a.client, a.t, period) >= m:
+                    self.banned.setdefault(a.client, a.t)
             return Decision(112)
         if rule and rule.msg and a.rcount >= rule.msg:
             return Decision(113, "refuse", over="msg", code=452)
@@ -401,9 +405,7 @@ class Model:
             self.seen.append((t, client, network24(a.ip)))
         refused = self.checks(a, rule, message)
         counts = self.log_counts(a, rule, start, refused)
-        if self.makes_mass(a, rule, message) and (
-                refused is None or (refused[0] in ("nets", "pool", "server") and
-                                    a.rcount >= rule.mass[1])):
+        if self.makes_mass(a, rule, message) and refused is None:
             self.mass.append((t, client, message))
         if refused is None:
             domain = client.split("@", 1)[1] if a.is_user else None
@@ -422,10 +424,15 @@ class Model:
             if rule.ban:
                 for n, p in refused[1]:
                     if p is None:
-                        recipients = self.total(client)
+                        attempts = self.total(client) + self.refusals(client)
+                    elif rule.strict:
+                        # the window holds its refused attempts: each
+                        # once, this one included
+                        attempts = self.own_count(client, t, p)
                     else:
-                        recipients = self.accepted_in(client, t, p)
-                    if recipients + self.refusals(client) > rule.ban * n:
+                        attempts = (self.accepted_in(client, t, p) +
+                                    self.refusals(client))
+                    if attempts > rule.ban * n:
                         decision.ban = "new"
         elif kind == "mass":
             decision.ban = "new"
