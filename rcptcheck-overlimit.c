@@ -63,6 +63,7 @@ failed(struct logline *l, const char *what, const char *arg, int err)
 static const char *
 settings(struct notifyto *to, long *timeout)
 {
+	static char bad[160];
 	const char *e = prog_env("OVERLIMIT_ONERROR", "accept");
 	long n;
 
@@ -78,8 +79,11 @@ settings(struct notifyto *to, long *timeout)
 		n = NOTIFY_TIMEOUT;
 	to->timeout = (unsigned)n;
 	(void)prog_envnum("OVERLIMIT_TIMEOUT", 1, 3600, TIMEOUT, timeout);
-	if (strcmp(e, "accept") != 0 && strcmp(e, "defer") != 0)
-		return "OVERLIMIT_ONERROR is neither accept nor defer:";
+	if (strcmp(e, "accept") != 0 && strcmp(e, "defer") != 0) {
+		snprintf(bad, sizeof(bad), "OVERLIMIT_ONERROR is neither "
+		    "accept nor defer: %.100s", e);
+		return bad;
+	}
 	return NULL;
 }
 
@@ -206,6 +210,79 @@ reply(const struct request *rq, const struct outcome *out)
 	(void)write(4, text, n);
 }
 
+/* To our own domains (RCPTHOSTS): free, but under mass= a recipient of
+ * the message. 1 local, to be looked at (lk open); 0 not local; -1 local
+ * and nothing to do (no mass= anywhere; a relayed recipient after it logs
+ * any error). */
+static int
+local(struct lookup *lk, const char *cdb)
+{
+	if (getenv("RCPTHOSTS") == NULL ||
+	    strcmp(prog_env("OVERLIMIT_COUNT_LOCAL", "0"), "0") != 0)
+		return 0;
+	if (cdbopen(lk, cdb) < 0 || !(lk->features & LOOKUP_FMASS))
+		return -1;
+	return 1;
+}
+
+/* The relay client, and the start of every log line. 0, or -1 (its
+ * reason in *err). */
+static int
+identify(struct logline *lg, struct ident *id, struct notifyto *to,
+    const char **err)
+{
+	const char *rip;
+
+	if ((rip = to->rip = prog_env("TCPREMOTEIP", NULL)) == NULL)
+		rip = to->rip = prog_env("TCP6REMOTEIP", NULL);
+	log_start(lg, "rcptcheck-overlimit");
+	if (ident_fromenv(id, prog_env("SMTPAUTHUSER", NULL), rip, err) < 0) {
+		log_esc(lg, "client", rip ? rip : "", rip ? strlen(rip) : 0);
+		return -1;
+	}
+	log_esc(lg, "client", id->norm, id->len);
+	if (id->kind == NAME_USER && rip != NULL)
+		log_esc(lg, "ip", rip, strlen(rip));
+	return 0;
+}
+
+/* The watchdog bounds the whole run, lock waits included: after timeout
+ * seconds it writes lg's line with the error and the failure policy. */
+static void
+arm(const struct logline *lg, long timeout)
+{
+	wd = *lg;
+	log_fmt(&wd, "error", "\"timeout after %lds\"", timeout);
+	log_add(&wd, "verdict", onerror == EX_ACCEPT ? "accept" : "defer");
+	(void)signal(SIGALRM, watchdog);
+	alarm((unsigned)timeout);
+}
+
+/* An exempt destination (">" lines) is never counted, never refused; it
+ * is looked at only under mass=. 1 done (logged), 0 go on, -1 corrupt. */
+static int
+exempt(struct lookup *lk, struct logline *lg, struct request *rq)
+{
+	static char matched[NAME_ENCMAX + 2];
+	const char *to = prog_env("RECIPIENT", NULL);
+	int rc;
+
+	if (rq->kind != RCPT_RELAYED || !(lk->features & LOOKUP_FEXEMPT) ||
+	    to == NULL)
+		return 0;
+	if ((rc = lookup_exempt(lk, to, strlen(to), matched,
+	    sizeof(matched))) <= 0)
+		return rc;
+	log_add(lg, "exempt", matched);
+	rq->kind = RCPT_EXEMPT;
+	onerror = EX_ACCEPT;		/* never refused */
+	if (lk->features & LOOKUP_FMASS)
+		return 0;
+	log_add(lg, "verdict", "exempt");
+	log_flush(lg, 2);
+	return 1;
+}
+
 int
 main(void)
 {
@@ -217,67 +294,32 @@ main(void)
 	struct logline lg;
 	struct lookup lk;
 	struct store st;
-	const char *cdb, *rip, *e;
-	char matched[NAME_ENCMAX + 2];
+	const char *cdb, *e;
 	long timeout;
+	int rc;
 
 	if (getenv("RELAYCLIENT") == NULL)
 		return EX_ACCEPT;		/* inbound: not ours to count */
 	memset(&rq, 0, sizeof(rq));
 	cdb = prog_env("OVERLIMIT_CDB", OVERLIMIT_CDB);
-	/* to our own domains: free, but under mass= a recipient of the
-	 * message (a relayed recipient after it logs any error) */
-	if (getenv("RCPTHOSTS") != NULL &&
-	    strcmp(prog_env("OVERLIMIT_COUNT_LOCAL", "0"), "0") == 0) {
-		if (cdbopen(&lk, cdb) < 0 || !(lk.features & LOOKUP_FMASS))
-			return EX_ACCEPT;
-		rq.kind = RCPT_LOCAL;
-	}
+	if ((rc = local(&lk, cdb)) < 0)
+		return EX_ACCEPT;
+	rq.kind = rc ? RCPT_LOCAL : RCPT_RELAYED;
 	e = settings(&to, &timeout);
 	if (rq.kind == RCPT_LOCAL)
 		onerror = EX_ACCEPT;		/* never refused */
-	if ((rip = to.rip = prog_env("TCPREMOTEIP", NULL)) == NULL)
-		rip = to.rip = prog_env("TCP6REMOTEIP", NULL);
-	log_start(&lg, "rcptcheck-overlimit");
-	if (ident_fromenv(&id, prog_env("SMTPAUTHUSER", NULL), rip, &e) < 0) {
-		log_esc(&lg, "client", rip ? rip : "", rip ? strlen(rip) : 0);
+	if (identify(&lg, &id, &to, &e) < 0 || e != NULL)
 		return failed(&lg, e, NULL, 0);
-	}
-	log_esc(&lg, "client", id.norm, id.len);
-	if (id.kind == NAME_USER && rip != NULL)
-		log_esc(&lg, "ip", rip, strlen(rip));
-	if (e != NULL)
-		return failed(&lg, e, prog_env("OVERLIMIT_ONERROR", ""), 0);
-
-	/* the watchdog bounds the whole run, lock waits included */
-	wd = lg;
-	log_fmt(&wd, "error", "\"timeout after %lds\"", timeout);
-	log_add(&wd, "verdict", onerror == EX_ACCEPT ? "accept" : "defer");
-	(void)signal(SIGALRM, watchdog);
-	alarm((unsigned)timeout);
+	arm(&lg, timeout);
 
 	if (rq.kind != RCPT_LOCAL && cdbopen(&lk, cdb) < 0)
 		return failed(&lg, errno == EPROTO ? "not a limits CDB (run "
 		    "cdbmake-limits):" : "cannot open limits", cdb,
 		    errno == EPROTO ? 0 : errno);
-	if (rq.kind == RCPT_RELAYED && (lk.features & LOOKUP_FEXEMPT) &&
-	    (e = prog_env("RECIPIENT", NULL)) != NULL) {
-		switch (lookup_exempt(&lk, e, strlen(e), matched,
-		    sizeof(matched))) {
-		case -1:
-			return failed(&lg, "corrupt limits CDB", cdb, 0);
-		case 1:			/* never counted, never refused */
-			log_add(&lg, "exempt", matched);
-			rq.kind = RCPT_EXEMPT;
-			onerror = EX_ACCEPT;
-			if (!(lk.features & LOOKUP_FMASS)) {
-				log_add(&lg, "verdict", "exempt");
-				log_flush(&lg, 2);
-				return EX_ACCEPT;
-			}
-		}
-	}
-	if ((e = request(&lk, &id, rip, &ru, &rq)) != NULL)
+	if ((rc = exempt(&lk, &lg, &rq)) != 0)
+		return rc > 0 ? EX_ACCEPT : failed(&lg, "corrupt limits CDB",
+		    cdb, 0);
+	if ((e = request(&lk, &id, to.rip, &ru, &rq)) != NULL)
 		return failed(&lg, e, strcmp(e, "corrupt limits CDB") == 0 ?
 		    cdb : NULL, 0);
 	if (rq.kind == RCPT_RELAYED)
@@ -290,6 +332,7 @@ main(void)
 	if (decide(&st, &rq, &out) < 0)
 		return failed(&lg, out.fail, NULL, 0);
 	alarm(0);
+
 	report_log(&lg, &rq, &out);
 	report_notify(&lg, &rq, &out, &to);
 	if (rq.kind != RCPT_LOCAL || out.v.newban) {
