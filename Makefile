@@ -22,7 +22,7 @@ WARN	= -Wall -Wextra -Werror
 STD	= -std=c99 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
 BSDINC	= $$(pkg-config --cflags libbsd-overlay) -DLIBBSD_OPENBSD_VIS
 ALLCFLAGS = $(STD) $(WARN) $(BSDINC) -Isrc -fPIE $(CFLAGS)
-LIBS	= -lcdb -lbsd -lmd
+LIBS	= -lcdb -lbsd -lmd -lhiredis
 
 # The helper is exec'ed once per recipient, inbound mail included: link it
 # statically, without the dynamic loader. Plain -static, because measured
@@ -42,7 +42,7 @@ endif
 PROGS	= rcptcheck-overlimit cdbmake-limits overlimit-cleanup overlimitctl
 OBJS	= src/prog.o src/name.o src/ident.o src/rule.o src/lookup.o \
 	  src/policy.o src/counter.o src/side.o src/decide.o src/logline.o \
-	  src/reply.o src/report.o src/notify.o
+	  src/reply.o src/report.o src/notify.o src/rcli.o src/rstore.o
 TESTPROGS = tests/rcptsim tests/concurrent tests/unit
 
 all: $(PROGS)
@@ -58,7 +58,7 @@ FUZZ_SECONDS ?= 20
 
 fuzz: $(FUZZERS)
 
-tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c src/*.c src/*.h
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c src/*.c src/*.h src/decide.lua.h
 	$(FUZZCC) $(STD) $(WARN) $(BSDINC) -Isrc $(FUZZFLAGS) -o $@ $< \
 	    src/*.c $(LIBS)
 
@@ -67,6 +67,12 @@ fuzz-run: $(FUZZERS)
 
 src/%.o: src/%.c src/*.h
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+# The Redis store's script, compiled in as a C string (no runtime file)
+src/decide.lua.h: src/decide.lua scripts/lua2c.sh
+	sh scripts/lua2c.sh src/decide.lua > $@.tmp && mv $@.tmp $@
+
+src/rstore.o: src/decide.lua.h
 
 liboverlimit.a: $(OBJS)
 	rm -f $@
@@ -149,6 +155,7 @@ uninstall:
 
 clean:
 	rm -f $(PROGS) $(OBJS) liboverlimit.a $(TESTPROGS) bench/noop \
+	    src/decide.lua.h \
 	    bench/execbench $(FUZZERS)
 
 .PHONY: all check lint lint-c install uninstall clean fuzz fuzz-run

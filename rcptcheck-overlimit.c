@@ -25,11 +25,13 @@
 #include "prog.h"
 #include "reply.h"
 #include "report.h"
+#include "rstore.h"
 
 #define TIMEOUT		10	/* seconds, OVERLIMIT_TIMEOUT */
 #define NOTIFY_TIMEOUT	30	/* seconds, OVERLIMIT_NOTIFY_TIMEOUT */
 
 static int onerror = EX_ACCEPT;
+static int localfb;		/* OVERLIMIT_ONERROR=local */
 static struct logline wd;	/* what the watchdog writes */
 
 static void
@@ -69,6 +71,7 @@ settings(struct notifyto *to, long *timeout)
 
 	if (strcmp(e, "defer") == 0)
 		onerror = EX_DEFER;
+	localfb = strcmp(e, "local") == 0;
 	to->prog = prog_env("OVERLIMIT_NOTIFY", NULL);
 	to->host = prog_env("OVERLIMIT_HOST", NULL);
 	to->sender = prog_env("SENDER", "");
@@ -79,9 +82,9 @@ settings(struct notifyto *to, long *timeout)
 		n = NOTIFY_TIMEOUT;
 	to->timeout = (unsigned)n;
 	(void)prog_envnum("OVERLIMIT_TIMEOUT", 1, 3600, TIMEOUT, timeout);
-	if (strcmp(e, "accept") != 0 && strcmp(e, "defer") != 0) {
-		snprintf(bad, sizeof(bad), "OVERLIMIT_ONERROR is neither "
-		    "accept nor defer: %.100s", e);
+	if (strcmp(e, "accept") != 0 && strcmp(e, "defer") != 0 && !localfb) {
+		snprintf(bad, sizeof(bad), "OVERLIMIT_ONERROR is not accept, "
+		    "defer or local: %.100s", e);
 		return bad;
 	}
 	return NULL;
@@ -283,6 +286,43 @@ exempt(struct lookup *lk, struct logline *lg, struct request *rq)
 	return 1;
 }
 
+/* The decision: in Redis when OVERLIMIT_REDIS is set (when it fails,
+ * OVERLIMIT_ONERROR=local decides with this host's file store, the line
+ * saying so), else in the counter directory. NULL, or what failed (*arg,
+ * *err as failed() takes them). */
+static const char *
+decision(struct logline *lg, const struct request *rq, struct outcome *out,
+    const char **arg, int *err)
+{
+	static struct rstore rs;	/* static: reachable at exit */
+	const char *dir = prog_env("OVERLIMIT_DIR", OVERLIMIT_DIR);
+	struct store st;
+	int rc;
+
+	*arg = NULL;
+	*err = 0;
+	if ((rc = rstore_init(&rs, dir)) == 0) {
+		(void)signal(SIGPIPE, SIG_IGN);
+		rc = rstore_decide(&rs, rq, out);
+		rstore_close(&rs);
+		if (rc == 0 || !localfb)
+			return rc == 0 ? NULL : out->fail;
+	}
+	if (rc < 0) {
+		if (!localfb)
+			return rs.err;
+		log_quote(lg, "redis_error", rc == -1 && rs.err[0] ? rs.err :
+		    out->fail);
+		log_add(lg, "store", "local");
+	}
+	if (store_open(&st, dir) < 0) {
+		*arg = dir;
+		*err = errno;
+		return "cannot open directory";
+	}
+	return decide(&st, rq, out) < 0 ? out->fail : NULL;
+}
+
 int
 main(void)
 {
@@ -293,8 +333,7 @@ main(void)
 	struct notifyto to;
 	struct logline lg;
 	struct lookup lk;
-	struct store st;
-	const char *cdb, *e;
+	const char *cdb, *e, *arg;
 	long timeout;
 	int rc;
 
@@ -326,11 +365,8 @@ main(void)
 		report_rule(&lg, &rq);
 	rq.strict = onerror == EX_DEFER;
 	rq.now = time(NULL);
-	e = prog_env("OVERLIMIT_DIR", OVERLIMIT_DIR);
-	if (store_open(&st, e) < 0)
-		return failed(&lg, "cannot open directory", e, errno);
-	if (decide(&st, &rq, &out) < 0)
-		return failed(&lg, out.fail, NULL, 0);
+	if ((e = decision(&lg, &rq, &out, &arg, &rc)) != NULL)
+		return failed(&lg, e, arg, rc);
 	alarm(0);
 
 	report_log(&lg, &rq, &out);
