@@ -180,10 +180,89 @@ def is_dynamic(path):
     return False
 
 
+class RedisStore:
+    """PROP_STORE=redis: the decisions are made by the Redis store, in a
+    redis-server of this worker (a unix socket in its own temporary
+    directory, nothing listens on a port) whose clock -- the one the
+    store's script reads -- is set before every call by fakeclock.c (an
+    LD_PRELOAD shim of gettimeofday reading $FAKECLOCK_FILE: libfaketime's
+    start-up recurses with Debian's jemalloc), built with cc into the
+    worker's directory.  Emptied (FLUSHALL) before each scenario.
+    The model knows no daily reset: OVERLIMIT_REDIS_KEEP is set past any
+    scenario's horizon, so that no key expires before the model forgets it
+    (the TTLs themselves are tested by tests/rts-redis.sh)."""
+
+    def __init__(self, faketime, pids):
+        import subprocess
+        self.dir = tempfile.mkdtemp(prefix="prop-redis.", dir=os.environ.get("TMPDIR"))
+        self.sock = os.path.join(self.dir, "redis.sock")
+        self.stamp = os.path.join(self.dir, "clock")
+        self.set(EPOCH)
+        shim = os.path.join(self.dir, "fakeclock.so")
+        subprocess.run([os.environ.get("CC", "cc"), "-shared", "-fPIC", "-O2", "-o", shim,
+                        os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                     "fakeclock.c")], check=True)
+        env = dict(os.environ, LD_PRELOAD=shim, FAKECLOCK_FILE=self.stamp)
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", "0", "--unixsocket", self.sock, "--save", "",
+             "--appendonly", "no", "--dir", self.dir], env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(os.path.join(pids, str(self.proc.pid)), "w") as f:
+            f.write(self.dir)
+        deadline = time.time() + 10
+        while self.command(b"PING") != b"+PONG":
+            if time.time() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("redis-server did not answer PING")
+            time.sleep(0.01)
+        self.env = {"OVERLIMIT_REDIS": "unix:" + self.sock,
+                    "OVERLIMIT_REDIS_KEEP": str(366 * 86400)}
+
+    def set(self, t):
+        with open(self.stamp + ".tmp", "w") as f:
+            f.write("%d\n" % t)
+        os.rename(self.stamp + ".tmp", self.stamp)
+
+    def command(self, name):
+        import socket
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(5)
+            s.connect(self.sock)
+            s.sendall(b"*1\r\n$%d\r\n%s\r\n" % (len(name), name))
+            answer = s.recv(64).strip()
+            s.close()
+            return answer
+        except OSError:
+            return None
+
+    def flush(self):
+        if self.command(b"FLUSHALL") != b"+OK":
+            raise RuntimeError("redis-server: FLUSHALL failed")
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def stop_servers(pids):
+    """Every worker's redis-server, by the pid it wrote."""
+    import signal
+    for name in os.listdir(pids):
+        try:
+            os.kill(int(name), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+        with open(os.path.join(pids, name)) as f:
+            shutil.rmtree(f.read(), ignore_errors=True)
+    shutil.rmtree(pids, ignore_errors=True)
+
+
 class Helper:
-    def __init__(self, helper, faketime):
+    def __init__(self, helper, faketime, redis=None):
         self.helper = helper
         self.faketime = faketime
+        self.redis = redis
 
     def run(self, step, directory, cdb):
         env = {"TZ": "UTC", "FAKETIME_NO_CACHE": "1", "LD_PRELOAD": self.faketime,
@@ -195,6 +274,9 @@ class Helper:
             env["SMTPAUTHUSER"] = step.auth
         if step.local:
             env["RCPTHOSTS"] = "1"
+        if self.redis:
+            self.redis.set(step.t)
+            env.update(self.redis.env)
         r4, w4 = os.pipe()
         re_, we = os.pipe()
         actions = [(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
@@ -751,8 +833,9 @@ class Generator:
 # ---------------------------------------------------------------- running
 
 class Runner:
-    def __init__(self, helper, cdbmake, faketime):
-        self.helper = Helper(helper, faketime)
+    def __init__(self, helper, cdbmake, faketime, pids=None):
+        self.redis = RedisStore(faketime, pids) if pids else None
+        self.helper = Helper(helper, faketime, self.redis)
         self.cdbmake = cdbmake
 
     def compile(self, directory, limits):
@@ -777,6 +860,8 @@ class Runner:
         coverage = {}
         helper = SessionHelper(self.helper) if sessions else self.helper
         try:
+            if self.redis:
+                self.redis.flush()
             cdb = self.compile(base, limits)
             store = os.path.join(base, "overlimit")
             os.mkdir(store)
@@ -860,9 +945,9 @@ def cover(coverage, d, step, gen):
 RUNNER = None
 
 
-def init_worker(helper, cdbmake, faketime):
+def init_worker(helper, cdbmake, faketime, pids):
     global RUNNER
-    RUNNER = Runner(helper, cdbmake, faketime)
+    RUNNER = Runner(helper, cdbmake, faketime, pids)
 
 
 def run_random(args):
@@ -889,6 +974,8 @@ def probe(runner):
     steps = [Step(t, None, "192.0.2.1"), Step(t, None, "192.0.2.1")]
     base = tempfile.mkdtemp(prefix="prop.", dir=os.environ.get("TMPDIR"))
     try:
+        if runner.redis:
+            runner.redis.flush()
         cdb = runner.compile(base, limits)
         os.mkdir(os.path.join(base, "o"))
         for s in steps:
@@ -922,7 +1009,21 @@ def main():
     if not is_dynamic(helper):
         skip("%s is statically linked: LD_PRELOAD of libfaketime is ignored "
              "(make STATIC= rcptcheck-overlimit)" % helper)
-    runner = Runner(helper, cdbmake, faketime)
+    pids = None
+    if os.environ.get("PROP_STORE", "file") == "redis":
+        import shutil as sh
+        if not sh.which("redis-server"):
+            skip("PROP_STORE=redis: redis-server is missing (apt-get install redis-server)")
+        pids = tempfile.mkdtemp(prefix="prop-pids.", dir=os.environ.get("TMPDIR"))
+    try:
+        run(helper, cdbmake, faketime, pids)
+    finally:
+        if pids:
+            stop_servers(pids)
+
+
+def run(helper, cdbmake, faketime, pids):
+    runner = Runner(helper, cdbmake, faketime, pids)
     reason = probe(runner)
     if reason:
         skip(reason)
@@ -947,7 +1048,8 @@ def main():
     mass_total = int(os.environ.get("PROP_MASS", min(2000, total // 10)))
     jobs = int(os.environ.get("PROP_JOBS", 2))
     show = int(os.environ.get("PROP_SHOW", 12))
-    print("property: PROP_SEED=%d PROP_DECISIONS=%d helper=%s" % (seed, total, helper))
+    print("property: PROP_SEED=%d PROP_DECISIONS=%d PROP_STORE=%s helper=%s" % (
+        seed, total, "redis" if pids else "file", helper))
     print("# a mismatch prints its scenario: save the block from '# PROP_SEED' to a "
           "file, then: python3 %s replay FILE" % os.path.relpath(__file__))
     plan_rng = random.Random(seed)
@@ -964,7 +1066,7 @@ def main():
     classes = {}
     coverage = {}
     with ProcessPoolExecutor(jobs, initializer=init_worker,
-                             initargs=(helper, cdbmake, faketime)) as pool:
+                             initargs=(helper, cdbmake, faketime, pids)) as pool:
         for p, m, reports, cov in pool.map(run_random, plan, chunksize=4):
             passed += p
             failed += m
