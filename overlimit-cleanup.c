@@ -10,7 +10,10 @@
  * nothing any more. Window counts are never lost, so it may run at any
  * time. With -k, clients that have reached their plain limit keep their
  * counter (they stay refused until an admin removes the file): the
- * sagredo variant of the classic cron job.
+ * sagredo variant of the classic cron job. With OVERLIMIT_REDIS set, the
+ * same for every counter in Redis, once for the whole farm (any one host
+ * runs it): its keys expire by themselves, only the classic reset and
+ * the end of a raise are its business there.
  * Exit 0, 100 usage, 111 when a file or the CDB could not be handled.
  */
 #include <sys/types.h>
@@ -29,6 +32,7 @@
 #include "ident.h"
 #include "lookup.h"
 #include "prog.h"
+#include "rstore.h"
 #include "side.h"
 
 #define STALE	3600	/* seconds before a temporary file is stale */
@@ -188,6 +192,68 @@ entry(const char *name, int keep, struct tally *t)
 	counter(name, keep, t);
 }
 
+/* A counter in Redis: the script tidies it, under the rule found here. */
+struct rtidy {
+	struct rstore	*rs;
+	struct tally	*t;
+	int		keep;
+};
+
+static int
+rcounter(void *arg, const char *name)
+{
+	struct rtidy *a = arg;
+	char rule[400], keep[24];
+	const char *args[4] = { rule, "1", keep, a->keep ? "1" : "0" };
+	struct rrep *r;
+	struct rule ru;
+
+	if (!name_isfile(name))
+		return 0;			/* not ours */
+	a->t->files++;
+	if (ruleof(name, &ru) < 0)
+		prog_die(111, "corrupt limits CDB", NULL, 0);
+	rstore_fmtrule(&ru, rule, sizeof(rule));
+	snprintf(keep, sizeof(keep), "%ld", a->rs->keep);
+	if (rstore_op(a->rs, "tidy", name, 4, args, &r) < 0) {
+		if (a->rs->fail == RSTORE_ECONNECT ||
+		    a->rs->fail == RSTORE_EUNKNOWN)
+			prog_die(111, a->rs->err, NULL, 0);
+		trouble(a->t, name, a->rs->err);
+		return 0;
+	}
+	if (r->elements == 4 && r->element[2]->type == REDIS_REPLY_INTEGER &&
+	    r->element[3]->type == REDIS_REPLY_INTEGER) {
+		a->t->removed += r->element[2]->integer == 2;
+		a->t->reset += r->element[3]->integer == 1;
+		a->t->kept += r->element[2]->integer != 0 &&
+		    r->element[3]->integer == 0;
+	}
+	rrep_free(r);
+	return 0;
+}
+
+static int
+redis(struct tally *t, int keep)
+{
+	static struct rstore rs;
+	struct rtidy a = { &rs, t, keep };
+	int rc;
+
+	if ((rc = rstore_init(&rs, dir)) != 0) {
+		if (rc < 0)
+			prog_die(111, rs.err, NULL, 0);
+		return 0;
+	}
+	if (rstore_each(&rs, rcounter, &a) < 0)
+		prog_die(111, rs.err, NULL, 0);
+	rstore_close(&rs);
+	printf("overlimit-cleanup: %lu counters in redis, %lu reset, %lu "
+	    "removed, %lu kept over limit, %lu errors\n", t->files, t->reset,
+	    t->removed, t->kept, t->errors);
+	return 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -211,6 +277,8 @@ main(int argc, char **argv)
 	if (lookup_open(&lk, cdb) < 0)
 		prog_die(111, "unable to open", cdb,
 		    errno == EPROTO ? 0 : errno);
+	if (redis(&t, keep))
+		return t.errors ? 111 : 0;
 	if (store_open(&st, dir) < 0 || (dp = fdopendir(dup(st.dirfd))) == NULL)
 		prog_die(111, "unable to open", dir, errno);
 	while ((errno = 0, d = readdir(dp)) != NULL)

@@ -7,16 +7,21 @@
  *	overlimitctl reset CLIENT
  *	overlimitctl raise CLIENT FACTOR UNTIL
  *	overlimitctl metrics [FILE]
+ *	overlimitctl migrate [back]
  *
  * It reads the same store and CDB as the helper (OVERLIMIT_DIR,
  * OVERLIMIT_CDB) and locks each counter file as the helper does, briefly:
- * safe to run while mail flows. See overlimitctl(8).
+ * safe to run while mail flows. With OVERLIMIT_REDIS set, the counters in
+ * Redis (SCAN, and the store's own script for each: read-only peeks, the
+ * reset, the raise); migrate moves this host's counter files into Redis
+ * (back: the other way). See overlimitctl(8).
  * Exit 0 ok, 1 "no such client" (show, reset), 100 usage, 111 error.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +38,7 @@
 #include "name.h"
 #include "policy.h"
 #include "prog.h"
+#include "rstore.h"
 #include "rule.h"
 #include "side.h"
 
@@ -58,6 +64,8 @@ struct row {
 static enum fmt fmt = TABLE;
 static struct lookup lim;
 static struct store st;
+static struct rstore rs;
+static int redis;		/* OVERLIMIT_REDIS: the counters are there */
 static const char *dir, *cdb;
 static time_t now;
 
@@ -74,7 +82,8 @@ usage(void)
 	    "       " PROG " reset CLIENT\n"
 	    "       " PROG " raise CLIENT FACTOR UNTIL   (UNTIL: +3d, +12h, "
 	    "2026-12-24, 2026-12-24T18:00; UTC)\n"
-	    "       " PROG " metrics [FILE]\n");
+	    "       " PROG " metrics [FILE]\n"
+	    "       " PROG " migrate [back]   (with OVERLIMIT_REDIS)\n");
 	exit(100);
 }
 
@@ -98,6 +107,8 @@ opendb(void)
 static void
 openstore(void)
 {
+	if (redis)
+		return;
 	if (store_open(&st, dir) < 0)
 		die("unable to open", dir, errno);
 }
@@ -171,6 +182,75 @@ lookup(const struct ident *w, struct rule *r, char *matched,
 	return rc;
 }
 
+/* A counter in Redis, peeked at by the store's script ("show": its
+ * state, its windows' counts by Redis's clock). 0, 1 absent, -1 error. */
+static int
+rreadrow(const struct ident *w, struct row *rw, int found)
+{
+	struct cstate *h = &rw->h;
+	char rule[400];
+	const char *args[1] = { rule };
+	struct rrep *r;
+	size_t i;
+	int k;
+
+	rstore_fmtrule(&rw->r, rule, sizeof(rule));
+	if (rstore_op(&rs, "show", w->counter, 1, args, &r) < 0) {
+		fprintf(stderr, PROG ": %s: %s\n", rw->disp, rs.err);
+		return -1;
+	}
+	for (i = 1; i < r->elements; i++)
+		if (r->element[i]->type != REDIS_REPLY_INTEGER)
+			break;
+	if (i != r->elements || r->elements != 3 + 16 + 1 +
+	    (size_t)rw->r.nwin + 5) {
+		rrep_free(r);
+		fprintf(stderr, PROG ": %s: unexpected reply\n", rw->disp);
+		return -1;
+	}
+	if (r->element[2]->integer == 0) {
+		rrep_free(r);
+		return 1;
+	}
+	memset(h, 0, sizeof(*h));
+	for (k = 0; k < 16; k++) {
+		int64_t v = r->element[3 + k]->integer;
+
+		switch (k) {
+		case 0: h->flags = (uint32_t)v; break;
+		case 1: h->total = (uint64_t)v; break;
+		case 2: h->refused = (uint64_t)v; break;
+		case 3: h->limref = (uint64_t)v; break;
+		case 4: h->last_accept = v; break;
+		case 5: h->reset = v; break;
+		case 6: h->last_refuse = v; break;
+		case 7: h->raise_until = v; break;
+		case 8: h->raise_factor = (uint32_t)v; break;
+		case 9: h->ban_since = v; break;
+		case 10: h->notified = (uint32_t)v; break;
+		case 11: h->warm_until = v; break;
+		case 12: h->warm_count = (uint32_t)v; break;
+		case 13: h->keep = (uint32_t)v; break;
+		case 14: h->sidekeep = (uint32_t)v; break;
+		default: h->hflags = (uint32_t)v; break;
+		}
+	}
+	now = (time_t)r->element[1]->integer;	/* Redis's clock */
+	rw->found = found;
+	rw->usage = 0;
+	rw->raised = policy_raised(h, now) != 0;
+	rw->banned = (h->flags & POL_BANNED) != 0;
+	for (k = 0; k < rw->r.nwin; k++) {
+		rw->count[k] = (uint64_t)r->element[20 + k]->integer;
+		rw->limit[k] = policy_limit(h, &rw->r, k, now);
+		if ((double)rw->count[k] / rw->limit[k] > rw->usage)
+			rw->usage = (double)rw->count[k] / rw->limit[k];
+	}
+	rw->over = policy_over(h, &rw->r, rw->count, now);
+	rrep_free(r);
+	return 0;
+}
+
 /* Read one client into rw. 0 ok, 1 no such client, -1 error (printed). */
 static int
 readrow(const struct ident *w, struct row *rw)
@@ -181,6 +261,8 @@ readrow(const struct ident *w, struct row *rw)
 	strlcpy(rw->enc, w->counter, sizeof(rw->enc));
 	display(w, rw->disp);
 	rc = lookup(w, &rw->r, rw->matched, NULL, NULL);
+	if (redis)
+		return rreadrow(w, rw, rc);
 	switch (counter_lock(&st, w->counter, 0, &c)) {
 	case 1:
 		return 1;
@@ -328,6 +410,89 @@ footer(int n)
 		printf("%s]\n", n ? "\n" : "");
 }
 
+/* The names of the counters in Redis, sorted, each once. */
+struct names {
+	char	**v;
+	size_t	n, cap;
+};
+
+static int
+addname(void *arg, const char *name)
+{
+	struct names *nm = arg;
+	char **p;
+
+	if (!name_isfile(name))
+		return 0;
+	if (nm->n == nm->cap) {
+		nm->cap = nm->cap ? 2 * nm->cap : 64;
+		if ((p = reallocarray(nm->v, nm->cap, sizeof(*p))) == NULL)
+			die("out of memory", NULL, 0);
+		nm->v = p;
+	}
+	if ((nm->v[nm->n++] = strdup(name)) == NULL)
+		die("out of memory", NULL, 0);
+	return 0;
+}
+
+static int
+bystr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static struct names *
+rnames(void)
+{
+	static struct names nm;
+	size_t i, j;
+
+	if (rstore_each(&rs, addname, &nm) < 0)
+		die(rs.err, NULL, 0);
+	if (nm.n > 0)
+		qsort(nm.v, nm.n, sizeof(*nm.v), bystr);
+	for (i = j = 0; i < nm.n; i++)		/* SCAN may repeat one */
+		if (j == 0 || strcmp(nm.v[j - 1], nm.v[i]) != 0)
+			nm.v[j++] = nm.v[i];
+		else
+			free(nm.v[i]);
+	nm.n = j;
+	return &nm;
+}
+
+/* Every counter in Redis, read into a malloc'd array. */
+static struct row *
+rreadall(size_t *np, unsigned long *errs)
+{
+	struct names *nm = rnames();
+	struct row *rows;
+	struct ident w;
+	size_t i, n = 0;
+
+	*errs = 0;
+	if ((rows = reallocarray(NULL, nm->n + 1, sizeof(*rows))) == NULL)
+		die("out of memory", NULL, 0);
+	for (i = 0; i < nm->n; i++) {
+		if (ident_fromfile(&w, nm->v[i]) == 0) {
+			switch (readrow(&w, &rows[n])) {
+			case 0:
+				n++;
+				break;
+			case -1:
+				(*errs)++;
+				break;
+			}
+			ident_free(&w);
+		}
+		free(nm->v[i]);
+	}
+	free(nm->v);
+	nm->v = NULL;
+	nm->n = nm->cap = 0;
+	*np = n;
+	return rows;
+}
+
 /* Every client file, read into a malloc'd array. */
 static struct row *
 readall(size_t *np, unsigned long *errs)
@@ -339,6 +504,8 @@ readall(size_t *np, unsigned long *errs)
 	DIR *dp = NULL;
 	int fd, rc;
 
+	if (redis)
+		return rreadall(np, errs);
 	*errs = 0;
 	if ((fd = dup(st.dirfd)) < 0 || (dp = fdopendir(fd)) == NULL)
 		die("unable to read", dir, errno);
@@ -432,8 +599,9 @@ cmd_show(int argc, char **argv)
 	if ((rc = readrow(&w, &rw)) < 0)
 		return 111;
 	if (rc == 1) {
-		fprintf(stderr, PROG ": %s: no counter file (nothing sent "
-		    "since the last reset)\n", rw.disp);
+		fprintf(stderr, PROG ": %s: no counter %s (nothing sent "
+		    "since the last reset)\n", rw.disp, redis ? "in redis" :
+		    "file");
 		return 1;
 	}
 	if (fmt != TABLE) {
@@ -443,7 +611,10 @@ cmd_show(int argc, char **argv)
 		return 0;
 	}
 	printf("client       %s\n", rw.disp);
-	printf("file         %s/%s\n", dir, rw.enc);
+	if (redis)
+		printf("key          %sh:%s\n", rs.prefix, rw.enc);
+	else
+		printf("file         %s/%s\n", dir, rw.enc);
 	printf("rule         %s", rulename(&rw));
 	if (rw.found)
 		printf(" (line %lu)", rw.r.line);
@@ -579,6 +750,36 @@ cmd_explain(int argc, char **argv)
 	return 0;
 }
 
+/* reset in Redis: the script deletes the counter's keys (keeping a raise
+ * in force), in one step. */
+static int
+rreset(const struct ident *w, const char *disp)
+{
+	static const char *const none[1] = { "" };
+	struct rrep *r, *s;
+	int banned, n;
+
+	/* whether it was banned: a read-only peek first (nothing of a
+	 * helper's decision between the two matters: the reset wins) */
+	if (rstore_op(&rs, "show", w->counter, 1, (const char *const[]){
+	    "0 0 0 0 0 0 0 0 0 0 0 0" }, &s) < 0)
+		die(rs.err, NULL, 0);
+	banned = s->elements > 3 && s->element[3]->type == REDIS_REPLY_INTEGER &&
+	    (s->element[3]->integer & POL_BANNED);
+	rrep_free(s);
+	if (rstore_op(&rs, "reset", w->counter, 0, none, &r) < 0)
+		die(rs.err, NULL, 0);
+	n = r->elements == 3 && r->element[2]->type == REDIS_REPLY_INTEGER ?
+	    (int)r->element[2]->integer : 0;
+	rrep_free(r);
+	if (n == 0) {
+		fprintf(stderr, PROG ": %s: no counter in redis\n", disp);
+		return 1;
+	}
+	printf("%s: counters reset%s\n", disp, banned ? ", ban lifted" : "");
+	return 0;
+}
+
 static int
 cmd_reset(int argc, char **argv)
 {
@@ -593,6 +794,8 @@ cmd_reset(int argc, char **argv)
 	openstore();
 	parsewho(argv[1], &w);
 	display(&w, disp);
+	if (redis)
+		return rreset(&w, disp);
 	snprintf(side, sizeof(side), "%s%s", w.counter, SIDE_SUFFIX);
 	if ((rc = counter_lock(&st, w.counter, 0, &c)) == 1) {
 		/* only a side file left (networks seen, mass messages):
@@ -701,14 +904,25 @@ cmd_raise(int argc, char **argv)
 	openstore();
 	parsewho(argv[1], &w);
 	display(&w, disp);
-	if (counter_lock(&st, w.counter, 1, &c) < 0 ||
+	if (redis) {
+		char fs[24], us[24], ks[24];
+		const char *args[3] = { fs, us, ks };
+		struct rrep *r;
+
+		snprintf(fs, sizeof(fs), "%lu", factor);
+		snprintf(us, sizeof(us), "%lld", (long long)until);
+		snprintf(ks, sizeof(ks), "%ld", rs.keep);
+		if (rstore_op(&rs, "raise", w.counter, 3, args, &r) < 0)
+			die(rs.err, NULL, 0);
+		rrep_free(r);
+	} else if (counter_lock(&st, w.counter, 1, &c) < 0 ||
 	    (policy_raise(&c.s, (uint32_t)factor, until, now),
 	    counter_commit(&c)) < 0) {
 		fprintf(stderr, PROG ": %s\n", c.err);
 		counter_unlock(&c);
 		return 111;
-	}
-	counter_unlock(&c);
+	} else
+		counter_unlock(&c);
 	fmttime(until, t, sizeof(t));
 	printf("%s: limits x%lu until %s\n", disp, factor, t);
 	return 0;
@@ -805,6 +1019,259 @@ cmd_metrics(int argc, char **argv)
 	return errs ? 111 : 0;
 }
 
+/* ------------------------------------------------------------ migrate */
+
+/* A growing text. */
+struct text {
+	char	*s;
+	size_t	n, cap;
+};
+
+static void
+tput(struct text *t, const char *s)
+{
+	size_t l = strlen(s);
+	char *p;
+
+	if (t->n + l + 1 > t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 1024;
+		while (t->cap < t->n + l + 1)
+			t->cap *= 2;
+		if ((p = realloc(t->s, t->cap)) == NULL)
+			die("out of memory", NULL, 0);
+		t->s = p;
+	}
+	memcpy(t->s + t->n, s, l + 1);
+	t->n += l;
+}
+
+static int
+recput(void *arg, int64_t t, uint64_t n)
+{
+	char b[48];
+
+	snprintf(b, sizeof(b), "%lld %llu ", (long long)t,
+	    (unsigned long long)n);
+	tput(arg, b);
+	return 0;
+}
+
+/* The store's state fields, in the script's order. */
+static void
+stateput(struct text *t, const struct cstate *h)
+{
+	char b[400];
+
+	snprintf(b, sizeof(b), "%lu %llu %llu %llu %lld %lld %lld %lld %lu "
+	    "%lld %lu %lld %lu %lu %lu %lu", (unsigned long)h->flags,
+	    (unsigned long long)h->total, (unsigned long long)h->refused,
+	    (unsigned long long)h->limref, (long long)h->last_accept,
+	    (long long)h->reset, (long long)h->last_refuse,
+	    (long long)h->raise_until, (unsigned long)h->raise_factor,
+	    (long long)h->ban_since, (unsigned long)h->notified,
+	    (long long)h->warm_until, (unsigned long)h->warm_count,
+	    (unsigned long)h->keep, (unsigned long)h->sidekeep,
+	    (unsigned long)h->hflags);
+	tput(t, b);
+}
+
+/* A side file as the script keeps it (its session on host tag). */
+static void
+sideput(struct text *t, const char *name, const char *tag)
+{
+	struct side sd;
+	char b[128];
+	uint32_t i, j;
+
+	if (name_isfile(name) != NAME_FCLIENT ||
+	    side_open(&st, name, 0, &sd) != 0 || sd.healed) {
+		if (sd.fd >= 0)
+			(void)side_close(&sd);
+		return;
+	}
+	snprintf(b, sizeof(b), "1 %s:%lu %lu %lu %lu %lu", tag,
+	    (unsigned long)sd.ppid, (unsigned long)sd.lastcount,
+	    (unsigned long)sd.lastall, (unsigned long)sd.flags,
+	    (unsigned long)sd.nnets);
+	tput(t, b);
+	for (i = 0; i < sd.nnets; i++) {
+		tput(t, " ");
+		for (j = 0; j < 16; j++) {
+			snprintf(b, sizeof(b), "%02x", sd.net[i].a[j]);
+			tput(t, b);
+		}
+		snprintf(b, sizeof(b), " %lld", (long long)sd.net[i].last);
+		tput(t, b);
+	}
+	snprintf(b, sizeof(b), " %lu", (unsigned long)sd.nmass);
+	tput(t, b);
+	for (i = 0; i < sd.nmass; i++) {
+		snprintf(b, sizeof(b), " %lld", (long long)sd.mass[i]);
+		tput(t, b);
+	}
+	sd.dirty = 0;
+	(void)side_close(&sd);
+}
+
+/* One counter file of this host added into Redis, once per host (tag). */
+static int
+migrate1(const char *name, const char *tag, unsigned long *done)
+{
+	struct text state = { NULL, 0, 0 }, recs = { NULL, 0, 0 },
+	    side = { NULL, 0, 0 };
+	char keep[24];
+	const char *args[5];
+	struct counter c;
+	struct rrep *r;
+	int rc = 0;
+
+	if ((rc = counter_lock(&st, name, 0, &c)) != 0) {
+		if (rc < 0)
+			fprintf(stderr, PROG ": %s/%s: %s\n", dir, name, c.err);
+		return rc < 0 ? -1 : 0;
+	}
+	stateput(&state, &c.s);
+	tput(&recs, "");
+	tput(&side, "");
+	if (c.s.keep > 0 && counter_each(&c, (int64_t)now - c.s.keep, recput,
+	    &recs) < 0)
+		rc = -1;
+	sideput(&side, name, tag);
+	counter_unlock(&c);
+	snprintf(keep, sizeof(keep), "%ld", rs.keep);
+	args[0] = tag;
+	args[1] = keep;
+	args[2] = state.s;
+	args[3] = recs.s;
+	args[4] = side.s;
+	if (rc < 0)
+		fprintf(stderr, PROG ": %s/%s: %s\n", dir, name, c.err);
+	else if (rstore_op(&rs, "merge", name, 5, args, &r) < 0) {
+		fprintf(stderr, PROG ": %s: %s\n", name, rs.err);
+		rc = -1;
+	} else {
+		*done += r->elements == 3 && r->element[2]->integer == 1;
+		rrep_free(r);
+	}
+	free(state.s);
+	free(recs.s);
+	free(side.s);
+	return rc;
+}
+
+/* This host's name, as the helper's sessions are named. */
+static void
+tagof(char *tag, size_t sz)
+{
+	const char *h = prog_env("OVERLIMIT_HOST", NULL);
+	char node[256];
+	size_t i, j = 0;
+
+	if (h == NULL && gethostname(node, sizeof(node)) == 0)
+		node[sizeof(node) - 1] = '\0', h = node;
+	for (i = 0; h != NULL && h[i] != '\0' && j + 1 < sz; i++)
+		if (isalnum((unsigned char)h[i]) || strchr(".-_", h[i]))
+			tag[j++] = h[i];
+	if (j == 0)
+		tag[j++] = '-';
+	tag[j] = '\0';
+}
+
+/* back: every counter in Redis written into this host's directory (its
+ * state and its records inside its windows), replacing its file. */
+static int
+back1(const char *name, unsigned long *done)
+{
+	char key[sizeof(rs.prefix) + NAME_ENCMAX + 4];
+	const char *zr[5] = { "ZRANGE", key, "0", "-1", "WITHSCORES" };
+	struct rrep *z = NULL;
+	struct counter c;
+	struct cstate h;
+	struct row rw;
+	struct ident w;
+	uint64_t prev = 0, n;
+	size_t i;
+	int rc = -1;
+
+	if (ident_fromfile(&w, name) < 0)
+		return 0;
+	memset(&rw, 0, sizeof(rw));		/* nwin 0: the state alone */
+	if ((rc = rreadrow(&w, &rw, 0)) != 0) {
+		ident_free(&w);
+		return rc > 0 ? 0 : -1;
+	}
+	ident_free(&w);
+	h = rw.h;
+	snprintf(key, sizeof(key), "%sr:%s", rs.prefix, name);
+	if (rstore_cmd(&rs, 5, zr, &z) < 0) {
+		fprintf(stderr, PROG ": %s: %s\n", name, rs.err);
+		return -1;
+	}
+	if (counter_lock(&st, name, 1, &c) < 0 || counter_reset(&st, &c,
+	    now) < 0 || (counter_unlock(&c), counter_lock(&st, name, 1,
+	    &c)) < 0)
+		goto out;
+	c.s = h;
+	for (i = 0; i + 1 < z->elements; i += 2) {
+		n = strtoull(z->element[i]->str, NULL, 10) - prev;
+		prev += n;
+		while (n-- > 0)
+			if (counter_record(&c, (time_t)strtoll(
+			    z->element[i + 1]->str, NULL, 10)) < 0)
+				goto out;
+	}
+	if (counter_commit(&c) == 0) {
+		rc = 0;
+		(*done)++;
+	}
+out:
+	if (rc < 0)
+		fprintf(stderr, PROG ": %s/%s: %s\n", dir, name, c.err);
+	counter_unlock(&c);
+	rrep_free(z);
+	return rc;
+}
+
+static int
+cmd_migrate(int argc, char **argv)
+{
+	unsigned long n = 0, done = 0, errs = 0;
+	struct names *nm;
+	struct dirent *d;
+	char tag[64];
+	DIR *dp;
+	size_t i;
+
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "back") != 0))
+		usage();
+	if (!redis)
+		die("migrate: OVERLIMIT_REDIS is not set", NULL, 0);
+	if (store_open(&st, dir) < 0)
+		die("unable to open", dir, errno);
+	if (argc == 2) {
+		nm = rnames();
+		for (i = 0; i < nm->n; i++, n++) {
+			errs += back1(nm->v[i], &done) < 0;
+			free(nm->v[i]);
+		}
+		printf("%lu counters in redis, %lu written to %s, %lu errors\n",
+		    n, done, dir, errs);
+		return errs ? 111 : 0;
+	}
+	tagof(tag, sizeof(tag));
+	if ((dp = fdopendir(dup(st.dirfd))) == NULL)
+		die("unable to read", dir, errno);
+	while ((errno = 0, d = readdir(dp)) != NULL)
+		if (d->d_name[0] != '.' && name_isfile(d->d_name)) {
+			n++;
+			errs += migrate1(d->d_name, tag, &done) < 0;
+		}
+	closedir(dp);
+	printf("%lu counter files, %lu added to redis as host %s (the others "
+	    "were already), %lu errors\n", n, done, tag, errs);
+	return errs ? 111 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -830,6 +1297,11 @@ main(int argc, char **argv)
 	dir = prog_env("OVERLIMIT_DIR", OVERLIMIT_DIR);
 	cdb = prog_env("OVERLIMIT_CDB", OVERLIMIT_CDB);
 	now = time(NULL);
+	if ((c = rstore_init(&rs, dir)) < 0)
+		die(rs.err, NULL, 0);
+	redis = c == 0;
+	if (strcmp(argv[0], "migrate") == 0)
+		return cmd_migrate(argc, argv);
 	if (strcmp(argv[0], "list") == 0)
 		return cmd_list(argc, argv);
 	if (strcmp(argv[0], "show") == 0)

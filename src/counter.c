@@ -770,3 +770,27 @@ counter_tidy(struct store *s, struct counter *c, const struct rule *r,
 		return fail(c, "truncate", errno);
 	return dead > 0 ? compact(s, c, dead) : 0;
 }
+
+int
+counter_each(struct counter *c, int64_t since,
+    int (*fn)(void *, int64_t, uint64_t), void *arg)
+{
+	uint64_t prev, cum, n = 0;
+	int64_t t, at = 0;
+	uint32_t i;
+
+	if (first(c, since, 0, &i) < 0 || cumbefore(c, i, &prev) < 0)
+		return fail(c, "corrupt counter file (records)", 0);
+	for (; i < c->nrec; i++) {
+		if (rec(c, i, &t, &cum) < 0 || cum < prev)
+			return fail(c, "corrupt counter file (records)", 0);
+		if (n > 0 && t != at && fn(arg, at, n) < 0)
+			return -1;
+		if (n == 0 || t != at)
+			n = 0;
+		at = t;
+		n += cum - prev;
+		prev = cum;
+	}
+	return n > 0 ? fn(arg, at, n) : 0;
+}

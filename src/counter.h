@@ -92,6 +92,12 @@ int	counter_commit(struct counter *c);
  * space: c->err says what, the counter stays locked and whole. */
 int	counter_compact(struct store *s, struct counter *c);
 
+/* Call fn(arg, t, n) for every second t after since that holds records,
+ * in order, n the recipients recorded at t (overlimitctl migrate). 0, or
+ * -1 (c->err, or fn's -1). */
+int	counter_each(struct counter *c, int64_t since,
+	    int (*fn)(void *, int64_t, uint64_t), void *arg);
+
 /* Reset a locked counter: every count and record is gone; a raise in
  * force stays (the file is removed when there is none). */
 int	counter_reset(struct store *s, struct counter *c, time_t now);

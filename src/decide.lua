@@ -13,7 +13,7 @@
 --     SMTPRCPTCOUNTALL (-1 unknown), 9 session (host:pid), 10 network
 --     (32 hex digits) or "", 11 strict (0/1), 12 keep (seconds)
 --   show: 3 rule; raise: 3 factor, 4 until, 5 keep; reset: none;
---   tidy: 3 rule, 4 reset (0/1), 5 keep;
+--   tidy: 3 rule, 4 reset (0/1), 5 keep, 6 keep a plain limit reached;
 --   merge: 3 tag, 4 keep, 5 state (16 numbers), 6 records "t n t n ...",
 --     7 side or ""
 -- A rule: "nwin p1 l1 ... flags ban warn nets netsper massn massr massper
@@ -766,17 +766,29 @@ local function reset(now)
 	return { 'rol1', now, n }
 end
 
--- tidy: the cleanup's classic reset (a ban outlives it), an expired raise
--- dropped; the state goes when it holds nothing
+-- tidy: the cleanup's classic reset (a ban outlives it; with keepplain a
+-- client at its plain limit keeps its count), an expired raise dropped;
+-- the state goes when it holds nothing. Answers 0 absent, 1 kept, 2
+-- removed, and whether it was reset.
 local function tidy(now)
 	local r = parserule(ARGV[3])
 	local rs = arg(4, 0, 1, 'reset') == 1
 	local keep = arg(5, 0, MAXPERIOD, 'keep')
+	local keepplain = arg(6, 0, 1, 'keepplain') == 1
 	local s = load(KEYS[1], KEYS[2])
 	if s == nil then fail('corrupt state ' .. KEYS[1]) end
-	if redis.call('EXISTS', KEYS[1]) == 0 then return { 'rol1', now, 0 } end
+	if redis.call('EXISTS', KEYS[1]) == 0 then
+		return { 'rol1', now, 0, 0 }
+	end
 	local dormant = s.la > 0 and (r.dormant > 0 or
 	    (band(s.hf, 1) ~= 0 and now - s.la <= MAXPERIOD))
+	if keepplain then
+		for i = 1, r.nwin do
+			if r.win[i].period == 0 and s.tot >= r.win[i].limit then
+				rs = false
+			end
+		end
+	end
 	if rs then
 		s.tot, s.ref, s.lim, s.rs, s.no = 0, 0, 0, now, 0
 		s.fl = band(s.fl, BANNED)
@@ -784,11 +796,12 @@ local function tidy(now)
 	if s.ru <= now then s.ru, s.rf = 0, 0 end
 	if s.tot ~= 0 or s.ref ~= 0 or s.fl ~= 0 or s.rf ~= 0 or dormant or
 	    s.have then
+		if r.dormant > 0 then s.dd = r.dormant + r.warmper end
 		commit(s, now, keep)
-		return { 'rol1', now, 1 }
+		return { 'rol1', now, 1, rs and 1 or 0 }
 	end
 	redis.call('DEL', KEYS[1])
-	return { 'rol1', now, 2 }
+	return { 'rol1', now, 2, rs and 1 or 0 }
 end
 
 -- merge: a host's file store counter added in (overlimitctl migrate),

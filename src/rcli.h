@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+#include <hiredis/read.h>	/* REDIS_REPLY_* */
+
 #define RCLI_ADDRMAX	128		/* "unix:/path", "[v6]:port" */
 
 struct raddr {

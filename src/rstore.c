@@ -735,3 +735,52 @@ rstore_close(struct rstore *rs)
 	rs->connected = 0;
 	explicit_bzero(rs->pass, sizeof(rs->pass));
 }
+
+/* SCAN's pattern for the prefix: its glob characters escaped. */
+static void
+pattern(const struct rstore *rs, char *buf, size_t sz)
+{
+	size_t i, j = 0;
+
+	for (i = 0; rs->prefix[i] != '\0' && j + 6 < sz; i++) {
+		if (strchr("*?[]\\", rs->prefix[i]) != NULL)
+			buf[j++] = '\\';
+		buf[j++] = rs->prefix[i];
+	}
+	memcpy(buf + j, "h:*", 4);
+}
+
+int
+rstore_each(struct rstore *rs, int (*fn)(void *, const char *), void *arg)
+{
+	char cursor[32] = "0", pat[2 * sizeof(rs->prefix) + 8];
+	const char *argv[6] = { "SCAN", cursor, "MATCH", pat, "COUNT",
+	    "1000" };
+	size_t plen = strlen(rs->prefix) + 2, i;
+	struct rrep *r, *keys;
+
+	pattern(rs, pat, sizeof(pat));
+	do {
+		if (rstore_cmd(rs, 6, argv, &r) < 0)
+			return -1;
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[0]->type != REDIS_REPLY_STRING ||
+		    (keys = r->element[1])->type != REDIS_REPLY_ARRAY ||
+		    strlcpy(cursor, r->element[0]->str, sizeof(cursor)) >=
+		    sizeof(cursor)) {
+			rrep_free(r);
+			return fail(rs, RSTORE_EREPLY, "redis %s: %s",
+			    rs->cur.text, "SCAN: unexpected reply");
+		}
+		for (i = 0; i < keys->elements; i++)
+			if (keys->element[i]->type == REDIS_REPLY_STRING &&
+			    keys->element[i]->len > plen &&
+			    keys->element[i]->len - plen <= NAME_ENCMAX &&
+			    fn(arg, keys->element[i]->str + plen) < 0) {
+				rrep_free(r);
+				return -1;
+			}
+		rrep_free(r);
+	} while (strcmp(cursor, "0") != 0);
+	return 0;
+}

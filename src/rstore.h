@@ -63,6 +63,11 @@ int	rstore_op(struct rstore *rs, const char *op, const char *counter,
 /* A plain command (SCAN, ...). */
 int	rstore_cmd(struct rstore *rs, int argc, const char *const *argv,
 	    struct rrep **rep);
+/* Call fn with the name of every counter in Redis (SCAN: a counter that
+ * is created or goes meanwhile may be seen or not; none is seen twice
+ * unless the keyspace is rehashed). fn < 0 stops it. */
+int	rstore_each(struct rstore *rs, int (*fn)(void *, const char *),
+	    void *arg);
 /* The rule's argument for the script: "nwin p1 l1 ... warmper". */
 void	rstore_fmtrule(const struct rule *r, char *buf, size_t bufsz);
 void	rstore_close(struct rstore *rs);

@@ -197,7 +197,7 @@ if [ "$(id -u)" = 0 ] && command -v mount >/dev/null 2>&1; then
             errcase rofs.known.window ipc 1.2.3.6
             errcase rofs.new ipc 1.2.3.5
             cl_t0=$(date +%s)
-            env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CLEANUP" > "$IO/clout" 2> "$IO/clerr"
+            env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CLEANUP" > "$IO/clout" 2> "$IO/clerr"
             check rofs.cleanup 111 "$?"
             check rofs.unchanged "$sums" "$(cat "$OL"/* | cksum)"
             check rofs.nonew "1.2.3.4 1.2.3.6" "$(ollist | tr '\n' ' ' | sed 's/ $//')"
@@ -261,7 +261,7 @@ for pol in accept defer; do
 done
 cl_bad=0
 while kill -0 "$tr_pid" 2>/dev/null; do
-    env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CLEANUP" > /dev/null 2>&1
+    env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CLEANUP" > /dev/null 2>&1
     case $? in 0|111) ;; *) cl_bad=$((cl_bad + 1)) ;; esac
 done
 wait "$tr_pid"
@@ -285,7 +285,7 @@ if [ -z "${RTS_LIGHT:-}" ]; then
         : > "$W/run"
         (
             while [ -e "$W/run" ]; do
-                env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CLEANUP" \
+                env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CLEANUP" \
                     > /dev/null 2>> "$IO/clerr"
                 echo $? >> "$IO/clrc"
             done
@@ -295,7 +295,7 @@ if [ -z "${RTS_LIGHT:-}" ]; then
         : > "$IO/clerr"
         cc_out=$(env -i USE_FD4=1 SENDER=s@example.org RECIPIENT=r@remote.example \
             HELO=h.example SMTPRCPTCOUNT=0 SMTPRCPTCOUNTALL=1 RELAYCLIENT= \
-            TCPREMOTEIP=10.9.8.7 OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" \
+            TCPREMOTEIP=10.9.8.7 OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV \
             "$CONCURRENT" 200 "$HELPER")
         rm -f "$W/run"
         wait "$cl_pid"
@@ -317,7 +317,7 @@ fi
 setup closedfds ':3/1h' '@x.com:3/1h:mass=1x5/1h'
 cf_env() {
     env -i RELAYCLIENT= TCPREMOTEIP=1.2.3.4 SMTPRCPTCOUNT=0 SMTPRCPTCOUNTALL=1 \
-        OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$@"
+        OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$@"
 }
 cf_env "$HELPER" <&- >&- 2>&-
 check closedfds.helper.exit 112 "$?"
@@ -330,7 +330,7 @@ auc u@x.com
 check closedfds.user.next "112 2/3" "$R $(logkv 1h)"
 check closedfds.user.noerror "" "$(logkv error)"
 olsane closedfds.olsane
-env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CLEANUP" <&- >&- 2>&-
+env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CLEANUP" <&- >&- 2>&-
 check closedfds.cleanup.exit 0 "$?"
 ipc 1.2.3.4
 check closedfds.cleanup.next "112 3/3 " "$R $(logkv 1h) $(logkv error)"

@@ -49,7 +49,7 @@ send() {
     *[!0-9.:]*) set -- SMTPAUTHUSER="$1" TCPREMOTEIP=192.0.2.9 ;;
     *) set -- TCPREMOTEIP="$1" ;;
     esac
-    R=$(env -i USE_FD4=1 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" \
+    R=$(env -i USE_FD4=1 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV \
         RECIPIENT=r@remote.example "$@" "$RCPTSIM" "$HELPER" 2> "$T/log" |
         sed -n 's/^exit=//p')
 }
@@ -61,7 +61,7 @@ sendn() { # N CLIENT: N recipients, R = the exits
     R=$sn_r
 }
 ctl() { # ARGS...: run overlimitctl; OUT, ERR, RC
-    env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" "$@" > "$T/out" 2> "$T/err"
+    env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CTL" "$@" > "$T/out" 2> "$T/err"
     RC=$?
     OUT=$(cat "$T/out")
     ERR=$(cat "$T/err")
@@ -183,21 +183,21 @@ check metrics.format "0" "$(printf '%s\n' "$OUT" | grep -v '^# \(HELP\|TYPE\) ' 
 mkdir "$T/prom"
 ctl metrics "$T/prom/ol.prom"
 check metrics.file.rc 0 "$RC"
-check metrics.file.same "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" metrics | grep -v scrape_time)" "$(grep -v scrape_time "$T/prom/ol.prom")"
+check metrics.file.same "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CTL" metrics | grep -v scrape_time)" "$(grep -v scrape_time "$T/prom/ol.prom")"
 check metrics.file.notmp "ol.prom" "$(ls -A "$T/prom")"
 ctl metrics "$T/nodir/ol.prom"
 check metrics.file.err 111 "$RC"
 check metrics.stdout.nofile "" "$(ls "$T" | grep 'tmp\.' )"
 
 # a hostile name in the store stays one escaped TSV line
-env -i USE_FD4=1 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" \
+env -i USE_FD4=1 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV \
     SMTPAUTHUSER="$(printf 'ev\til\nx@example.net')" "$RCPTSIM" "$HELPER" > /dev/null 2>&1
 ctl -o tsv list
 check hostile.tsv.lines 6 "$(printf '%s\n' "$OUT" | wc -l | tr -d ' ')"
 check hostile.tsv.name 'ev\til\nx@example.net' "$(printf '%s\n' "$OUT" | awk -F '\t' '/^ev/ { print $1 }')"
 
 # errors
-env -i OVERLIMIT_DIR="$T/none" OVERLIMIT_CDB="$CDB" "$CTL" list > /dev/null 2>&1
+env -i OVERLIMIT_DIR="$T/none" OVERLIMIT_CDB="$CDB" $REDISENV "$CTL" list > /dev/null 2>&1
 check error.nodir 111 "$?"
 env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$T/none.cdb" "$CTL" list > /dev/null 2>&1
 check error.nocdb 111 "$?"
@@ -228,7 +228,7 @@ printf '%s\n' '*:14/1h' '@ex.com:100/1d:pool=4/1h' \
 
 # sendenv VAR=VALUE...: one relay recipient; R = exit
 sendenv() {
-    R=$(env -i USE_FD4=1 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" \
+    R=$(env -i USE_FD4=1 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV \
         RECIPIENT=r@remote.example "$@" "$RCPTSIM" "$HELPER" 2> "$T/log" |
         sed -n 's/^exit=//p')
 }

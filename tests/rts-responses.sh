@@ -62,7 +62,7 @@ NEOF
 # rc ENV...: one RCPT TO as qmail-smtpd runs it; R = exit, F = fd-4 text,
 # L = the log line
 rc() {
-    env -i USE_FD4=1 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" \
+    env -i USE_FD4=1 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV \
         SENDER=s@sender.example HELO=helo.example RECIPIENT=r@remote.example \
         TCPREMOTEIP=192.0.2.7 RCPTSIM_TIMEOUT=${SIMT:-10} "$@" \
         "$RCPTSIM" "$HELPER" > "$W/out" 2> "$W/err"
@@ -132,7 +132,7 @@ au w2@x.com
 check reply.accept.silent "112:" "$R:$F"
 # USE_FD4 not 1: nothing written on fd 4 even if it is open
 rm -f "$W/fd4"
-env -i USE_FD4=0 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" \
+env -i USE_FD4=0 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV \
     SMTPAUTHUSER=w@x.com "$HELPER" 4> "$W/fd4" 2> /dev/null
 check reply.nofd4.exit 113 "$?"
 check reply.nofd4.empty 0 "$(wc -c < "$W/fd4" | tr -d ' ')"
@@ -177,16 +177,16 @@ check ban.log.new "new" "$(field ban)"
 check ban.text "421 4.7.0 sending blocked for b@x.com after too many recipients; contact your postmaster" "$F"
 au b@x.com
 check ban.log.again "113 yes" "$R $(field ban)"
-env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CLEANUP" > /dev/null
+env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CLEANUP" > /dev/null
 au b@x.com
 check ban.survives.cleanup 113 "$R"
-env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CLEANUP" -k > /dev/null
+env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CLEANUP" -k > /dev/null
 au b@x.com
 check ban.survives.cleanup_k 113 "$R"
-check ban.list "b@x.com banned" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" -o tsv list banned | sed 1d | cut -f1,2 | tr '\t' ' ')"
-check ban.metrics.notified "rcptcheck_overlimit_notifications 0" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" metrics | grep '^rcptcheck_overlimit_notifications ')"
-check ban.metrics "rcptcheck_overlimit_clients_banned 1" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" metrics | grep '^rcptcheck_overlimit_clients_banned ')"
-check ban.reset "b@x.com: counters reset, ban lifted" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" reset b@x.com)"
+check ban.list "b@x.com banned" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CTL" -o tsv list banned | sed 1d | cut -f1,2 | tr '\t' ' ')"
+check ban.metrics.notified "rcptcheck_overlimit_notifications 0" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CTL" metrics | grep '^rcptcheck_overlimit_notifications ')"
+check ban.metrics "rcptcheck_overlimit_clients_banned 1" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CTL" metrics | grep '^rcptcheck_overlimit_clients_banned ')"
+check ban.reset "b@x.com: counters reset, ban lifted" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CTL" reset b@x.com)"
 seqx ban.lifted "112 112 113" au b@x.com
 # ban=2x: refused attempts up to twice the limit, then banned
 seqx ban.2x "112 112 113 113 113" au k@x.com
@@ -218,7 +218,7 @@ check notify.env.recipient "r@remote.example" "$(notevar "$NF" OVERLIMIT_RECIPIE
 check notify.env.path "PATH=/usr/local/bin:/usr/bin:/bin" "$(grep '^PATH=' "$NF")"
 check notify.env.nothingelse "" "$(grep -v '^OVERLIMIT_\|^PATH=\|^PWD=\|^SHLVL=\|^_=' "$NF")"
 WF=$(grep -l '^OVERLIMIT_EVENT=warn$' "$NT"/*)
-check notify.metrics "rcptcheck_overlimit_notifications 2" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" metrics | grep '^rcptcheck_overlimit_notifications ')"
+check notify.metrics "rcptcheck_overlimit_notifications 2" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CTL" metrics | grep '^rcptcheck_overlimit_notifications ')"
 check notify.warn.count "2/3" "$(notevar "$WF" OVERLIMIT_COUNT)/$(notevar "$WF" OVERLIMIT_LIMIT)"
 check notify.log "over" "$(au n@x.com "$NOTE"; printf '%s' "$(field notify)"; [ -z "$(field notify)" ] && echo over)"
 
@@ -253,7 +253,7 @@ set --
 i=1
 while [ "$i" -le "$REPEAT" ]; do
     setup ':50/1h'
-    out=$(env -i USE_FD4=1 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" \
+    out=$(env -i USE_FD4=1 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV \
         OVERLIMIT_NOTIFY="$W/notify" SMTPAUTHUSER=c@x.com "$CONCURRENT" 200 "$HELPER")
     check "notify.conc.$i.verdicts" "112=50 113=150 other=0" "$out"
     sleep 1
@@ -263,7 +263,7 @@ done
 i=1
 while [ "$i" -le "$REPEAT" ]; do
     setup ':50/1h:ban'
-    out=$(env -i USE_FD4=1 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" \
+    out=$(env -i USE_FD4=1 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV \
         OVERLIMIT_NOTIFY="$W/notify" SMTPAUTHUSER=c@x.com "$CONCURRENT" 200 "$HELPER")
     check "notify.ban.$i.verdicts" "112=50 113=150 other=0" "$out"
     sleep 1
@@ -339,16 +339,16 @@ seqx dryrun.global "112 112 112" au g@x.com OVERLIMIT_DRYRUN=1
 seqx dryrun.off "113" au g@x.com
 setup 'd@x.com:1:dryrun:ban'
 seqx dryrun.noban "112 112 112" au d@x.com
-check dryrun.noban.list "over" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" -o tsv list | sed 1d | cut -f2)"
+check dryrun.noban.list "over" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CTL" -o tsv list | sed 1d | cut -f2)"
 
 # ------------------------------------------------------------ strict
 setup 's@x.com:2/1h:strict' 'l@x.com:2/1h' ':2/1h'
 seqx strict.seq "112 112 113 113 113" au s@x.com
-check strict.counted "1h=5/2" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" -o tsv list | awk -F '\t' '$1 == "s@x.com" { print $9 }')"
+check strict.counted "1h=5/2" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CTL" -o tsv list | awk -F '\t' '$1 == "s@x.com" { print $9 }')"
 seqx lenient.seq "112 112 113 113 113" au l@x.com
-check lenient.counted "1h=2/2" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" -o tsv list | awk -F '\t' '$1 == "l@x.com" { print $9 }')"
+check lenient.counted "1h=2/2" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CTL" -o tsv list | awk -F '\t' '$1 == "l@x.com" { print $9 }')"
 seqx strict.global "112 112 113 113" au m@x.com OVERLIMIT_STRICT=1
-check strict.global.counted "1h=4/2" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" -o tsv list | awk -F '\t' '$1 == "m@x.com" { print $9 }')"
+check strict.global.counted "1h=4/2" "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CTL" -o tsv list | awk -F '\t' '$1 == "m@x.com" { print $9 }')"
 
 # strict with ban=Kx: each refused attempt counted once, banned at the first
 # attempt past K x the limit, as without strict (it was 6 and 21)

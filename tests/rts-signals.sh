@@ -65,7 +65,7 @@ refused() {
 
 # cleanup: run overlimit-cleanup on the test directory; CU = its exit
 cleanup() {
-    env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CLEANUP" > "$IO/cuout" 2> "$IO/cuerr"
+    env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CLEANUP" > "$IO/cuout" 2> "$IO/cuerr"
     CU=$?
 }
 
@@ -328,7 +328,7 @@ for c in abc -1 3x '' 1e3; do
 done
 # unset: rcptsim run directly, without the harness's SMTPRCPTCOUNT=0
 env -i USE_FD4=1 RELAYCLIENT= SMTPAUTHUSER=q@x.com TCPREMOTEIP=192.0.2.5 \
-    OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" RCPTSIM_TIMEOUT="$SIMTIMEOUT" \
+    OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV RCPTSIM_TIMEOUT="$SIMTIMEOUT" \
     "$RCPTSIM" "$HELPER" > "$IO/out" 2> "$IO/err"
 check msg.unset "exit=112 0" "$(sed -n 1p "$IO/out") $(has over)"
 # dry run (option, or OVERLIMIT_DRYRUN=1): let through, logged, counted
@@ -362,7 +362,7 @@ ms() { # COUNT,ALL[,l|e]... : one shell (one session) runs the helper for
         esac
         ms_cmd="$ms_cmd env $ms_x SMTPRCPTCOUNT=$ms_c SMTPRCPTCOUNTALL=$ms_a \"\$H\" 4>/dev/null; echo \$?;"
     done
-    env -i H="$HELPER" OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" RELAYCLIENT= \
+    env -i H="$HELPER" OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV RELAYCLIENT= \
         SMTPAUTHUSER="${MSUSER:-s@x.com}" TCPREMOTEIP=192.0.2.9 \
         RECIPIENT=r@remote.example /bin/sh -c "$ms_cmd :" \
         2> "$IO/err" | tr '\n' ' ' | sed 's/ $//'
@@ -892,7 +892,7 @@ cnv() { # N [VAR=VALUE...]: N helpers at once
     shift
     env -i USE_FD4=1 SENDER=s@example.org RECIPIENT=r@remote.example \
         HELO=h.example SMTPRCPTCOUNT=0 SMTPRCPTCOUNTALL=1 RELAYCLIENT= \
-        OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" CONCURRENT_TIMEOUT=30 "$@" \
+        OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV CONCURRENT_TIMEOUT=30 "$@" \
         "$CONCURRENT" "$cn_k" "$HELPER"
 }
 sum112() { # FILE...: the summed "112=A 113=B other=C" lines

@@ -229,7 +229,7 @@ cnv() { # run concurrent with a relay client; N [VAR=VALUE...]
     shift
     env -i USE_FD4=1 SENDER=s@example.org RECIPIENT=r@remote.example \
         HELO=h.example SMTPRCPTCOUNT=0 SMTPRCPTCOUNTALL=1 RELAYCLIENT= \
-        OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$@" \
+        OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$@" \
         "$CONCURRENT" "$cn_k" "$HELPER"
 }
 if [ -z "${RTS_LIGHT:-}" ]; then
@@ -243,7 +243,7 @@ seqx compact.helper "112" ipc 1.2.3.4
 check compact.helper.size "small" "$(sz=$(wc -c < "$OL/1.2.3.4"); [ "$sz" -le $((256 + 16 * 16)) ] && echo small || echo "$sz")"
 limits ':2/2s'
 seqx compact.helper.counts "112 113" ipc 1.2.3.4
-env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CLEANUP" > "$IO/clout" 2>&1
+env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CLEANUP" > "$IO/clout" 2>&1
 check compact.cleanup.exit 0 "$?"
 check compact.cleanup.size "small" "$(if [ ! -e "$OL/1.2.3.5" ]; then echo small; else sz=$(wc -c < "$OL/1.2.3.5"); [ "$sz" -le 256 ] && echo small || echo "$sz"; fi)"
 seqx compact.cleanup.counts "112 112 113" ipc 1.2.3.5
@@ -595,7 +595,7 @@ CMIN=/dev/null
 
 # -------------------------------------------------- overlimit-cleanup
 cl() {
-    env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CLEANUP" "$@" > "$IO/clout" 2> "$IO/clerr"
+    env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CLEANUP" "$@" > "$IO/clout" 2> "$IO/clerr"
     CL=$?
 }
 
@@ -735,7 +735,7 @@ conc() { # NAME RULE
         setup "conc.$1" "$2"
         cc_out=$(env -i USE_FD4=1 SENDER=s@example.org RECIPIENT=r@remote.example \
             HELO=h.example SMTPRCPTCOUNT=0 SMTPRCPTCOUNTALL=1 RELAYCLIENT= \
-            TCPREMOTEIP=10.9.8.7 OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" \
+            TCPREMOTEIP=10.9.8.7 OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV \
             "$CONCURRENT" 200 "$HELPER")
         check "conc.$1.$cc_i" "112=50 113=150 other=0" "$cc_out"
         cc_i=$((cc_i + 1))
