@@ -39,41 +39,6 @@ finish() {
     exit $?
 }
 
-# ---------------------------------------------------------------- Redis
-
-# redis_start DIR [ARG...]: a redis-server of this run on the unix socket
-# DIR/redis.sock (no TCP port unless ARG says so), nothing saved; waits for
-# its PING (bounded). Sets RPID; stopped by pid at exit (or redis_stop).
-redis_start() {
-    rs_dir=$1
-    shift
-    mkdir -p "$rs_dir" || return 1
-    redis-server --port 0 --unixsocket "$rs_dir/redis.sock" --unixsocketperm 777 \
-        --save '' --appendonly no --dir "$rs_dir" "$@" \
-        > "$rs_dir/log" 2>&1 &
-    RPID=$!
-    REDISPIDS="$REDISPIDS $RPID"
-    rs_i=0
-    until [ "$(redis-cli -s "$rs_dir/redis.sock" ping 2>/dev/null)" = PONG ]; do
-        rs_i=$((rs_i + 1))
-        if [ "$rs_i" -gt 500 ] || ! kill -0 "$RPID" 2>/dev/null; then
-            echo "rts: redis-server did not start: $(tail -n 3 "$rs_dir/log")" >&2
-            return 1
-        fi
-        sleep 0.01
-    done
-}
-
-# redis_stop PID: stop a server by its pid, wait until it is gone
-redis_stop() {
-    kill "$1" 2>/dev/null
-    rt_i=0
-    while kill -0 "$1" 2>/dev/null && [ "$rt_i" -lt 500 ]; do
-        rt_i=$((rt_i + 1))
-        sleep 0.01
-    done
-}
-
 # ---------------------------------------------------------------- set-up
 
 TMPBASE=$(mktemp -d "${TMPDIR:-/tmp}/rts.XXXXXX") || exit 2
@@ -119,29 +84,8 @@ done
 IO=$TMPBASE/io          # outputs of the programs: never inside a test dir
 mkdir "$IO" || exit 2
 
-# RTS_STORE=redis: the whole run against the Redis store, one server for
-# the run (emptied by every setup); the helper's environment gets
-# OVERLIMIT_REDIS. filestore NAME: true with the file store, else the case
-# is skipped (it looks at the counter files themselves).
-RTS_STORE=${RTS_STORE:-file}
-REDISENV=
-RSOCK=
-if [ "$RTS_STORE" = redis ]; then
-    if ! command -v redis-server > /dev/null; then
-        echo "rts: RTS_STORE=redis: redis-server is missing" >&2
-        exit 2
-    fi
-    redis_start "$TMPBASE/redis" || exit 2
-    RSOCK=$TMPBASE/redis/redis.sock
-    REDISENV="OVERLIMIT_REDIS=unix:$RSOCK"
-    echo "# store: redis (unix:$RSOCK)"
-fi
-filestore() {
-    [ "$RTS_STORE" = file ] && return 0
-    skip "$1" "looks at the file store's counter files (RTS_STORE=$RTS_STORE)"
-    return 1
-}
-rcli() { redis-cli -s "$RSOCK" "$@"; }
+. "$ROOT/tests/redis-lib.sh"
+redis_store "$TMPBASE/redis" || exit 2
 
 
 nl='
@@ -208,7 +152,7 @@ setup() {
     mkdir -p "$OL"
     CDB=$W/limits.cdb
     CTL=$W/limits
-    [ -n "$RSOCK" ] && rcli flushall > /dev/null
+    redis_flush
     if [ $# -gt 0 ]; then
         limits "$@"
     fi
@@ -244,12 +188,15 @@ outside() {
 }
 
 # olsane NAME: the overlimit dir holds only regular files, one level deep,
-# none hidden
+# none hidden (with Redis: nothing at all)
 olsane() {
+    if [ -n "$RSOCK" ]; then
+        check "$1" "" "$(find "$OL" ! -path "$OL" -print)"
+        return
+    fi
     check "$1" "" "$(find "$OL" ! -path "$OL" \( -path "$OL/*/*" -o ! -type f -o -name '.*' \) -print)"
 }
 
-ollist() { (cd "$OL" && ls -A); }
 olcount() { ollist | wc -l | tr -d ' '; }
 
 # ---------------------------------------------------------------- running

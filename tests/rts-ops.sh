@@ -35,7 +35,9 @@ for p in "$HELPER" "$CDBMAKE" "$CTL" "$CLEANUP" "$RCPTSIM"; do
 done
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/rts-ops.XXXXXX") || exit 2
-trap 'chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'for rp in $REDISPIDS; do kill "$rp" 2>/dev/null; done; chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
+. "$ROOT/tests/redis-lib.sh"
+redis_store "$T/redis" || exit 2
 OL=$T/ol
 CDB=$T/limits.cdb
 mkdir "$OL"
@@ -164,7 +166,7 @@ sendn 7 a@example.org
 check reset.effect "112 112 112 112 112 112 113" "$R"   # raise x2 kept
 ctl reset vip@example.com
 check reset.plain.rc 0 "$RC"
-check reset.plain.file "gone" "$([ -e "$OL/vip@example.com" ] || echo gone)"
+check reset.plain.file "gone" "$(olhas "vip@example.com" || echo gone)"
 ctl reset vip@example.com
 check reset.missing 1 "$RC"
 ctl raise new@example.org 3 +1d
@@ -197,6 +199,7 @@ check hostile.tsv.lines 6 "$(printf '%s\n' "$OUT" | wc -l | tr -d ' ')"
 check hostile.tsv.name 'ev\til\nx@example.net' "$(printf '%s\n' "$OUT" | awk -F '\t' '/^ev/ { print $1 }')"
 
 # errors
+if filestore error.files; then
 env -i OVERLIMIT_DIR="$T/none" OVERLIMIT_CDB="$CDB" $REDISENV "$CTL" list > /dev/null 2>&1
 check error.nodir 111 "$?"
 env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$T/none.cdb" "$CTL" list > /dev/null 2>&1
@@ -207,6 +210,7 @@ check error.symlink.rc 111 "$RC"
 check error.symlink.msg "yes" "$(printf '%s' "$ERR" | grep -q symlink && echo yes)"
 check error.symlink.others 6 "$(printf '%s\n' "$OUT" | wc -l | tr -d ' ')"
 rm -f "$OL/evil@example.com"
+fi
 ctl
 check usage.none 100 "$RC"
 ctl frobnicate
@@ -218,6 +222,7 @@ check usage.bad 100 "$RC"
 # of their own; one real-time wait (sleep 3) for the warm-up
 OL_SAVE=$OL CDB_SAVE=$CDB
 OL=$T/sig
+redis_flush
 CDB=$T/sig.cdb
 mkdir "$OL"
 printf '%s\n' '*:14/1h' '@ex.com:100/1d:pool=4/1h' \
@@ -243,7 +248,7 @@ sendn 2 a@ex.com                                # server 3, pool 2
 sendn 1 b@ex.com                                # server 4, pool 3
 sendenv TCPREMOTEIP=2001:db8:1:2::5             # server 5
 check sig.traffic "112" "$R"
-check sig.v6.file yes "$([ -f "$OL/2001:db8:1:2::%2f64" ] && echo yes)"
+check sig.v6.file yes "$(olhas "2001:db8:1:2::%2f64" && echo yes)"
 
 # list: the * and @domain rows, with their windows
 ctl -o tsv list
@@ -258,21 +263,21 @@ check sig.list.table "ok 1h 5/14|ok 1h 3/4" "$(printf '%s\n' "$OUT" | awk '$1 ==
 # /64 counter) and the /64 itself
 ctl show '*'
 check sig.show.server.rc 0 "$RC"
-check sig.show.server "client       *|file         $OL/*|rule         * (line 1)|state        ok|windows      1h 5/14" \
+check sig.show.server "client       *|$(where "*")|rule         * (line 1)|state        ok|windows      1h 5/14" \
     "$(printf '%s\n' "$OUT" | sed -n '1,5p' | paste -sd '|' -)"
 ctl show @ex.com
-check sig.show.pool "client       @ex.com|file         $OL/@ex.com|rule         @ex.com (line 2)|state        ok|windows      1h 3/4" \
+check sig.show.pool "client       @ex.com|$(where @ex.com)|rule         @ex.com (line 2)|state        ok|windows      1h 3/4" \
     "$(printf '%s\n' "$OUT" | sed -n '1,5p' | paste -sd '|' -)"
 ctl show @Ex.COM
-check sig.show.pool.case "0 file         $OL/@ex.com|windows      1h 3/4" "$RC $(printf '%s\n' "$OUT" | grep '^file\|^windows' | paste -sd '|' -)"
+check sig.show.pool.case "0 $(where @ex.com)|windows      1h 3/4" "$RC $(printf '%s\n' "$OUT" | grep '^file\|^key\|^windows' | paste -sd '|' -)"
 ctl show @nowhere.example
 check sig.show.pool.missing 1 "$RC"
 ctl show 2001:db8:1:2::5
-check sig.show.v6 "0 file         $OL/2001:db8:1:2::%2f64|rule         default (line 6)|windows      1d 1/100" \
-    "$RC $(printf '%s\n' "$OUT" | grep '^file\|^rule\|^windows' | paste -sd '|' -)"
+check sig.show.v6 "0 $(where 2001:db8:1:2::%2f64)|rule         default (line 6)|windows      1d 1/100" \
+    "$RC $(printf '%s\n' "$OUT" | grep '^file\|^key\|^rule\|^windows' | paste -sd '|' -)"
 ctl show 2001:db8:1:2::/64
-check sig.show.v6net "0 file         $OL/2001:db8:1:2::%2f64|windows      1d 1/100" \
-    "$RC $(printf '%s\n' "$OUT" | grep '^file\|^windows' | paste -sd '|' -)"
+check sig.show.v6net "0 $(where 2001:db8:1:2::%2f64)|windows      1d 1/100" \
+    "$RC $(printf '%s\n' "$OUT" | grep '^file\|^key\|^windows' | paste -sd '|' -)"
 ctl show 2001:db8:1:3::5
 check sig.show.v6.other 1 "$RC"
 ctl -o tsv show '*'
@@ -306,10 +311,10 @@ check sig.explain.v6 "client 2001:db8:1:2::5: an IP client (no SMTP auth), count
 # new network after
 sendfrom u@x.com 10.0.0.1                       # server 6
 sendfrom u@x.com 10.0.1.1
-check sig.nets.refused "113 yes" "$R $([ -f "$OL/u@x.com#x" ] && echo yes)"
+check sig.nets.refused "113 yes" "$R $(olhas "u@x.com#x" && echo yes)"
 ctl reset u@x.com
 check sig.reset.nets "0 u@x.com: counters reset" "$RC $OUT"
-check sig.reset.nets.files "gone gone" "$([ -e "$OL/u@x.com" ] || echo gone) $([ -e "$OL/u@x.com#x" ] || echo gone)"
+check sig.reset.nets.files "gone gone" "$(olhas "u@x.com" || echo gone) $(olhas "u@x.com#x" || echo gone)"
 sendfrom u@x.com 10.0.2.1                       # server 7
 check sig.reset.nets.after 112 "$R"
 sendfrom u@x.com 10.0.3.1
@@ -340,18 +345,12 @@ check sig.reset.server.after 112 "$R"
 ctl show '*'
 check sig.reset.server.show "windows      1h 1/14" "$(printf '%s\n' "$OUT" | grep '^windows')"
 ctl reset 2001:db8:1:2::5
-check sig.reset.v6 "0 gone" "$RC $([ -e "$OL/2001:db8:1:2::%2f64" ] || echo gone)"
+check sig.reset.v6 "0 gone" "$RC $(olhas "2001:db8:1:2::%2f64" || echo gone)"
 
 # metrics count clients, not the aggregates: * and @ex.com repeat
 # recipients their clients already count
 ctl -o tsv list
-nclients=0
-for f in "$OL"/*; do
-    case ${f##*/} in
-    '*' | @* | *#x) ;;
-    *) nclients=$((nclients + 1)) ;;
-    esac
-done
+nclients=$(ollist | awk '$0 != "*" && $0 !~ /^@/ && $0 !~ /#x$/ { n++ } END { print n + 0 }')
 naccepted=$(printf '%s\n' "$OUT" | awk -F '\t' 'NR > 1 && $1 != "*" && $1 !~ /^@/ { s += $5 } END { print s + 0 }')
 ctl metrics
 check sig.metrics.clients "rcptcheck_overlimit_clients $nclients" "$(printf '%s\n' "$OUT" | grep '^rcptcheck_overlimit_clients ')"
@@ -362,10 +361,10 @@ printf '!count6=128\n' >> "$T/sig.limits"
 "$CDBMAKE" "$CDB" "$CDB.tmp" < "$T/sig.limits" || exit 2
 sendenv TCPREMOTEIP=2001:db8:1:2::5
 sendenv TCPREMOTEIP=2001:db8:1:2::5
-check sig.count6.file yes "$([ -f "$OL/2001:db8:1:2::5" ] && echo yes)"
+check sig.count6.file yes "$(olhas "2001:db8:1:2::5" && echo yes)"
 ctl show 2001:db8:1:2::5
-check sig.count6.show "0 file         $OL/2001:db8:1:2::5|windows      1d 2/100" \
-    "$RC $(printf '%s\n' "$OUT" | grep '^file\|^windows' | paste -sd '|' -)"
+check sig.count6.show "0 $(where 2001:db8:1:2::5)|windows      1d 2/100" \
+    "$RC $(printf '%s\n' "$OUT" | grep '^file\|^key\|^windows' | paste -sd '|' -)"
 ctl explain 2001:db8:1:2::5
 check sig.count6.explain "client 2001:db8:1:2::5: an IP client (no SMTP auth), counter file 2001:db8:1:2::5" "$(printf '%s\n' "$OUT" | grep '^client')"
 

@@ -37,10 +37,13 @@ done
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/rts-resp.XXXXXX") || exit 2
 chmod 755 "$T"
-trap 'rm -rf "$T"' EXIT
+trap 'for rp in $REDISPIDS; do kill "$rp" 2>/dev/null; done; rm -rf "$T"' EXIT
+. "$ROOT/tests/redis-lib.sh"
+redis_store "$T/redis" || exit 2
 
 # setup LINE...: a fresh store and CDB; NOTIFY dir for notification traces
 setup() {
+    redis_flush
     W=$(mktemp -d "$T/w.XXXXXX")
     chmod 755 "$W"
     OL=$W/ol

@@ -72,9 +72,11 @@ setup emptyfile ':2'
 : > "$OL/1.2.3.4"
 seqx emptyfile "112 112 113" ipc 1.2.3.4
 # a classic counter (only X bytes) is read as total = size (DESIGN, migration)
+if filestore classic; then
 setup classic ':3'
 printf 'XX' > "$OL/1.2.3.4"
 seqx classic "112 113" ipc 1.2.3.4
+fi
 
 # -------------------------------------------------- RCPTHOSTS
 setup rcpthosts ':1'
@@ -232,7 +234,9 @@ cnv() { # run concurrent with a relay client; N [VAR=VALUE...]
         OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$@" \
         "$CONCURRENT" "$cn_k" "$HELPER"
 }
-if [ -z "${RTS_LIGHT:-}" ]; then
+if ! filestore compact; then
+    :
+elif [ -z "${RTS_LIGHT:-}" ]; then
 setup compact ':400/2s'
 check compact.fill "112=300 113=0 other=0" "$(cnv 300 TCPREMOTEIP=1.2.3.4)"
 check compact.cleanupfill "112=300 113=0 other=0" "$(cnv 300 TCPREMOTEIP=1.2.3.5)"
@@ -351,6 +355,7 @@ else
     skip fail.format "tinycdb's cdb tool is not installed"
 fi
 
+if filestore fail.files; then
 setup fail.nodir ':1'
 rm -rf "$OL"
 snap
@@ -422,6 +427,7 @@ check fail.corrupt.nrec.kept "$sum" "$(cksum < "$OL/1.2.3.6")"
 printf 'XXXXY' > "$OL/1.2.3.7"
 errcase fail.corrupt.notx ipc 1.2.3.7
 
+fi
 setup fail.noident ':5'
 errcase fail.noident rc RELAYCLIENT=
 errcase fail.noident.emptyauth rc RELAYCLIENT= SMTPAUTHUSER= SMTP_AUTH_USER=
@@ -436,7 +442,9 @@ check fail.policy.accept 112 "$R"
 
 # the watchdog bounds a lock wait (another process holds the client's lock)
 PY=$(command -v python3 2>/dev/null || true)
-if [ -n "$PY" ] && "$PY" -c 'import fcntl' 2>/dev/null; then
+if ! filestore lock; then
+    :
+elif [ -n "$PY" ] && "$PY" -c 'import fcntl' 2>/dev/null; then
     setup lock ':5'
     seqx lock.create "112" ipc 1.2.3.4
     "$PY" -c 'import fcntl, sys, time
@@ -627,6 +635,7 @@ seqx cleanup.window.kept_k "113" ipc 1.2.3.4
 limits ':2/1h,3'
 seqx cleanup.window.mixed "113" ipc 1.2.3.4
 
+if filestore cleanup.stale; then
 setup cleanup.stale ':3'
 ipc 1.2.3.4
 : > "$OL/.cmp.999999999"
@@ -635,6 +644,7 @@ cl
 check cleanup.stale.exit 0 "$CL"
 check cleanup.stale.removed "" "$(ls -A "$OL" | grep '^\.')"
 
+fi
 setup cleanup.symlink ':3'
 printf 'XX' > "$W/victim"
 sum=$(cksum < "$W/victim")
@@ -647,16 +657,20 @@ check cleanup.symlink.victim "$sum" "$(cksum < "$W/victim")"
 seqx cleanup.symlink.others_reset "112" ipc 1.2.3.4
 outside cleanup.symlink.outside
 
+if filestore cleanup.nodir; then
 setup cleanup.nodir ':3'
 rm -rf "$OL"
 snap
 cl
 check cleanup.nodir 111 "$CL"
 outside cleanup.nodir.outside
+fi
 
 # -------------------------------------------------- a full disk
 # (root only: a 64 KiB tmpfs is mounted under the test dir)
-if [ -n "${RTS_LIGHT:-}" ]; then
+if ! filestore diskfull; then
+    :
+elif [ -n "${RTS_LIGHT:-}" ]; then
     skip diskfull "RTS_LIGHT is set (valgrind run): see the plain and sanitizer runs"
 elif [ "$(id -u)" = 0 ] && command -v mount >/dev/null 2>&1; then
     setup diskfull ':100' '1.2.3.6:1000/1h'

@@ -1,0 +1,101 @@
+# redis-lib.sh: the Redis store for the black-box runners (sourced; the
+# runner has ROOT, skip and an EXIT trap that kills $REDISPIDS).
+#
+# redis_start DIR [ARG...]: a redis-server on the unix socket DIR/redis.sock
+# (no TCP port unless ARG says so), nothing saved; waits for its PING,
+# bounded. Sets RPID (added to REDISPIDS). redis_stop PID: stop one by its
+# pid, wait until it is gone (bounded).
+#
+# RTS_STORE=redis: redis_store DIR starts one server for the run, and every
+# helper the runner starts gets OVERLIMIT_REDIS ($REDISENV); redis_flush
+# empties it (each test's setup). filestore NAME: true with the file
+# store, else the case is skipped (it looks at the counter files).
+REDISPIDS=${REDISPIDS:-}
+REDISENV=
+RSOCK=
+RTS_STORE=${RTS_STORE:-file}
+
+redis_start() {
+    rs_dir=$1
+    shift
+    mkdir -p "$rs_dir" || return 1
+    redis-server --port 0 --unixsocket "$rs_dir/redis.sock" --unixsocketperm 777 \
+        --save '' --appendonly no --dir "$rs_dir" "$@" \
+        > "$rs_dir/log" 2>&1 &
+    RPID=$!
+    REDISPIDS="$REDISPIDS $RPID"
+    rs_i=0
+    until [ "$(redis-cli -s "$rs_dir/redis.sock" ping 2>/dev/null)" = PONG ]; do
+        rs_i=$((rs_i + 1))
+        if [ "$rs_i" -gt 500 ] || ! kill -0 "$RPID" 2>/dev/null; then
+            echo "rts: redis-server did not start: $(tail -n 3 "$rs_dir/log")" >&2
+            return 1
+        fi
+        sleep 0.01
+    done
+}
+
+redis_stop() {
+    kill "$1" 2>/dev/null
+    wait "$1" 2>/dev/null       # our child: reaped (else not ours to wait)
+    rt_i=0
+    while kill -0 "$1" 2>/dev/null && [ "$rt_i" -lt 500 ]; do
+        rt_i=$((rt_i + 1))
+        sleep 0.01
+    done
+}
+
+redis_store() {
+    [ "$RTS_STORE" = redis ] || return 0
+    if ! command -v redis-server > /dev/null; then
+        echo "rts: RTS_STORE=redis: redis-server is missing" >&2
+        return 1
+    fi
+    redis_start "$1" || return 1
+    RSOCK=$1/redis.sock
+    REDISENV="OVERLIMIT_REDIS=unix:$RSOCK"
+    echo "# store: redis (unix:$RSOCK)"
+}
+
+redis_flush() {
+    [ -z "$RSOCK" ] || rcli flushall > /dev/null
+}
+
+filestore() {
+    [ "$RTS_STORE" = file ] && return 0
+    skip "$1" "looks at the file store's counter files (RTS_STORE=$RTS_STORE)"
+    return 1
+}
+
+rcli() { redis-cli -s "$RSOCK" "$@"; }
+
+# ollist: the counters as file names, sorted (with Redis: its counters and
+# side states under the same names, NAME and NAME#x); olhas NAME: is there
+# such a counter or side state; where NAME: how overlimitctl show names
+# where it is kept
+ollist() {
+    if [ -n "$RSOCK" ]; then
+        { rcli --scan --pattern 'rol:h:*' | sed 's/^rol:h://'
+          rcli --scan --pattern 'rol:x:*' | sed 's/^rol:x:\(.*\)$/\1#x/'; } |
+            LC_ALL=C sort
+        return
+    fi
+    (cd "$OL" && ls -A)
+}
+olhas() {
+    if [ -n "$RSOCK" ]; then
+        case $1 in
+        *'#x') [ "$(rcli exists "rol:x:${1%#x}")" = 1 ] ;;
+        *) [ "$(rcli exists "rol:h:$1")" = 1 ] ;;
+        esac
+        return
+    fi
+    [ -f "$OL/$1" ]
+}
+where() {
+    if [ -n "$RSOCK" ]; then
+        printf 'key          rol:h:%s' "$1"
+    else
+        printf 'file         %s/%s' "$OL" "$1"
+    fi
+}
