@@ -99,7 +99,7 @@ static void
 openstore(void)
 {
 	if (store_open(&st, dir) < 0)
-		die("unable to open", dir, errno);
+		die(st.err, NULL, 0);
 }
 
 /* The counter of a client an admin names: an IPv6 IP client is counted
@@ -811,6 +811,7 @@ main(int argc, char **argv)
 	int c;
 
 	prog_init(PROG);
+	prog_onbus();
 	while ((c = getopt(argc, argv, "o:")) != -1) {
 		if (c != 'o')
 			usage();

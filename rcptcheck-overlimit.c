@@ -30,14 +30,19 @@
 #define NOTIFY_TIMEOUT	30	/* seconds, OVERLIMIT_NOTIFY_TIMEOUT */
 
 static int onerror = EX_ACCEPT;
-static struct logline wd;	/* what the watchdog writes */
+static struct logline wd, bus;	/* what the signal handlers write */
 
+/* The watchdog (SIGALRM), and the CDB truncated in place under its
+ * mapping (SIGBUS): one log line, then the failure policy. */
 static void
-watchdog(int sig)
+caught(int sig)
 {
-	(void)sig;
-	wd.buf[wd.len] = '\n';
-	(void)write(2, wd.buf, wd.len + 1);
+	struct logline *l = sig == SIGBUS ? &bus : &wd;
+
+	if (l->len > 0) {
+		l->buf[l->len] = '\n';
+		(void)write(2, l->buf, l->len + 1);
+	}
 	_exit(onerror);
 }
 
@@ -220,6 +225,7 @@ local(struct lookup *lk, const char *cdb)
 	if (getenv("RCPTHOSTS") == NULL ||
 	    strcmp(prog_env("OVERLIMIT_COUNT_LOCAL", "0"), "0") != 0)
 		return 0;
+	(void)signal(SIGBUS, caught);	/* quietly: never refused */
 	if (cdbopen(lk, cdb) < 0 || !(lk->features & LOOKUP_FMASS))
 		return -1;
 	return 1;
@@ -251,10 +257,14 @@ identify(struct logline *lg, struct ident *id, struct notifyto *to,
 static void
 arm(const struct logline *lg, long timeout)
 {
-	wd = *lg;
+	wd = bus = *lg;
 	log_fmt(&wd, "error", "\"timeout after %lds\"", timeout);
 	log_add(&wd, "verdict", onerror == EX_ACCEPT ? "accept" : "defer");
-	(void)signal(SIGALRM, watchdog);
+	log_quote(&bus, "error", "limits CDB truncated while read (replace "
+	    "it by rename, as cdbmake-limits does)");
+	log_add(&bus, "verdict", onerror == EX_ACCEPT ? "accept" : "defer");
+	(void)signal(SIGBUS, caught);
+	(void)signal(SIGALRM, caught);
 	alarm((unsigned)timeout);
 }
 
@@ -328,7 +338,7 @@ main(void)
 	rq.now = time(NULL);
 	e = prog_env("OVERLIMIT_DIR", OVERLIMIT_DIR);
 	if (store_open(&st, e) < 0)
-		return failed(&lg, "cannot open directory", e, errno);
+		return failed(&lg, st.err, NULL, 0);
 	if (decide(&st, &rq, &out) < 0)
 		return failed(&lg, out.fail, NULL, 0);
 	alarm(0);
