@@ -23,10 +23,11 @@ clear(struct ident *id)
 static int
 user(struct ident *id, const char *s, size_t len, int norm)
 {
-	char *p = id->buf;
+	char *p;
 
-	if (len >= sizeof(id->buf) &&
-	    (p = id->owned = malloc(len + 1)) == NULL)
+	if (len < sizeof(id->buf))
+		p = id->buf;
+	else if ((p = id->owned = malloc(len + 1)) == NULL)
 		return -1;
 	memcpy(p, s, len);
 	p[len] = '\0';
