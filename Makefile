@@ -40,7 +40,7 @@ STATIC	=
 endif
 
 PROGS	= rcptcheck-overlimit cdbmake-limits overlimit-cleanup overlimitctl
-OBJS	= src/name.o src/rule.o src/limits.o src/store.o src/logline.o src/prog.o \
+OBJS	= src/name.o src/option.o src/grammar.o src/codec.o src/limits.o src/store.o src/logline.o src/prog.o \
 	  src/reply.o src/notify.o src/track.o
 TESTPROGS = tests/rcptsim tests/concurrent tests/unit
 
