@@ -41,7 +41,7 @@ endif
 
 PROGS	= rcptcheck-overlimit cdbmake-limits overlimit-cleanup overlimitctl
 OBJS	= src/name.o src/option.o src/grammar.o src/codec.o src/limits.o src/store.o src/logline.o src/prog.o \
-	  src/reply.o src/notify.o src/track.o
+	  src/reply.o src/notify.o src/track.o src/compile.o
 TESTPROGS = tests/rcptsim tests/concurrent tests/unit
 
 all: $(PROGS)

@@ -7,7 +7,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 2
 SRC="src/name.c src/option.c src/grammar.c src/codec.c src/limits.c src/store.c src/logline.c src/prog.c src/track.c
-src/reply.c src/notify.c
+src/reply.c src/notify.c src/compile.c
 rcptcheck-overlimit.c cdbmake-limits.c overlimit-cleanup.c overlimitctl.c"
 DEFS="-D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -DLIBBSD_OPENBSD_VIS"
 OUT=$(mktemp) || exit 2

@@ -1085,10 +1085,6 @@ START_TEST(signal_value_malformed)
 	/* mass= */
 	badvalue("1 0 mass=2/3");
 	badvalue("1 0 mass=2x3");
-	badvalue("1 0 mass=2x3/1h");			/* periods in seconds */
-	badvalue("1 0 mass=2x3/60x");
-	badvalue("1 0 mass=2/3x60");
-	badvalue("1 0 mass=2x3x60");
 	badvalue("1 0 mass=0/3/60");
 	badvalue("1 0 mass=33/3/60");
 	badvalue("1 0 mass=2/0/60");
@@ -1101,10 +1097,6 @@ START_TEST(signal_value_malformed)
 	badvalue("1 0 dormant=100/0/50");
 	badvalue("1 0 dormant=100/2/0");
 	badvalue("1 0 dormant=100,2");
-	badvalue("1 0 dormant=1d,2/50");
-	badvalue("1 0 dormant=100,2/1h");
-	badvalue("1 0 dormant=100/2,50");
-	badvalue("1 0 dormant=100,2,50");
 	badvalue("1 0 dormant=31622401/2/50");
 	/* msg= */
 	badvalue("1 0 msg=0");
@@ -1208,6 +1200,14 @@ START_TEST(value_only_as_written)
 {
 	struct rule r;
 
+	badvalue("1 0 mass=2x3/1h");			/* periods in seconds */
+	badvalue("1 0 mass=2x3/60x");
+	badvalue("1 0 mass=2/3x60");
+	badvalue("1 0 mass=2x3x60");
+	badvalue("1 0 dormant=1d,2/50");
+	badvalue("1 0 dormant=100,2/1h");
+	badvalue("1 0 dormant=100/2,50");
+	badvalue("1 0 dormant=100,2,50");
 	badvalue("1 5 ban=2x");
 	badvalue("1 5 ban");
 	badvalue("1 5 warn=80%");
