@@ -3,7 +3,7 @@
  * "LINE LIMITS OPTIONS", "LINE exempt" or "LINE 0 set=N". The options
  * come from the table (option.c), each as the control file spells it with
  * periods in seconds, a text in hex; a value is read back only as it is
- * written (and in the spelling of older CDBs, see decode()).
+ * written (and in the spelling of older CDBs, see option()).
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +25,8 @@ encode(const struct option *o, const struct rule *r, char *buf,
 	if ((n = opt_fmt(o, r, v, sizeof(v))) < 0 || (size_t)n >= sizeof(v))
 		return -1;
 	len = snprintf(buf, bufsz, " %s%s", o->name, n > 0 ? "=" : "");
+	if (len < 0 || (size_t)len >= bufsz)
+		return -1;
 	if (!o->hex) {
 		len += snprintf(buf + len, bufsz - (size_t)len, "%s", v);
 		return (size_t)len < bufsz ? len : -1;
@@ -100,9 +102,10 @@ scan(const char **p, const char *end, unsigned long max, unsigned long *v)
 	return 0;
 }
 
-/* o's value v (NULL: none) into r, if it reads back as want: 0, or -1. */
+/* o's value v (NULL: none) into r, if it formats back to the wlen bytes
+ * of want: 0, or -1. */
 static int
-exact(const struct option *o, const char *v, const char *want,
+exact(const struct option *o, const char *v, const char *want, size_t wlen,
     struct rule *r)
 {
 	char back[RULE_VALMAX];
@@ -111,13 +114,13 @@ exact(const struct option *o, const char *v, const char *want,
 	if (opt_parse(o, v, r) != NULL ||
 	    (n = opt_fmt(o, r, back, sizeof(back))) < 0)
 		return -1;
-	return (size_t)n == strlen(want) && memcmp(back, want, (size_t)n) == 0 ?
-	    0 : -1;
+	return (size_t)n == wlen && memcmp(back, want, wlen) == 0 ? 0 : -1;
 }
 
 /* A CDB option's value s[0..len) into v (vsz bytes), as the control file
- * spells it: a hex text back in double quotes. 0, or -1 (a NUL byte). */
-static int
+ * spells it: a hex text back in double quotes. Its length, or -1 (a NUL
+ * byte, too long). */
+static long
 decode(const struct option *o, const char *s, size_t len, char *v,
     size_t vsz)
 {
@@ -129,7 +132,7 @@ decode(const struct option *o, const char *s, size_t len, char *v,
 			return -1;
 		memcpy(v, s, len);
 		v[len] = '\0';
-		return 0;
+		return (long)len;
 	}
 	if (len % 2 != 0 || len / 2 + 3 > vsz)
 		return -1;
@@ -142,7 +145,7 @@ decode(const struct option *o, const char *s, size_t len, char *v,
 	}
 	v[n++] = '"';
 	v[n] = '\0';
-	return 0;
+	return (long)n;
 }
 
 /* One option "name" or "name=value" (s[0..len)) into r, at most once. */
@@ -152,17 +155,18 @@ option(const char *s, size_t len, struct rule *r, unsigned *seen)
 	const char *eq = memchr(s, '=', len);
 	const struct option *o;
 	char v[RULE_VALMAX], *slash;
+	long vlen;
 
 	if ((o = opt_find(s, eq ? (size_t)(eq - s) : len)) == NULL ||
 	    (*seen & opt_bit(o)))
 		return -1;
 	*seen |= opt_bit(o);
 	if (eq == NULL)
-		return o->value == OPT_VALUE ? -1 : exact(o, NULL, "", r);
-	if (o->value == OPT_NOVALUE ||
-	    decode(o, eq + 1, len - (size_t)(eq + 1 - s), v, sizeof(v)) < 0)
+		return o->value == OPT_VALUE ? -1 : exact(o, NULL, "", 0, r);
+	if (o->value == OPT_NOVALUE || (vlen = decode(o, eq + 1,
+	    len - (size_t)(eq + 1 - s), v, sizeof(v))) < 0)
 		return -1;
-	if (exact(o, v, v, r) == 0)
+	if (exact(o, v, v, (size_t)vlen, r) == 0)
 		return 0;
 	/*
 	 * Compatibility: cdbmake-limits before the unified spelling wrote
@@ -173,7 +177,7 @@ option(const char *s, size_t len, struct rule *r, unsigned *seen)
 	if (o->oldsep == '\0' || (slash = strchr(v, '/')) == NULL)
 		return -1;
 	*slash = o->oldsep;
-	return exact(o, v, v, r);
+	return exact(o, v, v, (size_t)vlen, r);
 }
 
 /* " name=value" options of a CDB value, from p to end. */

@@ -116,6 +116,44 @@ opt_limits(const char *s, size_t len, int *nw, struct window *w)
 	return NULL;
 }
 
+/*
+ * v[0], then sep[i - 1] and v[i] for each other, in decimal into buf
+ * (bufsz bytes, NUL-terminated): the length, as snprintf counts it. Not
+ * snprintf: the helper formats every option it reads back (codec.c),
+ * and this costs a tenth of it.
+ */
+static int
+nums(char *buf, size_t bufsz, const char *sep, const uint32_t *v, int n)
+{
+	char d[10];
+	size_t o = 0, k;
+	uint32_t x;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (i > 0 && o + 1 < bufsz)
+			buf[o] = sep[i - 1];
+		o += i > 0;
+		k = sizeof(d);
+		x = v[i];
+		do
+			d[--k] = (char)('0' + x % 10);
+		while ((x /= 10) != 0);
+		for (; k < sizeof(d); k++, o++)
+			if (o + 1 < bufsz)
+				buf[o] = d[k];
+	}
+	if (bufsz > 0)
+		buf[o < bufsz ? o : bufsz - 1] = '\0';
+	return (int)o;
+}
+
+static int
+num(char *buf, size_t bufsz, uint32_t v)
+{
+	return nums(buf, bufsz, "", &v, 1);
+}
+
 /* "N/PERIOD" with 1 <= N <= max. */
 static const char *
 countper(const char *s, unsigned long max, uint32_t *n, uint32_t *per)
@@ -153,7 +191,7 @@ reply_parse(const char *v, struct rule *r)
 static int
 reply_fmt(const struct rule *r, char *buf, size_t bufsz)
 {
-	return r->reply ? snprintf(buf, bufsz, "%u", r->reply) : -1;
+	return r->reply ? num(buf, bufsz, r->reply) : -1;
 }
 
 static const char *
@@ -206,7 +244,7 @@ ban_parse(const char *v, struct rule *r)
 static int
 ban_fmt(const struct rule *r, char *buf, size_t bufsz)
 {
-	return r->ban ? snprintf(buf, bufsz, "%u", r->ban) : -1;
+	return r->ban ? num(buf, bufsz, r->ban) : -1;
 }
 
 /* "warn=80%", "warn=80" */
@@ -224,7 +262,7 @@ warn_parse(const char *v, struct rule *r)
 static int
 warn_fmt(const struct rule *r, char *buf, size_t bufsz)
 {
-	return r->warn ? snprintf(buf, bufsz, "%u", r->warn) : -1;
+	return r->warn ? num(buf, bufsz, r->warn) : -1;
 }
 
 static const char *
@@ -241,8 +279,7 @@ msg_parse(const char *v, struct rule *r)
 static int
 msg_fmt(const struct rule *r, char *buf, size_t bufsz)
 {
-	return r->msgmax ? snprintf(buf, bufsz, "%lu",
-	    (unsigned long)r->msgmax) : -1;
+	return r->msgmax ? num(buf, bufsz, r->msgmax) : -1;
 }
 
 static void
@@ -264,8 +301,9 @@ nets_parse(const char *v, struct rule *r)
 static int
 nets_fmt(const struct rule *r, char *buf, size_t bufsz)
 {
-	return r->nets ? snprintf(buf, bufsz, "%lu/%lu",
-	    (unsigned long)r->nets, (unsigned long)r->netsper) : -1;
+	const uint32_t v[] = { r->nets, r->netsper };
+
+	return r->nets ? nums(buf, bufsz, "/", v, 2) : -1;
 }
 
 static void
@@ -296,9 +334,9 @@ mass_parse(const char *v, struct rule *r)
 static int
 mass_fmt(const struct rule *r, char *buf, size_t bufsz)
 {
-	return r->massn ? snprintf(buf, bufsz, "%lux%lu/%lu",
-	    (unsigned long)r->massn, (unsigned long)r->massr,
-	    (unsigned long)r->massper) : -1;
+	const uint32_t v[] = { r->massn, r->massr, r->massper };
+
+	return r->massn ? nums(buf, bufsz, "x/", v, 3) : -1;
 }
 
 static void
@@ -329,9 +367,9 @@ dormant_parse(const char *v, struct rule *r)
 static int
 dormant_fmt(const struct rule *r, char *buf, size_t bufsz)
 {
-	return r->dormant ? snprintf(buf, bufsz, "%lu,%lu/%lu",
-	    (unsigned long)r->dormant, (unsigned long)r->warmn,
-	    (unsigned long)r->warmper) : -1;
+	const uint32_t v[] = { r->dormant, r->warmn, r->warmper };
+
+	return r->dormant ? nums(buf, bufsz, ",/", v, 3) : -1;
 }
 
 static void
@@ -363,17 +401,19 @@ pool_parse(const char *v, struct rule *r)
 static int
 pool_fmt(const struct rule *r, char *buf, size_t bufsz)
 {
-	size_t o = 0;
+	uint32_t v[2 * RULE_MAXWIN];
+	char sep[2 * RULE_MAXWIN];
 	int i;
 
-	if (r->npool == 0)
+	if (r->npool <= 0 || r->npool > RULE_MAXWIN)
 		return -1;
-	buf[0] = '\0';
-	for (i = 0; i < r->npool && o < bufsz; i++)
-		o += (size_t)snprintf(buf + o, bufsz - o, "%s%lu/%lu",
-		    i ? "," : "", (unsigned long)r->pool[i].limit,
-		    (unsigned long)r->pool[i].period);
-	return (int)o;
+	for (i = 0; i < r->npool; i++) {
+		v[2 * i] = r->pool[i].limit;
+		v[2 * i + 1] = r->pool[i].period;
+		sep[2 * i] = '/';
+		sep[2 * i + 1] = ',';
+	}
+	return nums(buf, bufsz, sep, v, 2 * r->npool);
 }
 
 static void
@@ -437,8 +477,11 @@ opt_find(const char *name, size_t len)
 {
 	const struct option *o;
 
+	if (len == 0)
+		return NULL;
 	for (o = opt_table; o->name != NULL; o++)
-		if (strlen(o->name) == len && memcmp(o->name, name, len) == 0)
+		if (o->name[0] == name[0] && strlen(o->name) == len &&
+		    memcmp(o->name, name, len) == 0)
 			return o;
 	return NULL;
 }
