@@ -40,9 +40,10 @@ STATIC	=
 endif
 
 PROGS	= rcptcheck-overlimit cdbmake-limits overlimit-cleanup overlimitctl
-OBJS	= src/prog.o src/name.o src/ident.o src/rule.o src/lookup.o \
-	  src/policy.o src/counter.o src/side.o src/decide.o src/logline.o \
-	  src/reply.o src/report.o src/notify.o src/rcli.o src/rstore.o
+OBJS	= src/prog.o src/name.o src/ident.o src/option.o src/grammar.o \
+	  src/codec.o src/compile.o src/lookup.o src/policy.o src/counter.o \
+	  src/side.o src/decide.o src/logline.o src/reply.o src/report.o \
+	  src/notify.o src/rcli.o src/rstore.o
 TESTPROGS = tests/rcptsim tests/concurrent tests/unit
 
 all: $(PROGS)

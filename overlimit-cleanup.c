@@ -264,6 +264,7 @@ main(int argc, char **argv)
 	int c, keep = 0;
 
 	prog_init("overlimit-cleanup");
+	prog_onbus();
 	while ((c = getopt(argc, argv, "k")) != -1) {
 		if (c != 'k') {
 			fprintf(stderr, "usage: overlimit-cleanup [-k]\n");
@@ -279,7 +280,9 @@ main(int argc, char **argv)
 		    errno == EPROTO ? 0 : errno);
 	if (redis(&t, keep))
 		return t.errors ? 111 : 0;
-	if (store_open(&st, dir) < 0 || (dp = fdopendir(dup(st.dirfd))) == NULL)
+	if (store_open(&st, dir) < 0)
+		prog_die(111, st.err, NULL, 0);
+	if ((dp = fdopendir(dup(st.dirfd))) == NULL)
 		prog_die(111, "unable to open", dir, errno);
 	while ((errno = 0, d = readdir(dp)) != NULL)
 		entry(d->d_name, keep, &t);

@@ -110,7 +110,7 @@ openstore(void)
 	if (redis)
 		return;
 	if (store_open(&st, dir) < 0)
-		die("unable to open", dir, errno);
+		die(st.err, NULL, 0);
 }
 
 /* The counter of a client an admin names: an IPv6 IP client is counted
@@ -671,43 +671,6 @@ explainstep(void *arg, const char *what, const char *key, int found,
 	printf("line %lu  ->  applies\n", r->line);
 }
 
-/* The compromise signals of a rule, one line each. */
-static void
-signals(const struct rule *r)
-{
-	char a[16], b[16];
-	int i;
-
-	if (r->msgmax)
-		printf("per message: at most %lu recipients (452)\n",
-		    (unsigned long)r->msgmax);
-	if (r->nets) {
-		rule_fmtperiod(r->netsper, a, sizeof(a));
-		printf("networks: refused when seen from more than %lu in "
-		    "any %s\n", (unsigned long)r->nets, a);
-	}
-	if (r->massn) {
-		rule_fmtperiod(r->massper, a, sizeof(a));
-		printf("mass mail: banned at the %lu%s message of %lu or more "
-		    "recipients in any %s\n", (unsigned long)r->massn,
-		    r->massn == 1 ? "st" : r->massn == 2 ? "nd" :
-		    r->massn == 3 ? "rd" : "th", (unsigned long)r->massr, a);
-	}
-	if (r->dormant) {
-		rule_fmtperiod(r->dormant, a, sizeof(a));
-		rule_fmtperiod(r->warmper, b, sizeof(b));
-		printf("dormant: after %s without a recipient, at most %lu in "
-		    "the first %s back\n", a, (unsigned long)r->warmn, b);
-	}
-	for (i = 0; i < r->npool; i++) {
-		rule_fmtperiod(r->pool[i].period, a, sizeof(a));
-		printf("%s%lu in any %s", i ? ", " : "domain pool: ",
-		    (unsigned long)r->pool[i].limit, a);
-		if (i == r->npool - 1)
-			printf(" for all its users together\n");
-	}
-}
-
 static int
 cmd_explain(int argc, char **argv)
 {
@@ -746,7 +709,7 @@ cmd_explain(int argc, char **argv)
 			    (unsigned long)r.win[i].limit);
 	}
 	printf("\n");
-	signals(&r);
+	rule_describe(&r, stdout);
 	return 0;
 }
 
@@ -1278,6 +1241,7 @@ main(int argc, char **argv)
 	int c;
 
 	prog_init(PROG);
+	prog_onbus();
 	while ((c = getopt(argc, argv, "o:")) != -1) {
 		if (c != 'o')
 			usage();

@@ -32,14 +32,19 @@
 
 static int onerror = EX_ACCEPT;
 static int localfb;		/* OVERLIMIT_ONERROR=local */
-static struct logline wd;	/* what the watchdog writes */
+static struct logline wd, bus;	/* what the signal handlers write */
 
+/* The watchdog (SIGALRM), and the CDB truncated in place under its
+ * mapping (SIGBUS): one log line, then the failure policy. */
 static void
-watchdog(int sig)
+caught(int sig)
 {
-	(void)sig;
-	wd.buf[wd.len] = '\n';
-	(void)write(2, wd.buf, wd.len + 1);
+	struct logline *l = sig == SIGBUS ? &bus : &wd;
+
+	if (l->len > 0) {
+		l->buf[l->len] = '\n';
+		(void)write(2, l->buf, l->len + 1);
+	}
 	_exit(onerror);
 }
 
@@ -223,6 +228,7 @@ local(struct lookup *lk, const char *cdb)
 	if (getenv("RCPTHOSTS") == NULL ||
 	    strcmp(prog_env("OVERLIMIT_COUNT_LOCAL", "0"), "0") != 0)
 		return 0;
+	(void)signal(SIGBUS, caught);	/* quietly: never refused */
 	if (cdbopen(lk, cdb) < 0 || !(lk->features & LOOKUP_FMASS))
 		return -1;
 	return 1;
@@ -254,10 +260,14 @@ identify(struct logline *lg, struct ident *id, struct notifyto *to,
 static void
 arm(const struct logline *lg, long timeout)
 {
-	wd = *lg;
+	wd = bus = *lg;
 	log_fmt(&wd, "error", "\"timeout after %lds\"", timeout);
 	log_add(&wd, "verdict", onerror == EX_ACCEPT ? "accept" : "defer");
-	(void)signal(SIGALRM, watchdog);
+	log_quote(&bus, "error", "limits CDB truncated while read (replace "
+	    "it by rename, as cdbmake-limits does)");
+	log_add(&bus, "verdict", onerror == EX_ACCEPT ? "accept" : "defer");
+	(void)signal(SIGBUS, caught);
+	(void)signal(SIGALRM, caught);
 	alarm((unsigned)timeout);
 }
 
@@ -288,19 +298,15 @@ exempt(struct lookup *lk, struct logline *lg, struct request *rq)
 
 /* The decision: in Redis when OVERLIMIT_REDIS is set (when it fails,
  * OVERLIMIT_ONERROR=local decides with this host's file store, the line
- * saying so), else in the counter directory. NULL, or what failed (*arg,
- * *err as failed() takes them). */
+ * saying so), else in the counter directory. NULL, or what failed. */
 static const char *
-decision(struct logline *lg, const struct request *rq, struct outcome *out,
-    const char **arg, int *err)
+decision(struct logline *lg, const struct request *rq, struct outcome *out)
 {
-	static struct rstore rs;	/* static: reachable at exit */
+	static struct rstore rs;	/* static: reachable at exit, and */
+	static struct store st;		/* their reasons outlive the call */
 	const char *dir = prog_env("OVERLIMIT_DIR", OVERLIMIT_DIR);
-	struct store st;
 	int rc;
 
-	*arg = NULL;
-	*err = 0;
 	if ((rc = rstore_init(&rs, dir)) == 0) {
 		(void)signal(SIGPIPE, SIG_IGN);
 		rc = rstore_decide(&rs, rq, out);
@@ -315,11 +321,8 @@ decision(struct logline *lg, const struct request *rq, struct outcome *out,
 		    out->fail);
 		log_add(lg, "store", "local");
 	}
-	if (store_open(&st, dir) < 0) {
-		*arg = dir;
-		*err = errno;
-		return "cannot open directory";
-	}
+	if (store_open(&st, dir) < 0)
+		return st.err;
 	return decide(&st, rq, out) < 0 ? out->fail : NULL;
 }
 
@@ -333,7 +336,7 @@ main(void)
 	struct notifyto to;
 	struct logline lg;
 	struct lookup lk;
-	const char *cdb, *e, *arg;
+	const char *cdb, *e;
 	long timeout;
 	int rc;
 
@@ -365,8 +368,8 @@ main(void)
 		report_rule(&lg, &rq);
 	rq.strict = onerror == EX_DEFER;
 	rq.now = time(NULL);
-	if ((e = decision(&lg, &rq, &out, &arg, &rc)) != NULL)
-		return failed(&lg, e, arg, rc);
+	if ((e = decision(&lg, &rq, &out)) != NULL)
+		return failed(&lg, e, NULL, 0);
 	alarm(0);
 
 	report_log(&lg, &rq, &out);

@@ -114,29 +114,61 @@ int
 store_open(struct store *s, const char *dir)
 {
 	struct stat st;
+	uid_t euid;
 	int err;
 
+	s->err[0] = '\0';
 	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY);
-	if (s->dirfd < 0)
-		return -1;
-	if (fstat(s->dirfd, &st) < 0) {
+	if (s->dirfd < 0 || fstat(s->dirfd, &st) < 0) {
 		err = errno;
+		snprintf(s->err, sizeof(s->err), "cannot open directory %s: %s",
+		    dir, strerror(err));
 		store_close(s);
 		errno = err;
 		return -1;
 	}
 	s->uid = st.st_uid;
 	s->gid = st.st_gid;
-	s->chown = st.st_uid != 0 && geteuid() == 0;
-	return 0;
+	euid = geteuid();
+	s->chown = euid == 0 && st.st_uid != 0;
+	if (euid != 0 && st.st_uid != euid)
+		snprintf(s->err, sizeof(s->err), "counter directory %s belongs "
+		    "to uid %lu, not to this user (uid %lu): chown it", dir,
+		    (unsigned long)st.st_uid, (unsigned long)euid);
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		snprintf(s->err, sizeof(s->err), "counter directory %s is "
+		    "writable by its group or others: chmod go-w it", dir);
+	else
+		return 0;
+	store_close(s);
+	errno = EPERM;
+	return -1;
 }
 
 int
-store_own(const struct store *s, int fd, const struct stat *st)
+store_trust(const struct store *s, int fd, const struct stat *st, char *why,
+    size_t whysz)
 {
-	if (!s->chown || (st->st_uid == s->uid && st->st_gid == s->gid))
-		return 0;
-	return fchown(fd, s->uid, s->gid);
+	if (st->st_nlink != 1) {
+		snprintf(why, whysz, "has %lu links (a hard link to a file "
+		    "elsewhere?)", (unsigned long)st->st_nlink);
+		return -1;
+	}
+	if (s->chown && (st->st_uid != s->uid || st->st_gid != s->gid) &&
+	    fchown(fd, s->uid, s->gid) < 0) {
+		snprintf(why, whysz, "chown: %s", strerror(errno));
+		return -1;
+	}
+	if (!s->chown && st->st_uid != s->uid) {
+		snprintf(why, whysz, "belongs to uid %lu, not to the "
+		    "directory's owner", (unsigned long)st->st_uid);
+		return -1;
+	}
+	if ((st->st_mode & 077) && fchmod(fd, 0600) < 0) {
+		snprintf(why, whysz, "chmod: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 void
@@ -208,6 +240,7 @@ counter_lock(struct store *s, const char *name, int create, struct counter *c)
 {
 	struct flock fl;
 	struct stat st, now;
+	char why[100];
 	int tries, flags, err;
 
 	c->fd = -1;
@@ -237,9 +270,9 @@ counter_lock(struct store *s, const char *name, int create, struct counter *c)
 			counter_unlock(c);
 			return fail(c, kindof(st.st_mode), 0);
 		}
-		if (store_own(s, c->fd, &st) < 0) {
+		if (store_trust(s, c->fd, &st, why, sizeof(why)) < 0) {
 			counter_unlock(c);
-			return fail(c, "chown", errno);
+			return fail(c, why, 0);
 		}
 		memset(&fl, 0, sizeof(fl));
 		fl.l_type = F_WRLCK;

@@ -3,8 +3,9 @@
  * IPv6 network, a domain pool "@domain", the server cap "*") holding the
  * counter's state (the policy's struct cstate) and its records, one per
  * counted recipient. What the state means is policy.h's business.
- * Return convention: store_* return 0 or -1 with errno; counter_* return
- * 0 (counter_lock: 1 when absent) or -1 with the reason in c->err. */
+ * Return convention: store_* return 0 or -1 with the reason in s->err or
+ * why; counter_* return 0 (counter_lock: 1 when absent) or -1 with the
+ * reason in c->err. */
 #ifndef COUNTER_H
 #define COUNTER_H
 
@@ -30,16 +31,23 @@ struct store {
 	gid_t	gid;
 	int	chown;		/* we are root, it is not: files we create or
 				 * lock are given to its owner */
+	char	err[300];	/* store_open: what is wrong */
 };
 
-/* Open the counter directory. Run as root in a directory that another
- * user owns (the admin tools), every counter and side file it creates or
- * locks becomes that user's, so that the helper can open it. */
+/* Open the counter directory, and trust it only when no other user can
+ * plant a file in it: it belongs to this user (or we are root), and its
+ * group and others cannot write it. Run as root in a directory that
+ * another user owns (the admin tools), every counter and side file it
+ * creates or locks becomes that user's, so that the helper can open it.
+ * Returns 0, or -1 with s->err (and errno). */
 int	store_open(struct store *s, const char *dir);
 void	store_close(struct store *s);
-/* Give the file fd (stat st) to the directory's owner when s->chown. */
-int	store_own(const struct store *s, int fd, const struct stat *st);
-
+/* May the file fd (stat st) be used as a counter or side file: a regular
+ * file with one link (no hard link to a file elsewhere), the directory
+ * owner's (given to it when s->chown), mode 0600 (a classic 0644 file
+ * taken over is made so)? Returns 0, or -1 with the reason in why. */
+int	store_trust(const struct store *s, int fd, const struct stat *st,
+	    char *why, size_t whysz);
 /* One locked counter file. */
 struct counter {
 	int		fd;
@@ -58,7 +66,7 @@ struct counter {
 	uint32_t	cstart[2], cn[2];
 	int		cnext;
 	unsigned char	cbuf[2][COUNTER_CACHEREC * COUNTER_RECSIZE];
-	char		err[300];	/* what failed, for the log */
+	char		err[400];	/* what failed, for the log */
 };
 
 /* Open (creating it if create), lock and read the counter file name.

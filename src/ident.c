@@ -23,13 +23,17 @@ clear(struct ident *id)
 static int
 user(struct ident *id, const char *s, size_t len, int norm)
 {
-	if ((id->owned = malloc(len + 1)) == NULL)
+	char *p;
+
+	if (len < sizeof(id->buf))
+		p = id->buf;
+	else if ((p = id->owned = malloc(len + 1)) == NULL)
 		return -1;
-	memcpy(id->owned, s, len);
-	id->owned[len] = '\0';
+	memcpy(p, s, len);
+	p[len] = '\0';
 	if (norm)
-		name_normuser(id->owned, len);
-	id->norm = id->owned;
+		name_normuser(p, len);
+	id->norm = p;
 	id->len = len;
 	name_encode(NAME_USER, id->norm, len, id->key);
 	memcpy(id->counter, id->key, sizeof(id->counter));

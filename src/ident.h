@@ -23,8 +23,9 @@ struct ident {
 					 * length; else -1 */
 	char		key[NAME_ENCMAX + 2];	/* the CDB key of its line */
 	char		counter[NAME_ENCMAX + 1]; /* the counter's file name */
-	char		*owned;		/* norm, when it had to be copied */
-	char		buf[64];	/* norm of an IP or a network */
+	char		*owned;		/* norm, when it had to be copied
+					 * and did not fit in buf */
+	char		buf[256];	/* norm (no heap on the hot path) */
 	char		net[64];	/* the IPv6 network counting an IP
 					 * client (ident_count6), as text */
 };

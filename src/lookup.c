@@ -2,8 +2,11 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
-#include <cdb.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,26 +14,87 @@
 
 #include "lookup.h"
 
+/* The CDB is mapped (a lookup costs no system call) and read with every
+ * offset checked and the probes bounded: a corrupt or hostile table fails
+ * at once (EPROTO), never slowly. A file truncated in place while mapped
+ * raises SIGBUS: the programs catch it (cdbmake-limits never does that:
+ * it renames). */
+#define MAXSIZE		(1ul << 30)	/* a larger "CDB" is not ours */
+#define MINSIZE		2048		/* the 256 table pointers */
+#define MAXPROBE	1000		/* tinycdb's tables are half empty */
+
+static uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static int
+corrupt(void)
+{
+	errno = EPROTO;
+	return -1;
+}
+
+/* The value of key: 1 found (*val, *vlen in the map), 0 not, -1 corrupt. */
+static int
+find(const struct lookup *l, const char *key, size_t klen,
+    const unsigned char **val, uint32_t *vlen)
+{
+	const unsigned char *m = l->map, *t;
+	uint32_t h = 5381, pos, len, slot, i, rp, k, d;
+	size_t j, size = l->size;
+
+	for (j = 0; j < klen; j++)		/* cdb's hash */
+		h = ((h << 5) + h) ^ (unsigned char)key[j];
+	t = m + (h & 255) * 8;
+	pos = get32(t);
+	if ((len = get32(t + 4)) == 0)
+		return 0;
+	if (pos > size || len > (size - pos) / 8)
+		return corrupt();
+	slot = (h >> 8) % len;
+	for (i = 0; i < len; i++) {
+		if (i == MAXPROBE)
+			return corrupt();
+		t = m + pos + (size_t)slot * 8;
+		if ((rp = get32(t + 4)) == 0)
+			return 0;			/* an empty slot */
+		if (get32(t) == h) {
+			if (rp > size - 8)
+				return corrupt();
+			k = get32(m + rp);
+			d = get32(m + rp + 4);
+			if (k > size - rp - 8 || d > size - rp - 8 - k)
+				return corrupt();
+			if (k == klen && memcmp(m + rp + 8, key, klen) == 0) {
+				*val = m + rp + 8 + k;
+				*vlen = d;
+				return 1;
+			}
+		}
+		if (++slot == len)
+			slot = 0;
+	}
+	return corrupt();			/* a table without empty slot */
+}
+
 /* Read the value of key into v (vsz bytes, NUL-terminated).
- * 1 found, 0 not found, -1 error or value too long (errno). */
+ * 1 found, 0 not found, -1 corrupt or value too long (errno EPROTO). */
 static int
 value(struct lookup *l, const char *key, char *v, size_t vsz)
 {
-	unsigned vlen;
+	const unsigned char *p;
+	uint32_t n;
 	int rc;
 
-	if ((rc = cdb_seek(l->fd, key, (unsigned)strlen(key), &vlen)) <= 0) {
-		if (rc < 0 && errno != EIO)
-			return -1;
-		if (rc < 0)
-			errno = EPROTO;
+	if ((rc = find(l, key, strlen(key), &p, &n)) <= 0)
 		return rc;
-	}
-	if (vlen >= vsz || cdb_bread(l->fd, v, (int)vlen) < 0) {
-		errno = EPROTO;
-		return -1;
-	}
-	v[vlen] = '\0';
+	if (n >= vsz)
+		return corrupt();
+	memcpy(v, p, n);
+	v[n] = '\0';
 	return 1;
 }
 
@@ -77,25 +141,51 @@ lookup_fmtfeatures(unsigned f, char *buf, size_t bufsz)
 int
 lookup_open(struct lookup *l, const char *path)
 {
+	struct stat st;
 	char v[16];
+	void *m;
 	int err;
 
+	l->map = NULL;
 	if ((l->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
 		return -1;
-	if (value(l, "/format", v, sizeof(v)) != 1 ||
-	    strcmp(v, LOOKUP_FORMAT) != 0 || readfeatures(l) < 0) {
-		err = errno == EISDIR ? EISDIR : EPROTO;
-		close(l->fd);
-		errno = err;
-		return -1;
+	if (fstat(l->fd, &st) < 0) {
+		err = errno;
+		goto bad;
 	}
-	return 0;
+	/* a regular file of a sane size: not a FIFO, a device, a directory */
+	err = S_ISDIR(st.st_mode) ? EISDIR : EPROTO;
+	if (!S_ISREG(st.st_mode) || st.st_size < MINSIZE ||
+	    (uint64_t)st.st_size > MAXSIZE)
+		goto bad;
+	l->size = (size_t)st.st_size;
+	if ((m = mmap(NULL, l->size, PROT_READ, MAP_SHARED, l->fd, 0)) ==
+	    MAP_FAILED) {
+		err = errno;
+		goto bad;
+	}
+	l->map = m;
+	if (value(l, "/format", v, sizeof(v)) == 1 &&
+	    strcmp(v, LOOKUP_FORMAT) == 0 && readfeatures(l) == 0)
+		return 0;
+	err = EPROTO;
+	munmap(m, l->size);
+	l->map = NULL;
+bad:
+	close(l->fd);
+	l->fd = -1;
+	errno = err;
+	return -1;
 }
 
 void
 lookup_close(struct lookup *l)
 {
-	close(l->fd);
+	if (l->map != NULL)
+		munmap((void *)(uintptr_t)l->map, l->size);
+	l->map = NULL;
+	if (l->fd >= 0)
+		close(l->fd);
 	l->fd = -1;
 }
 

@@ -20,8 +20,10 @@
 #define LOOKUP_FALL	0x3u
 
 struct lookup {
-	int		fd;
-	unsigned	features;	/* LOOKUP_F* */
+	int			fd;
+	const unsigned char	*map;	/* the CDB, mapped */
+	size_t			size;
+	unsigned		features;	/* LOOKUP_F* */
 };
 
 /* The line that matched a client. */
@@ -31,10 +33,12 @@ struct match {
 	int	plen;			/* an IP prefix line's length, else -1 */
 };
 
-/* Open the CDB at path and read its features. Lookups read it with
- * pread-style seeks (cdb_seek), not a mapping: their cost does not depend
- * on the size of the file. errno EPROTO: not a limits CDB of a format
- * this program reads. */
+/* Open the CDB at path (a regular file of a sane size), map it and read
+ * its features. A lookup costs no system call and a bounded number of
+ * probes, whatever the file holds. errno EPROTO: not a limits CDB of a
+ * format this program reads (corrupt, hostile, too large, not a file).
+ * A file truncated in place while mapped raises SIGBUS: a program that
+ * reads the CDB catches it (prog_sigbus). */
 int	lookup_open(struct lookup *l, const char *path);
 void	lookup_close(struct lookup *l);
 

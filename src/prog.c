@@ -1,6 +1,7 @@
 /* prog.c: see prog.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,24 @@ prog_fds(void)
 		;
 	if (fd > 2)
 		close(fd);
+}
+
+static void
+onbus(int sig)
+{
+	static const char msg[] = ": fatal: the limits CDB was truncated "
+	    "while read (replace it by rename, as cdbmake-limits does)\n";
+
+	(void)sig;
+	(void)write(2, progname, strlen(progname));
+	(void)write(2, msg, sizeof(msg) - 1);
+	_exit(111);
+}
+
+void
+prog_onbus(void)
+{
+	(void)signal(SIGBUS, onbus);
 }
 
 const char *

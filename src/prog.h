@@ -29,6 +29,10 @@ void	prog_init(const char *name);
  * (a log line would land in a counter file). */
 void	prog_fds(void);
 
+/* The limits CDB is mapped: a file truncated in place under a reader
+ * raises SIGBUS. An admin tool then says so and exits 111. */
+void	prog_onbus(void);
+
 /* The variable when set and not empty, else dflt. */
 const char *prog_env(const char *name, const char *dflt);
 /* A whole number in [lo, hi] from the variable: 0 and *n set (dflt when

@@ -1,9 +1,13 @@
-/* rule.h: control-file lines, and the rule value stored in the CDB. */
+/*
+ * rule.h: control-file lines (grammar.c), the rule value stored in the
+ * CDB (codec.c), both driven by the one table of options (option.c).
+ */
 #ifndef RULE_H
 #define RULE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "name.h"
 
@@ -74,12 +78,18 @@ int	rule_parseline(const char *line, size_t len, unsigned long lineno,
  * Returns 0, or -1 when there is no such key (empty, no domain). */
 int	rule_destkey(const char *addr, size_t len, int domain, char *out);
 
-/* The CDB value of r ("LINE N/P,N", or "LINE 0" when unlimited). */
+/* The CDB value of r ("LINE N/P,N OPTIONS", or "LINE 0" when unlimited;
+ * the options as the control file spells them, periods in seconds). */
 void	rule_fmtvalue(const struct rule *r, char *buf, size_t bufsz);
-/* Parse a CDB value. Returns 0, or -1 when it is malformed. */
+/* Parse a CDB value, also one of an older cdbmake-limits (mass=M/R/T,
+ * dormant=D/N/P). Returns 0, or -1 when it is malformed. */
 int	rule_parsevalue(const char *v, size_t len, struct rule *r);
 
 /* "1h", "7d", "90m", "45s"; "" for 0. */
 void	rule_fmtperiod(uint32_t secs, char *buf, size_t bufsz);
+
+/* What r's options beyond its limits do, one line each, for people
+ * ("overlimitctl explain"): the compromise signals and the pool. */
+void	rule_describe(const struct rule *r, FILE *out);
 
 #endif

@@ -49,7 +49,7 @@ int
 side_open(struct store *s, const char *enc, int create, struct side *t)
 {
 	unsigned char b[SIDE_SIZE];
-	char name[NAME_ENCMAX + sizeof(SIDE_SUFFIX)];
+	char name[NAME_ENCMAX + sizeof(SIDE_SUFFIX)], why[100];
 	struct stat sb;
 	ssize_t n;
 	uint32_t i, j;
@@ -71,8 +71,8 @@ side_open(struct store *s, const char *enc, int create, struct side *t)
 		return fail(t, "fstat", errno);
 	if (!S_ISREG(sb.st_mode))
 		return fail(t, "not a regular file", 0);
-	if (store_own(s, t->fd, &sb) < 0)
-		return fail(t, "chown", errno);
+	if (store_trust(s, t->fd, &sb, why, sizeof(why)) < 0)
+		return fail(t, why, 0);
 	if (sb.st_size == 0)
 		return 0;			/* new */
 	if (sb.st_size != SIDE_SIZE)

@@ -660,19 +660,19 @@ START_TEST(signal_options)
 	ok("x:5/1h:nets=3/1h", "x", 0, -1, "5/3600 nets=3/3600");
 	ok("x:5:nets=1/1s", "x", 0, -1, "5 nets=1/1");
 	ok("x:5:nets=32/366d", "x", 0, -1, "5 nets=32/31622400");
-	ok("x:5:mass=3x50/1h", "x", 0, -1, "5 mass=3/50/3600");
+	ok("x:5:mass=3x50/1h", "x", 0, -1, "5 mass=3x50/3600");
 	ok("x:5:mass=32x1000000000/366d", "x", 0, -1,
-	    "5 mass=32/1000000000/31622400");
-	ok("x:5:mass=1x1/90m", "x", 0, -1, "5 mass=1/1/5400");
-	ok("x:5:dormant=30d,20/1d", "x", 0, -1, "5 dormant=2592000/20/86400");
-	ok("x:5:dormant=1s,1/1s", "x", 0, -1, "5 dormant=1/1/1");
+	    "5 mass=32x1000000000/31622400");
+	ok("x:5:mass=1x1/90m", "x", 0, -1, "5 mass=1x1/5400");
+	ok("x:5:dormant=30d,20/1d", "x", 0, -1, "5 dormant=2592000,20/86400");
+	ok("x:5:dormant=1s,1/1s", "x", 0, -1, "5 dormant=1,1/1");
 	ok("x:5:dormant=366d,1000000000/366d", "x", 0, -1,
-	    "5 dormant=31622400/1000000000/31622400");
-	ok("x:5:dormant=100,2/50", "x", 0, -1, "5 dormant=100/2/50");
+	    "5 dormant=31622400,1000000000/31622400");
+	ok("x:5:dormant=100,2/50", "x", 0, -1, "5 dormant=100,2/50");
 	/* the design's example default line, in another order, spaced */
 	ok(":1000/1d : nets=3/1h : dormant=30d,20/1d : msg=100 : mass=3x50/1h",
-	    "", 0, -1, "1000/86400 msg=100 nets=3/3600 mass=3/50/3600 "
-	    "dormant=2592000/20/86400");
+	    "", 0, -1, "1000/86400 msg=100 nets=3/3600 mass=3x50/3600 "
+	    "dormant=2592000,20/86400");
 	/* with the classic options */
 	ok("x:5/1h:reply=451:msg=7:ban=2x:nets=2/1d:warn=80%:dryrun", "x", 0,
 	    -1, "5/3600 reply=451 ban=2 warn=80 dryrun msg=7 nets=2/86400");
@@ -682,7 +682,7 @@ START_TEST(signal_options)
 	ok(":5:nets=3/1h", "", 0, -1, "5 nets=3/3600");
 	/* the others also fit IP lines */
 	ok("1.2.3.4:5:msg=10:mass=2x10/1h:dormant=1d,5/1h", "1.2.3.4", AF_INET,
-	    -1, "5 msg=10 mass=2/10/3600 dormant=86400/5/3600");
+	    -1, "5 msg=10 mass=2x10/3600 dormant=86400,5/3600");
 	ok("10.0.0.0/8:5:msg=10", "10.0.0.0/8", AF_INET, 8, "5 msg=10");
 
 	/* the fields themselves */
@@ -1051,8 +1051,8 @@ START_TEST(signal_value_format)
 	r.pool[1].limit = 300;
 	r.pool[1].period = 3600;
 	rule_fmtvalue(&r, v, sizeof(v));
-	ck_assert_str_eq(v, "7 1000/86400 msg=100 nets=3/3600 mass=3/50/3600 "
-	    "dormant=2592000/20/86400 pool=5000/86400,300/3600");
+	ck_assert_str_eq(v, "7 1000/86400 msg=100 nets=3/3600 mass=3x50/3600 "
+	    "dormant=2592000,20/86400 pool=5000/86400,300/3600");
 	memset(&r, 0, sizeof(r));
 	r.line = 8;
 	r.flags = RULE_SETTING;
@@ -1084,7 +1084,7 @@ START_TEST(signal_value_malformed)
 	badvalue("1 0 nets");
 	/* mass= */
 	badvalue("1 0 mass=2/3");
-	badvalue("1 0 mass=2x3/60");
+	badvalue("1 0 mass=2x3");
 	badvalue("1 0 mass=0/3/60");
 	badvalue("1 0 mass=33/3/60");
 	badvalue("1 0 mass=2/0/60");
@@ -1096,7 +1096,7 @@ START_TEST(signal_value_malformed)
 	badvalue("1 0 dormant=0/2/50");
 	badvalue("1 0 dormant=100/0/50");
 	badvalue("1 0 dormant=100/2/0");
-	badvalue("1 0 dormant=100,2/50");
+	badvalue("1 0 dormant=100,2");
 	badvalue("1 0 dormant=31622401/2/50");
 	/* msg= */
 	badvalue("1 0 msg=0");
@@ -1140,6 +1140,192 @@ START_TEST(signal_value_malformed)
 	ck_assert_int_eq(rule_parsevalue("1 0 nets=3/600", 13, &r), 0);
 	ck_assert_uint_eq(r.netsper, 60);
 	ck_assert_int_eq(rule_parsevalue("1 0 mass=2/3/60", 12, &r), -1);
+}
+END_TEST
+
+/*
+ * A CDB of an older cdbmake-limits spelled mass=M/R/T and dormant=D/N/P:
+ * it is read as it always was (the helper would otherwise send every
+ * recipient to the failure policy until the admin recompiled).
+ */
+START_TEST(old_spellings_read)
+{
+	static const char *const pairs[][2] = {
+	    { "1 0 mass=3/50/3600", "1 0 mass=3x50/3600" },
+	    { "1 0 dormant=2592000/20/86400", "1 0 dormant=2592000,20/86400" },
+	    { "7 1000/86400 msg=100 nets=3/3600 mass=3/50/3600 "
+		"dormant=2592000/20/86400 pool=5000/86400,300/3600",
+	      "7 1000/86400 msg=100 nets=3/3600 mass=3x50/3600 "
+		"dormant=2592000,20/86400 pool=5000/86400,300/3600" },
+	    { "9 5/3600 reply=451 ban=2 mass=32/1000000000/31622400 "
+		"dormant=31622400/1000000000/31622400 text=6869",
+	      "9 5/3600 reply=451 ban=2 mass=32x1000000000/31622400 "
+		"dormant=31622400,1000000000/31622400 text=6869" },
+	};
+	struct rule a, b;
+	char v[RULE_VALMAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		ck_assert_msg(rule_parsevalue(pairs[i][0], strlen(pairs[i][0]),
+		    &a) == 0, "old \"%s\" rejected", pairs[i][0]);
+		ck_assert_msg(rule_parsevalue(pairs[i][1], strlen(pairs[i][1]),
+		    &b) == 0, "new \"%s\" rejected", pairs[i][1]);
+		samerule(&a, &b, pairs[i][0]);
+		/* and it is written back in today's spelling */
+		rule_fmtvalue(&a, v, sizeof(v));
+		ck_assert_str_eq(v, pairs[i][1]);
+	}
+	ck_assert_int_eq(rule_parsevalue(pairs[0][0], strlen(pairs[0][0]), &a),
+	    0);
+	ck_assert_uint_eq(a.massn, 3);
+	ck_assert_uint_eq(a.massr, 50);
+	ck_assert_uint_eq(a.massper, 3600);
+	ck_assert_int_eq(rule_parsevalue(pairs[1][0], strlen(pairs[1][0]), &a),
+	    0);
+	ck_assert_uint_eq(a.dormant, 2592000);
+	ck_assert_uint_eq(a.warmn, 20);
+	ck_assert_uint_eq(a.warmper, 86400);
+	/* nothing but those two has an old spelling */
+	badvalue("1 0 nets=3/60/5");
+	badvalue("1 0 mass=3/50");
+	badvalue("1 0 mass=3/50/3600/4");
+	badvalue("1 0 dormant=100/2");
+}
+END_TEST
+
+/* A value reads back only as rule_fmtvalue writes it: each option once,
+ * numbers without leading zeros, periods in seconds, lower-case hex. */
+START_TEST(value_only_as_written)
+{
+	struct rule r;
+
+	badvalue("1 0 mass=2x3/1h");			/* periods in seconds */
+	badvalue("1 0 mass=2x3/60x");
+	badvalue("1 0 mass=2/3x60");
+	badvalue("1 0 mass=2x3x60");
+	badvalue("1 0 dormant=1d,2/50");
+	badvalue("1 0 dormant=100,2/1h");
+	badvalue("1 0 dormant=100/2,50");
+	badvalue("1 0 dormant=100,2,50");
+	badvalue("1 5 ban=2x");
+	badvalue("1 5 ban");
+	badvalue("1 5 warn=80%");
+	badvalue("1 5 reply=0451");
+	badvalue("1 5 reply=499");
+	badvalue("1 5 msg=0100");
+	badvalue("1 5 nets=03/60");
+	badvalue("1 5 dryrun=");
+	badvalue("1 5 dryrun=1");
+	badvalue("1 5 text=4A");
+	badvalue("1 5 text=\"Hi\"");
+	badvalue("1 5 reply=451 reply=452");
+	badvalue("1 5 dryrun dryrun");
+	badvalue("1 5 text=41 text=41");
+	badvalue("1 5 pool=5/60 pool=6/3600");
+	badvalue("1 5 pool=5/60,6/60");
+	badvalue("1 5 pool=0/60");
+	badvalue("1 5 mass=3x50/3600 mass=3/50/3600");
+	badvalue("1 0 set=64 dryrun");
+	badvalue("1 0 dryrun set=64");
+	badvalue("1 5 set=64");
+	/* a NUL byte inside an option's value, also hex-encoded */
+	ck_assert_int_eq(rule_parsevalue("1 5 msg=5\0007", 11, &r), -1);
+	ck_assert_int_eq(rule_parsevalue("1 5 text=41\0000", 13, &r), -1);
+	ck_assert_int_eq(rule_parsevalue("1 5 text=41220041", 17, &r), -1);
+	ck_assert_int_eq(rule_parsevalue("1 5 text=412241", 15, &r), 0);
+	ck_assert_str_eq(r.text, "A\"A");
+}
+END_TEST
+
+/* line is an error, and its message is exactly want. */
+static void
+errexact(const char *line, const char *want)
+{
+	struct parsed p = parse(line);
+
+	ck_assert_msg(p.rc == RULE_ERR, "\"%s\": rc %d", line, p.rc);
+	ck_assert_str_eq(p.err, want);
+}
+
+/* The messages that list options are made from the table: the same as
+ * they always were. So are the others of options. */
+START_TEST(option_messages)
+{
+	static const char *const star = "the * line takes only reply=, text=, "
+	    "warn= and dryrun";
+
+	errexact("x:5:bogus", "unknown option (reply=, text=, ban, warn=, "
+	    "dryrun, strict, msg=, nets=, mass=, dormant=, pool=)");
+	errexact("*:5/1h:strict", star);
+	errexact("x:5:", "empty option");
+	errexact("x:5:dryrun=1", "dryrun and strict take no value");
+	errexact("x:5:strict=", "dryrun and strict take no value");
+	errexact("x:5:warn", "warn= needs a percentage, e.g. warn=80%");
+	errexact("x:5:warn=0", "warn= needs a percentage from 1 to 99, e.g. "
+	    "warn=80%");
+	errexact("x:5:warn=80x", "warn= needs a percentage from 1 to 99, e.g. "
+	    "warn=80%");
+	errexact("x:5:ban=0x", "ban= needs a multiple of the limit from 1 to "
+	    "100, e.g. ban=2x");
+	errexact("x:5:ban=2%", "ban= needs a multiple of the limit from 1 to "
+	    "100, e.g. ban=2x");
+	errexact("x:5:reply", "reply= needs a code: 421, 450, 451, 452, 550, "
+	    "552, 553 or 554");
+	errexact("x:5:reply=500", "reply= needs a code: 421, 450, 451, 452, "
+	    "550, 552, 553 or 554");
+	errexact("x:5:text=\"\"", "text= needs a text in double quotes");
+	errexact("x:5:msg=1:msg=1", "option given twice");
+	/* where an option goes: its own reason before the * line's */
+	errexact("*:5/1h:pool=5/1d", "pool= belongs on an @domain line");
+	errexact("*:5/1h:nets=3/1h", star);
+	errexact("1.2.3.4:5:nets=3/1h", "nets= counts the networks of an auth "
+	    "user, not of an IP");
+	errexact("*:5", "the * line's limits need a period, e.g. *:20000/1h");
+	/* pool=0/1d sets no pool: fine on any client line, as always, but
+	 * the * line takes no pool= at all */
+	ok("x:5:pool=0/1d", "x", 0, -1, "5");
+	errexact("*:5/1h:pool=0/1d", star);
+}
+END_TEST
+
+/* "overlimitctl explain" of line's rule is want. */
+static void
+described(const char *line, const char *want)
+{
+	struct parsed p = okp(line);
+	char *buf = NULL;
+	size_t sz = 0;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(f = open_memstream(&buf, &sz));
+	rule_describe(&p.r, f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_str_eq(buf, want);
+	free(buf);
+}
+
+/* one line per signal and for the pool, nothing for the rest */
+START_TEST(describe)
+{
+	described("@x:0:msg=100:nets=3/1h:mass=3x50/1h:dormant=30d,20/1d:"
+	    "pool=5000/1d,300/1h:reply=451:ban=2x:dryrun",
+	    "per message: at most 100 recipients (452)\n"
+	    "networks: refused when seen from more than 3 in any 1h\n"
+	    "mass mail: banned at the 3rd message of 50 or more recipients "
+	    "in any 1h\n"
+	    "dormant: after 30d without a recipient, at most 20 in the first "
+	    "1d back\n"
+	    "domain pool: 5000 in any 1d, 300 in any 1h for all its users "
+	    "together\n");
+	described("x:5/1h:mass=1x2/90m:reply=451:text=\"t\":warn=5",
+	    "mass mail: banned at the 1st message of 2 or more recipients in "
+	    "any 90m\n");
+	described("x:5/1h:mass=2x2/1h", "mass mail: banned at the 2nd message "
+	    "of 2 or more recipients in any 1h\n");
+	described("x:5/1h:mass=11x2/1h", "mass mail: banned at the 11th "
+	    "message of 2 or more recipients in any 1h\n");
+	described("x:5/1h:ban:strict:dryrun", "");
 }
 END_TEST
 
@@ -1229,6 +1415,10 @@ rule_suite(void)
 	tcase_add_test(tc, signal_value_format);
 	tcase_add_test(tc, signal_value_roundtrip);
 	tcase_add_test(tc, signal_value_malformed);
+	tcase_add_test(tc, old_spellings_read);
+	tcase_add_test(tc, value_only_as_written);
+	tcase_add_test(tc, option_messages);
+	tcase_add_test(tc, describe);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("long_value");
 	tcase_add_test(tc, long_value_keeps_text);

@@ -177,6 +177,71 @@ else
     skip store.perm "needs an unprivileged user (root with setpriv, or not root)"
 fi
 
+# -------------------------------------------------- a directory others could plant files in
+# The counter directory is trusted only when no other user can write it;
+# a counter file must be its owner's, with one link; a classic 0644 file
+# taken over becomes 0600 (another user could lock it and stall the client)
+setup store.trust ':5'
+chmod 775 "$OL"
+errcase store.trust.groupw ipc 1.2.3.4
+check store.trust.groupw.msg yes "$(case "$(logkv error)" in *"writable by its group or others"*) echo yes;; *) logkv error;; esac)"
+chmod 757 "$OL"
+errcase store.trust.otherw ipc 1.2.3.4
+chmod 755 "$OL"
+check store.trust.nofile "" "$(ollist)"
+# a hard link to a file elsewhere is not written through
+printf 'XX' > "$W/outside"
+ln "$W/outside" "$OL/1.2.3.5"
+errcase store.trust.hardlink ipc 1.2.3.5
+check store.trust.hardlink.msg yes "$(case "$(logkv error)" in *"2 links"*) echo yes;; *) logkv error;; esac)"
+check store.trust.hardlink.kept XX "$(cat "$W/outside")"
+rm -f "$OL/1.2.3.5"
+# another user's file in the directory
+printf 'X' > "$OL/1.2.3.6"
+chown 65534 "$OL/1.2.3.6" 2>/dev/null || true
+if [ "$(stat -c %u "$OL/1.2.3.6")" = 65534 ]; then
+    errcase store.trust.otheruser ipc 1.2.3.6
+    check store.trust.otheruser.msg yes "$(case "$(logkv error)" in *"belongs to uid 65534"*) echo yes;; *) logkv error;; esac)"
+else
+    skip store.trust.otheruser "cannot give a file to another user (not root)"
+fi
+rm -f "$OL/1.2.3.6"
+# a classic file taken over: counted on, and made 0600
+printf 'XX' > "$OL/1.2.3.7"
+chmod 644 "$OL/1.2.3.7"
+seqx store.trust.classic "112 112 112 113" ipc 1.2.3.7
+check store.trust.classic.mode 600 "$(stat -c %a "$OL/1.2.3.7")"
+olsane store.trust.olsane
+
+# -------------------------------------------------- a hostile CDB fails at once
+# (no watchdog wait: a table without an empty slot, a device, a huge file)
+setup cdb.hostile ':5'
+cp "$CDB" "$W/good.cdb"
+ln -sf /dev/urandom "$CDB"
+errcase cdb.hostile.urandom ipc 1.2.3.4 OVERLIMIT_TIMEOUT=30
+# refused at open (not the watchdog's "timeout after 30s")
+check cdb.hostile.urandom.reason yes "$(case "$(logkv error)" in *"not a limits CDB"*) echo yes;; *) logkv error;; esac)"
+rm -f "$CDB"
+# a 32 MB table whose slots are all full: every probe bounded
+PY=$(command -v python3 2>/dev/null || true)
+if [ -n "$PY" ]; then
+    "$PY" - "$CDB" <<'PYEOF'
+import struct, sys
+n = 4 * 1024 * 1024                     # slots: 32 MB
+with open(sys.argv[1], "wb") as f:
+    head = b"".join(struct.pack("<II", 2048, n) for _ in range(256))
+    f.write(head)
+    slot = struct.pack("<II", 0x12345678, 2048)   # never the hash, never empty
+    f.write(slot * n)
+PYEOF
+    errcase cdb.hostile.full ipc 1.2.3.4 OVERLIMIT_TIMEOUT=30
+    check cdb.hostile.full.reason yes "$(case "$(logkv error)" in *"not a limits CDB"*) echo yes;; *) logkv error;; esac)"
+else
+    skip cdb.hostile.full "python3 (to write the crafted CDB) is not installed"
+fi
+cp "$W/good.cdb" "$CDB"
+seqx cdb.hostile.restored "112" ipc 1.2.3.4
+
 # -------------------------------------------------- a read-only filesystem
 # (root only: a small tmpfs remounted read-only under the test dir)
 # Outcome: every count is an error line and the failure policy; nothing

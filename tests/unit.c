@@ -12,10 +12,11 @@
 
 Suite	*name_suite(void);
 Suite	*rule_suite(void);
-Suite	*limits_suite(void);
+Suite	*lookup_suite(void);
 Suite	*store_suite(void);
 Suite	*reply_suite(void);
 Suite	*side_suite(void);
+Suite	*compile_suite(void);
 
 int
 main(void)
@@ -25,10 +26,11 @@ main(void)
 
 	sr = srunner_create(name_suite());
 	srunner_add_suite(sr, rule_suite());
-	srunner_add_suite(sr, limits_suite());
+	srunner_add_suite(sr, lookup_suite());
 	srunner_add_suite(sr, store_suite());
 	srunner_add_suite(sr, reply_suite());
 	srunner_add_suite(sr, side_suite());
+	srunner_add_suite(sr, compile_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	run = srunner_ntests_run(sr);
 	failed = srunner_ntests_failed(sr);

@@ -1,6 +1,7 @@
 /*
- * fuzz_rule: libFuzzer harness of src/rule.c (the control-file parser and
- * the CDB value), built by "make fuzz".
+ * fuzz_rule: libFuzzer harness of the control-file grammar (src/grammar.c)
+ * and the CDB value codec (src/codec.c), both driven by the table of
+ * options (src/option.c); built by "make fuzz".
  *
  * The input is one control-file line. Invariants checked (abort = finding):
  *  - rule_parseline returns RULE_EMPTY, RULE_OK or RULE_ERR; RULE_ERR
@@ -16,7 +17,9 @@
  *  - rule_parsevalue on the raw input: when it accepts, the value it
  *    read formats and re-parses to the same rule (limits and periods
  *    in range; a period given twice is not rejected by the value
- *    parser, which only ever reads what cdbmake-limits wrote).
+ *    parser, which only ever reads what cdbmake-limits wrote), also
+ *    one in the spelling of an older cdbmake-limits (mass=M/R/T,
+ *    dormant=D/N/P).
  */
 #include <stdint.h>
 #include <stdio.h>

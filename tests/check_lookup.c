@@ -1,6 +1,5 @@
-/* check_limits.c: unit tests of src/limits.[ch] (DESIGN.md "Lookup"). */
+/* check_lookup.c: unit tests of src/lookup.[ch] (DESIGN.md "Lookup"). */
 #include <sys/types.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <cdb.h>
@@ -12,12 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compile.h"
 #include "ident.h"
 #include "lookup.h"
 #include "name.h"
 #include "rule.h"
 
-Suite	*limits_suite(void);
+Suite	*lookup_suite(void);
 
 static char tmpdir[64];
 static char cdbpath[128];
@@ -61,29 +61,6 @@ rmdir_tc(void)
 	rmdir(tmpdir);
 }
 
-struct ent {
-	struct rulekey	k;
-	char		val[RULE_VALMAX];
-};
-
-/* "24,16,8": prefix lengths of family, longest first (as cdbmake-limits). */
-static void
-plens(const struct ent *e, size_t n, int family, char *out, size_t outsz)
-{
-	char seen[129] = { 0 };
-	size_t i, o = 0;
-	int p;
-
-	for (i = 0; i < n; i++)
-		if (e[i].k.family == family && e[i].k.plen >= 0)
-			seen[e[i].k.plen] = 1;
-	out[0] = '\0';
-	for (p = 128; p >= 0; p--)
-		if (seen[p])
-			o += (size_t)snprintf(out + o, outsz - o, "%s%d",
-			    o ? "," : "", p);
-}
-
 static void
 add(struct cdb_make *cm, const char *k, const char *v)
 {
@@ -92,54 +69,37 @@ add(struct cdb_make *cm, const char *k, const char *v)
 }
 
 /*
- * Compile control lines into cdbpath the way cdbmake-limits does (last
- * duplicate wins, /4 and /6 lists, /format), plus raw key/value pairs
- * from extra (NULL-terminated). format: the /format value, or NULL.
+ * Compile control lines into cdbpath as cdbmake-limits does (src/compile.c:
+ * last duplicate wins, /4, /6, /features), with raw key/value pairs from
+ * extra (NULL-terminated) before them. format: the /format value, or NULL.
  */
 static void
 build(const char *const *lines, const char *const *extra, const char *format)
 {
-	struct ent ents[64];
-	struct rulekey k;
-	struct rule r;
+	struct compile c;
 	struct cdb_make cm;
-	char list[512], tmp[160];
-	const char *why;
-	size_t n = 0, i, j;
-	int fd, rc;
+	char tmp[160];
+	size_t i;
+	int fd;
 
-	for (i = 0; lines != NULL && lines[i] != NULL; i++) {
-		rc = rule_parseline(lines[i], strlen(lines[i]), i + 1, &k, &r, &why);
-		ck_assert_msg(rc != RULE_ERR, "%s: %s", lines[i], why);
-		if (rc == RULE_EMPTY)
-			continue;
-		for (j = 0; j < n && strcmp(ents[j].k.key, k.key) != 0; j++)
-			;
-		ck_assert_uint_lt(j, sizeof(ents) / sizeof(ents[0]));
-		ents[j].k = k;
-		rule_fmtvalue(&r, ents[j].val, sizeof(ents[j].val));
-		if (j == n)
-			n++;
-	}
+	compile_init(&c, 2);
+	for (i = 0; lines != NULL && lines[i] != NULL; i++)
+		ck_assert_int_eq(compile_line(&c, lines[i], strlen(lines[i])), 0);
+	ck_assert_msg(c.errors == 0, "%lu bad lines", c.errors);
+	compile_sort(&c);
 	snprintf(tmp, sizeof(tmp), "%s/limits.tmp", tmpdir);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(cdb_make_start(&cm, fd), 0);
 	for (i = 0; extra != NULL && extra[i] != NULL; i += 2)
 		add(&cm, extra[i], extra[i + 1]);
-	for (i = 0; i < n; i++)
-		add(&cm, ents[i].k.key, ents[i].val);
-	plens(ents, n, AF_INET, list, sizeof(list));
-	if (list[0] != '\0')
-		add(&cm, "/4", list);
-	plens(ents, n, AF_INET6, list, sizeof(list));
-	if (list[0] != '\0')
-		add(&cm, "/6", list);
+	ck_assert_int_eq(compile_add(&c, &cm), 0);
 	if (format != NULL)
 		add(&cm, "/format", format);
 	ck_assert_int_eq(cdb_make_finish(&cm), 0);
 	ck_assert_int_eq(close(fd), 0);
 	ck_assert_int_eq(rename(tmp, cdbpath), 0);
+	compile_free(&c);
 }
 
 /* Look who up (an auth user, or an IP when isip) in l. */
@@ -542,9 +502,9 @@ START_TEST(lookup_corrupt_values)
 END_TEST
 
 Suite *
-limits_suite(void)
+lookup_suite(void)
 {
-	Suite *s = suite_create("limits");
+	Suite *s = suite_create("lookup");
 	TCase *tc;
 
 	tc = tcase_create("open");
