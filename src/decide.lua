@@ -127,14 +127,17 @@ local function window(s, period, now)
 	return s.cum - before(s, now - period)
 end
 
+-- the second's member carries the cumulative count: the new one is added
+-- before the old one of the same second goes (a decision's first write
+-- is one Redis may refuse when out of memory, so that it refuses the
+-- whole decision, never its middle)
 local function record(s, now)
-	local t = now
+	local t, old = now, nil
 	if s.lt > t then t = s.lt end
-	if s.have and s.lt == t then
-		redis.call('ZREM', s.rk, fmt(s.cum))
-	end
+	if s.have and s.lt == t then old = fmt(s.cum) end
 	s.cum, s.lt, s.have = s.cum + 1, t, true
 	redis.call('ZADD', s.rk, t, fmt(s.cum))
+	if old then redis.call('ZREM', s.rk, old) end
 end
 
 -- the first moment from now at which the window of period holds fewer
@@ -884,7 +887,12 @@ local function main()
 	return op(tonumber(t[1]))
 end
 
+-- an error of Redis's own (READONLY, OOM, NOPERM, ...) goes back as it
+-- is, so that the caller can tell it; a bug of this script as "ROL script"
 local ok, res = pcall(main)
 if ok then return res end
 if type(res) == 'table' and res.err then return redis.error_reply(res.err) end
+if type(res) == 'string' and string.match(res, '^%u+ ') then
+	return redis.error_reply(res)
+end
 return redis.error_reply('ROL script: ' .. tostring(res))
