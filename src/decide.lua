@@ -3,7 +3,7 @@
 -- of src/side.c and the order of src/decide.c: keep them in step.
 -- Compiled into the programs as a C string (src/decide.lua.h).
 --
--- KEYS: 1 the client's state (hash), 2 its records (sorted set: one member
+-- KEYS: 1 the client's state (a string of 16 numbers, F below), 2 its records (sorted set: one member
 -- per second that saw recipients, score the second, member the cumulative
 -- count at its end), 3 its side state (string: networks, mass messages),
 -- 4/5 the pool's state and records, 6/7 the server cap's.
@@ -41,12 +41,11 @@ local function fail(msg)
 	error({ err = 'ROL ' .. msg })
 end
 
+-- a whole number in [lo, hi] from a string (tonumber's syntax; anything
+-- else, a fraction, NaN: nil)
 local function num(s, lo, hi)
-	if type(s) ~= 'string' or not string.match(s, '^%-?%d+$') then
-		return nil
-	end
 	local n = tonumber(s)
-	if n == nil or n < lo or n > hi then return nil end
+	if n == nil or n % 1 ~= 0 or n < lo or n > hi then return nil end
 	return n
 end
 
@@ -93,15 +92,21 @@ end
 -- ---------------------------------------------------------------- state
 
 local function load(hk, rk)
-	local v = redis.call('HMGET', hk, unpack(F))
-	local s = { hk = hk, rk = rk, cum = 0, lt = 0, have = false }
-	for i, f in ipairs(F) do
-		if v[i] then
-			s[f] = num(v[i], 0, MAXNUM)
-			if s[f] == nil then return nil end
-		else
-			s[f] = 0
+	local v = redis.call('GET', hk)
+	local s = { hk = hk, rk = rk, cum = 0, lt = 0, have = false,
+	    exists = v ~= false }
+	local i = 0
+	if v then
+		if #v > 400 then return nil end
+		for x in string.gmatch(v, '%S+') do
+			i = i + 1
+			if i > #F then return nil end
+			s[F[i]] = num(x, 0, MAXNUM)
+			if s[F[i]] == nil then return nil end
 		end
+		if i ~= #F then return nil end
+	else
+		for _, f in ipairs(F) do s[f] = 0 end
 	end
 	local last = redis.call('ZRANGE', rk, -1, -1, 'WITHSCORES')
 	if #last == 2 then
@@ -112,18 +117,21 @@ local function load(hk, rk)
 	return s
 end
 
--- the cumulative count of the last second stamped at most t
+-- the cumulative count of the last second stamped at most t (the
+-- longest window's second kept in s.trim: what commit may drop before it)
 local function before(s, t)
 	if not s.have then return 0 end
 	local e = redis.call('ZRANGE', s.rk, t, '-inf', 'BYSCORE', 'REV',
-	    'LIMIT', 0, 1)
+	    'LIMIT', 0, 1, 'WITHSCORES')
 	if #e == 0 then return 0 end
+	if s.kp > 0 and t == s.now - s.kp then s.trim, s.trimkp = e[2], s.kp end
 	return tonumber(e[1]) or 0
 end
 
 -- recipients in the window of period ending at now (0: the total)
 local function window(s, period, now)
 	if period == 0 then return s.tot end
+	s.now = now
 	return s.cum - before(s, now - period)
 end
 
@@ -159,13 +167,10 @@ end
 -- seconds more, but a banned client's state
 local function commit(s, now, keep)
 	local kv = {}
-	for _, f in ipairs(F) do
-		kv[#kv + 1] = f
-		kv[#kv + 1] = fmt(s[f])
-	end
-	redis.call('HSET', s.hk, unpack(kv))
+	for i, f in ipairs(F) do kv[i] = fmt(s[f]) end
+	kv = table.concat(kv, ' ')
 	if band(s.fl, BANNED) ~= 0 then
-		redis.call('PERSIST', s.hk)
+		redis.call('SET', s.hk, kv)		-- no TTL
 	else
 		local ttl = s.kp
 		if s.sk > ttl then ttl = s.sk end
@@ -176,16 +181,14 @@ local function commit(s, now, keep)
 			if d > ttl then ttl = d end
 		end
 		if s.rf > 1 and s.ru - now > ttl then ttl = s.ru - now end
-		redis.call('EXPIRE', s.hk, ttl + keep)
+		redis.call('SET', s.hk, kv, 'EX', ttl + keep)
 	end
+	s.exists = true
 	if s.have then
-		if s.kp > 0 then
-			local e = redis.call('ZRANGE', s.rk, now - s.kp, '-inf',
-			    'BYSCORE', 'REV', 'LIMIT', 0, 1, 'WITHSCORES')
-			if #e == 2 then
-				redis.call('ZREMRANGEBYSCORE', s.rk, '-inf',
-				    '(' .. e[2])
-			end
+		-- what every window is done with goes: before the last
+		-- second the longest window does not count
+		if s.trim and s.trimkp == s.kp then
+			redis.call('ZREMRANGEBYSCORE', s.rk, '-inf', '(' .. s.trim)
 		end
 		redis.call('EXPIRE', s.rk, s.kp + 60)
 	end
@@ -730,8 +733,7 @@ local function show(now)
 	local r = parserule(ARGV[3])
 	local s = load(KEYS[1], KEYS[2])
 	if s == nil then fail('corrupt state ' .. KEYS[1]) end
-	local exists = redis.call('EXISTS', KEYS[1])
-	local o = { 'rol1', now, exists }
+	local o = { 'rol1', now, s.exists and 1 or 0 }
 	for _, f in ipairs(F) do o[#o + 1] = s[f] end
 	local n = counts(s, r, now)
 	o[#o + 1] = r.nwin
@@ -762,9 +764,11 @@ local function reset(now)
 	local s = load(KEYS[1], KEYS[2])
 	local n = redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 	if s ~= nil and s.rf > 1 and s.ru > now then
-		redis.call('HSET', KEYS[1], 'rs', fmt(now), 'rf', fmt(s.rf),
-		    'ru', fmt(s.ru))
-		redis.call('EXPIRE', KEYS[1], s.ru - now + 60)
+		local t = { rs = now, rf = s.rf, ru = s.ru }
+		local kv = {}
+		for i, f in ipairs(F) do kv[i] = fmt(t[f] or 0) end
+		redis.call('SET', KEYS[1], table.concat(kv, ' '), 'EX',
+		    s.ru - now + 60)
 	end
 	return { 'rol1', now, n }
 end
@@ -780,9 +784,7 @@ local function tidy(now)
 	local keepplain = arg(6, 0, 1, 'keepplain') == 1
 	local s = load(KEYS[1], KEYS[2])
 	if s == nil then fail('corrupt state ' .. KEYS[1]) end
-	if redis.call('EXISTS', KEYS[1]) == 0 then
-		return { 'rol1', now, 0, 0 }
-	end
+	if not s.exists then return { 'rol1', now, 0, 0 } end
 	local dormant = s.la > 0 and (r.dormant > 0 or
 	    (band(s.hf, 1) ~= 0 and now - s.la <= MAXPERIOD))
 	if keepplain then
@@ -829,7 +831,8 @@ local function merge(now)
 	if #recs % 2 ~= 0 then fail('bad argument: records') end
 	local s = load(KEYS[1], KEYS[2])
 	if s == nil then fail('corrupt state ' .. KEYS[1]) end
-	if redis.call('HEXISTS', KEYS[1], 'm:' .. tag) == 1 then
+	local tags = KEYS[1] .. '#m'	-- the hosts merged in (# is in no name)
+	if redis.call('HEXISTS', tags, tag) == 1 then
 		return { 'rol1', now, 0 }
 	end
 	local m = {}
@@ -866,7 +869,8 @@ local function merge(now)
 	end
 	s.have = #ts > 0
 	commit(s, now, keep)
-	redis.call('HSET', KEYS[1], 'm:' .. tag, fmt(now))
+	redis.call('HSET', tags, tag, fmt(now))
+	redis.call('EXPIRE', tags, s.kp + keep + 86400)
 	if ARGV[7] ~= '' and redis.call('EXISTS', KEYS[3]) == 0 then
 		local sd = sideload(KEYS[3])
 		redis.call('SET', KEYS[3], ARGV[7], 'EX', s.sk + keep)
