@@ -460,30 +460,36 @@ rnames(void)
 	return &nm;
 }
 
+/* The counter name into rw: 1 read, 0 not (absent, not a counter, an
+ * error counted in *errs). */
+static int
+readname(const char *name, struct row *rw, unsigned long *errs)
+{
+	struct ident w;
+	int rc;
+
+	if (ident_fromfile(&w, name) < 0)
+		return 0;
+	rc = readrow(&w, rw);
+	ident_free(&w);
+	if (rc < 0)
+		(*errs)++;
+	return rc == 0;
+}
+
 /* Every counter in Redis, read into a malloc'd array. */
 static struct row *
 rreadall(size_t *np, unsigned long *errs)
 {
 	struct names *nm = rnames();
 	struct row *rows;
-	struct ident w;
 	size_t i, n = 0;
 
 	*errs = 0;
 	if ((rows = reallocarray(NULL, nm->n + 1, sizeof(*rows))) == NULL)
 		die("out of memory", NULL, 0);
 	for (i = 0; i < nm->n; i++) {
-		if (ident_fromfile(&w, nm->v[i]) == 0) {
-			switch (readrow(&w, &rows[n])) {
-			case 0:
-				n++;
-				break;
-			case -1:
-				(*errs)++;
-				break;
-			}
-			ident_free(&w);
-		}
+		n += (size_t)readname(nm->v[i], &rows[n], errs);
 		free(nm->v[i]);
 	}
 	free(nm->v);
@@ -499,10 +505,9 @@ readall(size_t *np, unsigned long *errs)
 {
 	struct row *rows = NULL, *p;
 	struct dirent *d;
-	struct ident w;
 	size_t n = 0, cap = 0;
 	DIR *dp = NULL;
-	int fd, rc;
+	int fd;
 
 	if (redis)
 		return rreadall(np, errs);
@@ -518,18 +523,7 @@ readall(size_t *np, unsigned long *errs)
 				die("out of memory", NULL, 0);
 			rows = p;
 		}
-		if (ident_fromfile(&w, d->d_name) < 0)
-			continue;
-		rc = readrow(&w, &rows[n]);
-		ident_free(&w);
-		switch (rc) {
-		case 0:
-			n++;
-			break;
-		case -1:
-			(*errs)++;
-			break;
-		}
+		n += (size_t)readname(d->d_name, &rows[n], errs);
 	}
 	if (errno != 0)
 		die("unable to read", dir, errno);
@@ -1046,6 +1040,7 @@ sideput(struct text *t, const char *name, const char *tag)
 	char b[128];
 	uint32_t i, j;
 
+	sd.fd = -1;
 	if (name_isfile(name) != NAME_FCLIENT ||
 	    side_open(&st, name, 0, &sd) != 0 || sd.healed) {
 		if (sd.fd >= 0)
@@ -1080,7 +1075,7 @@ sideput(struct text *t, const char *name, const char *tag)
 static int
 migrate1(const char *name, const char *tag, unsigned long *done)
 {
-	struct text state = { NULL, 0, 0 }, recs = { NULL, 0, 0 },
+	struct text hdr = { NULL, 0, 0 }, recs = { NULL, 0, 0 },
 	    side = { NULL, 0, 0 };
 	char keep[24];
 	const char *args[5];
@@ -1093,7 +1088,7 @@ migrate1(const char *name, const char *tag, unsigned long *done)
 			fprintf(stderr, PROG ": %s/%s: %s\n", dir, name, c.err);
 		return rc < 0 ? -1 : 0;
 	}
-	stateput(&state, &c.s);
+	stateput(&hdr, &c.s);
 	tput(&recs, "");
 	tput(&side, "");
 	if (c.s.keep > 0 && counter_each(&c, (int64_t)now - c.s.keep, recput,
@@ -1104,7 +1099,7 @@ migrate1(const char *name, const char *tag, unsigned long *done)
 	snprintf(keep, sizeof(keep), "%ld", rs.keep);
 	args[0] = tag;
 	args[1] = keep;
-	args[2] = state.s;
+	args[2] = hdr.s;
 	args[3] = recs.s;
 	args[4] = side.s;
 	if (rc < 0)
@@ -1116,7 +1111,7 @@ migrate1(const char *name, const char *tag, unsigned long *done)
 		*done += r->elements == 3 && r->element[2]->integer == 1;
 		rrep_free(r);
 	}
-	free(state.s);
+	free(hdr.s);
 	free(recs.s);
 	free(side.s);
 	return rc;

@@ -51,6 +51,14 @@ if build CC=gcc; then
 	stage "rts-faults (gcc)" sh tests/rts-faults.sh
 	stage "rts-signals (gcc)" sh tests/rts-signals.sh
 	stage "soak (gcc)" sh tests/soak.sh
+	# the Redis store: the runners whose cases make sense for a shared
+	# store, against one redis-server each; its own faults and farms
+	stage "rts (redis, gcc)" env RTS_STORE=redis RTS_CONC_REPEAT=5 sh tests/rts.sh
+	stage "rts-ops (redis)" env RTS_STORE=redis sh tests/rts-ops.sh
+	stage "rts-responses (redis)" env RTS_STORE=redis RTS_CONC_REPEAT=3 \
+	    sh tests/rts-responses.sh
+	stage "rts-signals (redis)" env RTS_STORE=redis sh tests/rts-signals.sh
+	stage "rts-redis (gcc)" sh tests/rts-redis.sh
 fi
 if build CC=clang; then
 	stage "unit (clang)" ./tests/unit
@@ -66,6 +74,9 @@ if build CC=gcc SAN=1; then
 	stage "rts-faults (ASan+UBSan)" sh tests/rts-faults.sh
 	stage "rts-signals (ASan+UBSan)" sh tests/rts-signals.sh
 	stage "soak (ASan+UBSan)" env SOAK_ROUNDS=2 sh tests/soak.sh
+	stage "rts (redis, ASan+UBSan)" env RTS_STORE=redis RTS_CONC_REPEAT=2 \
+	    sh tests/rts.sh
+	stage "rts-redis (ASan+UBSan)" env RTS_REDIS_ROUNDS=2 sh tests/rts-redis.sh
 fi
 # valgrind: a dynamic build (memcheck cannot follow malloc in a static one)
 if build CC=gcc STATIC= CFLAGS="-O1 -g"; then
@@ -88,6 +99,16 @@ if build CC=gcc STATIC= CFLAGS="-O1 -g"; then
 	    RTS_CLEANUP="$OUT/overlimit-cleanup" sh tests/rts-signals.sh
 	stage "rts-responses (valgrind)" env RTS_CONC_REPEAT=0 \
 	    RTS_HELPER="$OUT/rcptcheck-overlimit" sh tests/rts-responses.sh
+	stage "rts-redis (valgrind)" env RTS_LIGHT=1 \
+	    RTS_HELPER="$OUT/rcptcheck-overlimit" RTS_CTL="$OUT/overlimitctl" \
+	    sh tests/rts-redis.sh
+	# the model-based property test, both stores, on this dynamic build
+	# (libfaketime sets the helper's clock; tests/property/fakeclock.c
+	# Redis's): a short run each, 0 mismatches the bar
+	stage "property (file, 3000 decisions)" env PROP_DECISIONS=3000 \
+	    python3 tests/property/check.py
+	stage "property (redis, 3000 decisions)" env PROP_STORE=redis \
+	    PROP_DECISIONS=3000 python3 tests/property/check.py
 	reports=$(find "$VG" -type f -size +0 | wc -l)
 	echo "### valgrind reports from the programs: $reports"
 	if [ "$reports" -ne 0 ]; then

@@ -2,10 +2,13 @@
 # Install what building (deps.sh build) or testing (deps.sh test) needs,
 # from Debian's packages; does nothing when all are there already.
 set -e
-pkgs="build-essential pkg-config libcdb-dev libbsd-dev"
+pkgs="build-essential pkg-config libcdb-dev libbsd-dev libhiredis-dev"
 if [ "$1" = test ]; then
 	pkgs="$pkgs tinycdb check valgrind clang libclang-rt-14-dev mandoc"
 	pkgs="$pkgs cppcheck clang-tidy"
+	# the Redis store's tests: servers, a sentinel, redis-cli; the clock
+	# of the property test
+	pkgs="$pkgs redis-server redis-sentinel redis-tools faketime libfaketime"
 	# nice to have: tests that need them say "skip" without them
 	optional="python3 systemd"
 fi

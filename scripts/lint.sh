@@ -8,10 +8,12 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 SRC="src/prog.c src/name.c src/ident.c src/option.c src/grammar.c src/codec.c
 src/compile.c src/lookup.c src/policy.c src/counter.c src/side.c src/decide.c
-src/logline.c src/report.c src/reply.c src/notify.c
+src/logline.c src/report.c src/reply.c src/notify.c src/rcli.c src/rstore.c
 rcptcheck-overlimit.c cdbmake-limits.c overlimit-cleanup.c overlimitctl.c"
 DEFS="-D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -DLIBBSD_OPENBSD_VIS"
 OUT=$(mktemp) || exit 2
+# src/rstore.c includes the script as generated C (make's rule)
+make -s src/decide.lua.h || exit 2
 trap 'rm -f "$OUT"' EXIT
 pass=0 fail=0
 

@@ -156,7 +156,7 @@ mkarray(const redisReadTask *t, int n)
 
 	if (r == NULL)
 		return NULL;
-	if (n > 0 && (r->element = calloc((size_t)n, sizeof(*r->element))) ==
+	if (n > 0 && (r->element = calloc((size_t)n, sizeof(struct rrep *))) ==
 	    NULL) {
 		free(r);
 		return NULL;
@@ -211,7 +211,7 @@ rcli_connect(struct rcli *c, const struct raddr *a, long ctimeout,
 {
 	long deadline = msnow() + ctimeout;
 	socklen_t sl = sizeof(int);
-	int e = 0;
+	int e;
 
 	memset(c, 0, sizeof(*c));
 	c->timeout = timeout;

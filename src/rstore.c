@@ -94,7 +94,7 @@ passfile(struct rstore *rs, const char *path)
 static int
 addresses(struct rstore *rs, const char *spec)
 {
-	char list[1024], *p, *next;
+	char list[1024], *p, *nxt;
 	const char *at, *err;
 
 	if (strncmp(spec, "sentinel:", 9) != 0) {
@@ -115,9 +115,9 @@ addresses(struct rstore *rs, const char *spec)
 	if (strlcpy(list, at + 1, sizeof(list)) >= sizeof(list))
 		return fail(rs, RSTORE_ECONFIG, "OVERLIMIT_REDIS=%s: %s", spec,
 		    "too long");
-	for (p = list; p != NULL; p = next) {
-		if ((next = strchr(p, ',')) != NULL)
-			*next++ = '\0';
+	for (p = list; p != NULL; p = nxt) {
+		if ((nxt = strchr(p, ',')) != NULL)
+			*nxt++ = '\0';
 		if (rs->naddr == RSTORE_MAXADDR)
 			return fail(rs, RSTORE_ECONFIG, "OVERLIMIT_REDIS=%s: %s",
 			    spec, "at most 8 sentinels");
@@ -493,6 +493,7 @@ static void
 keysof(const struct rstore *rs, struct keys *k, const char *counter,
     const char *pool)
 {
+	/* cppcheck-suppress ctuuninitvar ; every key is written here */
 	snprintf(k->k[0], sizeof(k->k[0]), "%sh:%s", rs->prefix, counter);
 	snprintf(k->k[1], sizeof(k->k[1]), "%sr:%s", rs->prefix, counter);
 	snprintf(k->k[2], sizeof(k->k[2]), "%sx:%s", rs->prefix, counter);

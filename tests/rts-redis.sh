@@ -333,7 +333,7 @@ else
     RS=$S RP=$P RSP=$SP
     insync "$RS"
     mkdir -p "$W/sent"
-    printf 'port 0\nbind 127.0.0.1\nsentinel monitor m 127.0.0.1 %s 1\nsentinel down-after-milliseconds m 300\nsentinel failover-timeout m 3000\n' "$PP" > "$W/sent/s.conf"
+    printf 'port 0\nbind 127.0.0.1\nsentinel monitor m 127.0.0.1 %s 1\nsentinel down-after-milliseconds m 2000\nsentinel failover-timeout m 3000\n' "$PP" > "$W/sent/s.conf"
     st_try=0
     while :; do
         SEP=$((20000 + (P + 101 + st_try * 37) % 40000))
