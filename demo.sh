@@ -118,3 +118,49 @@ tail -n 1 "$T/smtpd.log" | sed 's/^/    log: /'
 
 say "metrics for Prometheus (overlimitctl metrics):"
 ./overlimitctl metrics | grep -v '^#' | sed 's/^/    /'
+
+say "several servers, one limit: mx1 and mx2 (two counter directories,
+   two host names) share their counters in a redis-server started here
+   (a unix socket in the demo's directory; stopped by its pid at the end)"
+if command -v redis-server > /dev/null && command -v redis-cli > /dev/null; then
+	mkdir "$T/redis" "$T/mx1" "$T/mx2"
+	redis-server --port 0 --unixsocket "$T/redis/redis.sock" --save '' \
+	    --appendonly no --dir "$T/redis" > "$T/redis/log" 2>&1 &
+	rpid=$!
+	trap 'kill "$rpid" 2>/dev/null; rm -rf "$T"' EXIT
+	i=0
+	while [ "$(redis-cli -s "$T/redis/redis.sock" ping 2>/dev/null)" != PONG ] &&
+	    [ $i -lt 500 ]; do
+		i=$((i + 1)); sleep 0.01
+	done
+	printf ':5/1h\n' > "$T/farm"
+	./cdbmake-limits "$T/farm.cdb" "$T/farm.tmp" < "$T/farm"
+	echo "    control file on both: :5/1h; eve@example.com alternates between them"
+	i=0
+	while [ $i -lt 7 ]; do
+		i=$((i + 1))
+		mx=mx$(( (i % 2) + 1 ))
+		printf '    on %s  RCPT TO:<r%d@example.net>  ->  %s\n' "$mx" "$i" \
+		    "$(rcpt RELAYCLIENT= SMTPAUTHUSER=eve@example.com \
+		    TCPREMOTEIP=198.51.100.9 RECIPIENT=r$i@example.net \
+		    OVERLIMIT_CDB="$T/farm.cdb" OVERLIMIT_DIR="$T/$mx" OVERLIMIT_HOST=$mx \
+		    OVERLIMIT_REDIS="unix:$T/redis/redis.sock")"
+	done
+	tail -n 2 "$T/smtpd.log" | sed 's/^/    log: /'
+	echo "    the counters are in Redis, not in either directory:"
+	redis-cli -s "$T/redis/redis.sock" --scan --pattern 'rol:*' | sort | sed 's/^/    key: /'
+	echo "    files in mx1's and mx2's directories: $(ls -A "$T/mx1" "$T/mx2" | grep -vc '^/\|^$')"
+	env OVERLIMIT_REDIS="unix:$T/redis/redis.sock" OVERLIMIT_CDB="$T/farm.cdb" \
+	    OVERLIMIT_DIR="$T/mx1" ./overlimitctl list | sed 's/^/    /'
+	echo "    Redis stopped: mx1 falls back to its own counts (OVERLIMIT_ONERROR=local)"
+	kill "$rpid"
+	wait "$rpid" 2>/dev/null || :
+	printf '    on mx1  RCPT TO:<late@example.net>  ->  %s\n' \
+	    "$(rcpt RELAYCLIENT= SMTPAUTHUSER=eve@example.com \
+	    TCPREMOTEIP=198.51.100.9 RECIPIENT=late@example.net \
+	    OVERLIMIT_CDB="$T/farm.cdb" OVERLIMIT_DIR="$T/mx1" OVERLIMIT_HOST=mx1 \
+	    OVERLIMIT_REDIS="unix:$T/redis/redis.sock" OVERLIMIT_ONERROR=local)"
+	tail -n 1 "$T/smtpd.log" | sed 's/^/    log: /'
+else
+	echo "    (redis-server is not installed: apt-get install redis-server)"
+fi
