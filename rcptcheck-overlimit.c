@@ -317,8 +317,7 @@ decision(struct logline *lg, const struct request *rq, struct outcome *out)
 	if (rc < 0) {
 		if (!localfb)
 			return rs.err;
-		log_quote(lg, "redis_error", rc == -1 && rs.err[0] ? rs.err :
-		    out->fail);
+		log_quote(lg, "redis_error", rs.err);
 		log_add(lg, "store", "local");
 	}
 	if (store_open(&st, dir) < 0)

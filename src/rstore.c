@@ -155,11 +155,11 @@ rstore_init(struct rstore *rs, const char *dir)
 	const char *spec = prog_env("OVERLIMIT_REDIS", NULL), *p;
 	size_t i;
 
+	if (spec == NULL)
+		return 1;		/* the file store: nothing more here */
 	memset(rs, 0, sizeof(*rs));
 	rs->c.fd = -1;
 	rs->dir = dir;
-	if (spec == NULL)
-		return 1;
 	if (addresses(rs, spec) < 0)
 		return -1;
 	p = prog_env("OVERLIMIT_REDIS_PREFIX", RSTORE_PREFIX);
