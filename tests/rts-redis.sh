@@ -247,6 +247,25 @@ ipc 1.2.3.4
 check oom.nothing.written "112 3/3" "$R $(logkv 1h)"
 redis_stop "$SP"
 
+# ------------------------------------------------- Redis busy
+# another script runs too long: BUSY, nothing ran, the failure policy
+setup busy ':3/1h'
+server redis --busy-reply-threshold 50
+onhost a; use "unix:$S"
+redis-cli -s "$S" eval 'while true do end' 0 > /dev/null 2>&1 &
+bz_pid=$!
+bz_i=0
+until [ "$(redis-cli -s "$S" ping 2>&1 | cut -d' ' -f1)" = BUSY ] || [ "$bz_i" -ge 300 ]; do
+    bz_i=$((bz_i + 1)); sleep 0.01
+done
+errcase busy ipc 1.2.3.4
+check busy.text yes "$(case $(errkv) in *BUSY*) echo yes;; *) echo "no: $(errkv)";; esac)"
+redis-cli -s "$S" script kill > /dev/null 2>&1
+wait "$bz_pid" 2> /dev/null
+ipc 1.2.3.4
+check busy.nothing.written "112 1/3" "$R $(logkv 1h)"
+redis_stop "$SP"
+
 # ------------------------------------------------- a read-only replica
 setup replica ':3/1h'
 tcpserver primary
