@@ -25,10 +25,12 @@ redis_start() {
     RPID=$!
     REDISPIDS="$REDISPIDS $RPID"
     rs_i=0
-    until [ "$(redis-cli -s "$rs_dir/redis.sock" ping 2>/dev/null)" = PONG ]; do
+    # PONG, or NOAUTH from a server with a password: it is up
+    until redis-cli -s "$rs_dir/redis.sock" ping 2>&1 | grep -q '^PONG$\|^NOAUTH'; do
         rs_i=$((rs_i + 1))
         if [ "$rs_i" -gt 500 ] || ! kill -0 "$RPID" 2>/dev/null; then
             echo "rts: redis-server did not start: $(tail -n 3 "$rs_dir/log")" >&2
+            redis_stop "$RPID"
             return 1
         fi
         sleep 0.01

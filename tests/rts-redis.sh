@@ -348,13 +348,23 @@ if [ -n "${RTS_LIGHT:-}" ]; then
     skip sentinel "RTS_LIGHT is set (valgrind run)"
 else
     setup sentinel ':5/1h'
-    tcpserver primary
+    # a password of this run: no other server on 127.0.0.1 can replicate
+    # from these or be taken for them; the helper's file holds it alone
+    PW=pw$$$(date +%N)
+    printf '%s\n' "$PW" > "$W/pw"
+    chmod 600 "$W/pw"
+    tcpserver primary --requirepass "$PW" --masterauth "$PW"
     PS=$S PP=$P PSP=$SP
-    tcpserver replica --replicaof 127.0.0.1 "$PP"
+    tcpserver replica --requirepass "$PW" --masterauth "$PW" --replicaof 127.0.0.1 "$PP"
     RS=$S RP=$P RSP=$SP
-    insync "$RS"
+    rp() { redis-cli --no-auth-warning -a "$PW" "$@"; }
+    is_i=0
+    until rp -s "$RS" info replication | grep -q '^master_link_status:up' ||
+        [ "$is_i" -ge 500 ]; do
+        is_i=$((is_i + 1)); sleep 0.02
+    done
     mkdir -p "$W/sent"
-    printf 'port 0\nbind 127.0.0.1\nsentinel monitor m 127.0.0.1 %s 1\nsentinel down-after-milliseconds m 2000\nsentinel failover-timeout m 3000\n' "$PP" > "$W/sent/s.conf"
+    printf 'port 0\nbind 127.0.0.1\nsentinel monitor m 127.0.0.1 %s 1\nsentinel down-after-milliseconds m 2000\nsentinel failover-timeout m 3000\nsentinel auth-pass m %s\n' "$PP" "$PW" > "$W/sent/s.conf"
     st_try=0
     while :; do
         SEP=$((20000 + (P + 101 + st_try * 37) % 40000))
@@ -372,15 +382,17 @@ else
         [ "$st_try" -lt 10 ] || break
     done
     onhost a; use "sentinel:m@127.0.0.1:1,127.0.0.1:$SEP"
+    REDISENV="$REDISENV OVERLIMIT_REDIS_PASSFILE=$W/pw"
     seqx sentinel.before "112 112 112" ipc 1.2.3.4
     check sentinel.cached "127.0.0.1:$PP" "$(cat "$OL/.redis-master" 2>/dev/null)"
-    check sentinel.replicated 1 "$(redis-cli -s "$PS" wait 1 5000)"
+    check sentinel.replicated 1 "$(rp -s "$PS" wait 1 5000)"
     # a cache that names the replica: READONLY, the sentinel asked, retried
     printf '127.0.0.1:%s' "$RP" > "$OL/.redis-master"
     seqx sentinel.readonly "112" ipc 1.2.3.4
     check sentinel.recached "127.0.0.1:$PP" "$(cat "$OL/.redis-master")"
-    check sentinel.replicated2 1 "$(redis-cli -s "$PS" wait 1 5000)"
-    check sentinel.replica.count 4 "$(redis-cli -s "$RS" get rol:h:1.2.3.4 | cut -d' ' -f2)"
+    check sentinel.replicated2 1 "$(rp -s "$PS" wait 1 5000)"
+    check sentinel.replica.count 4 "$(rp -s "$RS" get rol:h:1.2.3.4 | cut -d' ' -f2)"
+    check sentinel.topology "port=$RP" "$(rp -s "$PS" info replication | grep '^slave0:' | grep -o "port=$RP")"
     # the primary dies: the replica is promoted, the helper follows
     kill -9 "$PSP"
     sf_i=0
@@ -390,7 +402,7 @@ else
     done
     check sentinel.failover "$RP" "$(redis-cli -p "$SEP" -h 127.0.0.1 sentinel get-master-addr-by-name m | tail -n 1)"
     sf_i=0
-    while [ "$(redis-cli -s "$RS" role | head -n 1)" != master ] && [ "$sf_i" -lt 100 ]; do
+    while [ "$(rp -s "$RS" role | head -n 1)" != master ] && [ "$sf_i" -lt 100 ]; do
         sf_i=$((sf_i + 1)); sleep 0.1
     done
     seqx sentinel.after "112 113" ipc 1.2.3.4
