@@ -1230,6 +1230,13 @@ cmd_migrate(int argc, char **argv)
 	return errs ? 111 : 0;
 }
 
+/* The connection to Redis, closed at exit (no buffer left behind). */
+static void
+closeredis(void)
+{
+	rstore_close(&rs);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1258,7 +1265,8 @@ main(int argc, char **argv)
 	now = time(NULL);
 	if ((c = rstore_init(&rs, dir)) < 0)
 		die(rs.err, NULL, 0);
-	redis = c == 0;
+	if ((redis = c == 0) && atexit(closeredis) != 0)
+		die("atexit", NULL, 0);
 	if (strcmp(argv[0], "migrate") == 0)
 		return cmd_migrate(argc, argv);
 	if (strcmp(argv[0], "list") == 0)

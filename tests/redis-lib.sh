@@ -55,7 +55,9 @@ redis_store() {
     fi
     redis_start "$1" || return 1
     RSOCK=$1/redis.sock
-    REDISENV="OVERLIMIT_REDIS=unix:$RSOCK"
+    # long timeouts: a loaded machine slows a run down, never fails it
+    REDISENV="OVERLIMIT_REDIS=unix:$RSOCK OVERLIMIT_REDIS_CONNECT_TIMEOUT=30000"
+    REDISENV="$REDISENV OVERLIMIT_REDIS_TIMEOUT=60000"
     echo "# store: redis (unix:$RSOCK)"
 }
 
