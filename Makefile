@@ -41,7 +41,7 @@ endif
 
 PROGS	= rcptcheck-overlimit cdbmake-limits overlimit-cleanup overlimitctl
 OBJS	= src/prog.o src/name.o src/ident.o src/option.o src/grammar.o \
-	  src/codec.o src/compile.o src/lookup.o src/policy.o src/counter.o \
+	  src/codec.o src/compile.o src/lookup.o src/dest.o src/destset.o src/policy.o src/counter.o \
 	  src/side.o src/decide.o src/logline.o src/reply.o src/report.o \
 	  src/notify.o
 TESTPROGS = tests/rcptsim tests/concurrent tests/unit
