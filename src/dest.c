@@ -453,7 +453,7 @@ suffixes(struct set *s, const struct rview *rv, struct pick *best)
 		while (i > 0 && rv->dom[i - 1] != '.')
 			i--;
 		if (s->sub[nl] && probe(s, '.', rv->dom + i, rv->dlen - i,
-		    "subdomain", best) < 0)
+		    "@.domain", best) < 0)
 			return -1;
 		if (i == 0)
 			return 0;
@@ -488,7 +488,7 @@ dest_lookup(struct lookup *l, const struct ident *id, const char *rcpt,
 	if (!rv.over && rv.at) {
 		if (s.a && probe(&s, '>', rv.buf, rv.len, "address", &best) < 0)
 			return -1;
-		if (s.d && probe(&s, '@', rv.dom, rv.dlen, "domain", &best) < 0)
+		if (s.d && probe(&s, '@', rv.dom, rv.dlen, "@domain", &best) < 0)
 			return -1;
 		if (suffixes(&s, &rv, &best) < 0)
 			return -1;

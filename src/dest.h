@@ -65,9 +65,10 @@ struct dest {
 };
 
 /* What dest_lookup tried, for "overlimitctl explain": what ("user",
- * "domain", "ip", "prefix", "default" for a set; "address", "domain@",
- * "subdomain", "wildcard" for a pattern), the key or pattern, and the
- * line found there (0: nothing) with its action. */
+ * "domain", "ip", "prefix", "default" for a set: its client key and
+ * first line; "address", "@domain", "@.domain", "wildcard" for a
+ * pattern: the key or pattern, the line there and its action), 0 for
+ * nothing found. */
 typedef void (*dest_tracefn)(void *arg, const char *what, const char *key,
 	    unsigned long line, int action);
 
