@@ -239,7 +239,8 @@ warnings(struct group *g)
 		e = &g->e[i];
 		if (!e->deny && allow == 0)
 			allow = e->line;
-		if ((b = all != 0 && e->line > all ? all : shadow(g, e)) != 0)
+		b = all != 0 && e->line > all ? all : shadow(g, e);
+		if (b != 0)
 			dprintf(g->errfd, COMPILE_PROG ": warning: line %lu: %s "
 			    "never matches: line %lu comes first in the "
 			    "destination set of %s\n", e->line, e->pat, b,
@@ -266,8 +267,8 @@ group(struct destset *d, struct destpat *e, size_t n)
 	g.e = e;
 	g.n = n;
 	g.errfd = d->errfd;
-	if ((g.ix = calloc(n, sizeof(*g.ix))) == NULL ||
-	    (g.w = calloc(n, sizeof(*g.w))) == NULL) {
+	if ((g.ix = calloc(n, sizeof(struct destpat *))) == NULL ||
+	    (g.w = calloc(n, sizeof(struct destpat *))) == NULL) {
 		dprintf(d->errfd, COMPILE_PROG ": fatal: out of memory\n");
 		rc = 1;
 		goto out;
@@ -287,7 +288,7 @@ group(struct destset *d, struct destpat *e, size_t n)
 	}
 	if (rc == 0) {
 		if (g.nix > 0)
-			qsort(g.ix, g.nix, sizeof(*g.ix), bykey);
+			qsort(g.ix, g.nix, sizeof(struct destpat *), bykey);
 		warnings(&g);
 	}
 out:
