@@ -113,6 +113,7 @@ check: all $(TESTPROGS)
 	echo "== notification program tests"; sh tests/rts-notify.sh || rc=1; \
 	echo "== fault tests"; sh tests/rts-faults.sh || rc=1; \
 	echo "== signal tests"; sh tests/rts-signals.sh || rc=1; \
+	echo "== destination rule tests"; sh tests/rts-dest.sh || rc=1; \
 	echo "== soak"; sh tests/soak.sh || rc=1; \
 	exit $$rc
 
