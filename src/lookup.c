@@ -291,9 +291,10 @@ lookup_keys(struct lookup *l, const struct ident *id, const char *pre,
 	size_t o = strlcpy(key, pre, sizeof(key));
 	int rc;
 
-	strlcpy(key + o, id->key, sizeof(key) - o);
-	if ((rc = visit(arg, id->kind == NAME_IP ? "ip" : "user", key,
-	    -1)) != 0)
+	if (o > 0)		/* the limits' own keys: no copy */
+		strlcpy(key + o, id->key, sizeof(key) - o);
+	if ((rc = visit(arg, id->kind == NAME_IP ? "ip" : "user", o > 0 ? key :
+	    id->key, -1)) != 0)
 		return rc;
 	if (id->kind == NAME_USER && name_domainkey(id->norm, id->len,
 	    key + o) == 0 && (rc = visit(arg, "domain", key, -1)) != 0)
