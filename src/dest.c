@@ -302,6 +302,8 @@ struct set {
 	int		a, d, w;	/* it has addresses, domains, a list */
 	unsigned char	sub[129];	/* label counts of its @.domains */
 	char		key[NAME_ENCMAX + 8];	/* "=" + the client key */
+	char		pre[32];	/* its patterns' keys: "=#ID" */
+	size_t		prelen;
 	dest_tracefn	trace;
 	void		*arg;
 };
@@ -381,8 +383,9 @@ probe(struct set *s, char kind, const char *str, size_t n, const char *what,
 	int rc;
 
 	memset(&e, 0, sizeof(e));
-	o = (size_t)snprintf(key, sizeof(key), DEST_PATPRE "%lu%c", s->id,
-	    kind);
+	memcpy(key, s->pre, s->prelen);		/* no printf per probe */
+	key[s->prelen] = kind;
+	o = s->prelen + 1;
 	memcpy(key + o, str, n);
 	if ((rc = lookup_find(s->l, key, o + n, &v, &vn)) < 0)
 		return -1;
@@ -409,8 +412,9 @@ wildlist(struct set *s, const struct rview *rv, struct pick *best)
 	struct pick e;
 	int rc, i, m;
 
-	snprintf(key, sizeof(key), DEST_PATPRE "%lu*", s->id);
-	if ((rc = lookup_find(s->l, key, strlen(key), &v, &vn)) <= 0)
+	memcpy(key, s->pre, s->prelen);
+	key[s->prelen] = '*';
+	if ((rc = lookup_find(s->l, key, s->prelen + 1, &v, &vn)) <= 0)
 		return rc < 0 ? -1 : corrupt();	/* the header said "w" */
 	for (end = v + vn, i = 0; v < end; v = nl + 1, i++) {
 		if ((nl = memchr(v, '\n', (size_t)(end - v))) == NULL)
@@ -481,6 +485,8 @@ dest_lookup(struct lookup *l, const struct ident *id, const char *rcpt,
 	if ((rc = lookup_keys(l, id, DEST_PRE, findset, &s)) <= 0)
 		return rc;
 	d->set = 1;
+	s.prelen = (size_t)snprintf(s.pre, sizeof(s.pre), DEST_PATPRE "%lu",
+	    s.id);
 	strlcpy(d->setkey, s.key + 1, sizeof(d->setkey));
 	d->setline = s.line;
 	view(&rv, rcpt, len);
