@@ -38,6 +38,10 @@ rules = [
     "a@x.com:99999999999999999999999", "a\x01b:5", "x:1000000000/366d",
     # rule_parsevalue input: CDB values
     "12 100/3600,1000/86400,500", "1 0", "4294967295 1",
+    # destination rules
+    "u@x.org>@.example.com:allow", '@x.org>*:deny:dryrun:text="no {client}"',
+    ">@spam.example:deny", "[2001:db8::]/48>info-*@*.example.org:deny",
+    "192.168.1.>a@b:allow:dryrun", "u@x>@.*.y:deny",
 ]
 for i, r in enumerate(rules):
     put("rule", "line%02d" % i, r)
