@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "decide.h"
+#include "dest.h"
 #include "ident.h"
 #include "logline.h"
 #include "lookup.h"
@@ -216,9 +217,10 @@ reply(const struct request *rq, const struct outcome *out)
 }
 
 /* To our own domains (RCPTHOSTS): free, but under mass= a recipient of
- * the message. 1 local, to be looked at (lk open); 0 not local; -1 local
- * and nothing to do (no mass= anywhere; a relayed recipient after it logs
- * any error). */
+ * the message, and destination rules apply. 1 local, to be looked at (lk
+ * open); 0 not local; -1 local and nothing to do (no mass= and no
+ * destination rule anywhere; a relayed recipient after it logs any
+ * error). */
 static int
 local(struct lookup *lk, const char *cdb)
 {
@@ -226,7 +228,8 @@ local(struct lookup *lk, const char *cdb)
 	    strcmp(prog_env("OVERLIMIT_COUNT_LOCAL", "0"), "0") != 0)
 		return 0;
 	(void)signal(SIGBUS, caught);	/* quietly: never refused */
-	if (cdbopen(lk, cdb) < 0 || !(lk->features & LOOKUP_FMASS))
+	if (cdbopen(lk, cdb) < 0 ||
+	    !(lk->features & (LOOKUP_FMASS | LOOKUP_FDEST)))
 		return -1;
 	return 1;
 }
@@ -293,6 +296,62 @@ exempt(struct lookup *lk, struct logline *lg, struct request *rq)
 	return 1;
 }
 
+/* A denied recipient's reply on fd 4, when qmail-smtpd reads it. */
+static void
+denyreply(const struct ident *id, const struct dest *d)
+{
+	char text[REPLY_MAX + 1];
+	size_t n;
+
+	if (strcmp(prog_env("USE_FD4", ""), "1") != 0 || fcntl(4, F_GETFD) < 0)
+		return;
+	n = reply_deny(d->text, id->key, text);
+	(void)signal(SIGPIPE, SIG_IGN);
+	(void)write(4, text, n);
+}
+
+/* Destination rules (relaylimits(5)): the client's set may deny this
+ * recipient for good (exit 100, 550 5.7.1), counted nowhere; exempt
+ * destinations never. 0: go on (allowed, or a dry run's would-deny in
+ * rq->destdry); else the exit code, logged. */
+static int
+destination(struct lookup *lk, struct logline *lg, const struct ident *id,
+    struct request *rq, const char *cdb)
+{
+	static struct dest d;
+	char m[NAME_ENCMAX + 2];
+	const char *to;
+	int rc;
+
+	if (!(lk->features & LOOKUP_FDEST) || rq->kind == RCPT_EXEMPT)
+		return 0;
+	to = prog_env("RECIPIENT", "");
+	if (rq->kind == RCPT_LOCAL && (lk->features & LOOKUP_FEXEMPT) &&
+	    (rc = lookup_exempt(lk, to, strlen(to), m, sizeof(m))) != 0)
+		return rc < 0 ? failed(lg, "corrupt limits CDB", cdb, 0) : 0;
+	if (dest_lookup(lk, id, to, strlen(to), &d, NULL, NULL) < 0)
+		return failed(lg, "corrupt limits CDB", cdb, 0);
+	if (!d.set)
+		return 0;
+	if (d.action == DEST_ALLOW) {
+		if (d.line)
+			log_fmt(lg, "dest", "allow:%lu", d.line);
+		else
+			log_add(lg, "dest", "allow:default");
+		return 0;
+	}
+	log_fmt(lg, "dest", "deny:%lu", d.line);
+	log_esc(lg, "rcpt", to, strlen(to));
+	if (d.dryrun || strcmp(prog_env("OVERLIMIT_DRYRUN", "0"), "0") != 0) {
+		rq->destdry = 1;
+		return 0;
+	}
+	log_add(lg, "verdict", "deny");
+	log_flush(lg, 2);
+	denyreply(id, &d);
+	return EX_DENY;
+}
+
 int
 main(void)
 {
@@ -329,6 +388,16 @@ main(void)
 	if ((rc = exempt(&lk, &lg, &rq)) != 0)
 		return rc > 0 ? EX_ACCEPT : failed(&lg, "corrupt limits CDB",
 		    cdb, 0);
+	if ((rc = destination(&lk, &lg, &id, &rq, cdb)) != 0)
+		return rc;
+	if (rq.kind == RCPT_LOCAL && !(lk.features & LOOKUP_FMASS)) {
+		if (rq.destdry) {	/* nothing else to do for it */
+			log_add(&lg, "dryrun", "would-deny");
+			log_add(&lg, "verdict", "local");
+			log_flush(&lg, 2);
+		}
+		return EX_ACCEPT;
+	}
 	if ((e = request(&lk, &id, to.rip, &ru, &rq)) != NULL)
 		return failed(&lg, e, strcmp(e, "corrupt limits CDB") == 0 ?
 		    cdb : NULL, 0);
@@ -345,7 +414,7 @@ main(void)
 
 	report_log(&lg, &rq, &out);
 	report_notify(&lg, &rq, &out, &to);
-	if (rq.kind != RCPT_LOCAL || out.v.newban) {
+	if (rq.kind != RCPT_LOCAL || out.v.newban || rq.destdry) {
 		log_add(&lg, "verdict", report_verdict(&rq, &out));
 		log_flush(&lg, 2);
 	}

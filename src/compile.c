@@ -52,6 +52,7 @@ compile_init(struct compile *c, int errfd)
 {
 	memset(c, 0, sizeof(*c));
 	c->errfd = errfd;
+	destset_init(&c->dest, errfd);
 }
 
 /* A new entry at the end of c: NULL when out of memory. */
@@ -88,6 +89,10 @@ compile_line(struct compile *c, const char *line, size_t len)
 		badline(c->errfd, c->lineno, why, line, len);
 		c->errors++;
 		return 0;
+	}
+	if (r.flags & RULE_DEST) {
+		c->feat |= LOOKUP_FDEST;
+		return destset_add(&c->dest, &k, &r);
 	}
 	if (r.flags & RULE_EXEMPT)
 		c->feat |= LOOKUP_FEXEMPT;
@@ -141,6 +146,7 @@ compile_sort(struct compile *c)
 		e[keep++] = e[j - 1];
 	}
 	c->n = keep;
+	c->errors += destset_finish(&c->dest);
 }
 
 /* "24,16,8": the prefix lengths of family, longest first. */
@@ -177,6 +183,8 @@ compile_add(const struct compile *c, struct cdb_make *cm)
 	for (i = 0; i < c->n; i++)
 		if (add(cm, c->ents[i].key, c->ents[i].val) < 0)
 			return -1;
+	if (destset_write(&c->dest, cm) < 0)
+		return -1;
 	plens(c, AF_INET, list, sizeof(list));
 	if (list[0] != '\0' && add(cm, "/4", list) < 0)
 		return -1;
@@ -199,6 +207,13 @@ compile_free(struct compile *c)
 	free(c->ents);
 	c->ents = NULL;
 	c->n = c->cap = 0;
+	destset_free(&c->dest);
+}
+
+const char *
+compile_format(const struct compile *c)
+{
+	return c->dest.n > 0 ? LOOKUP_FORMAT_DEST : LOOKUP_FORMAT;
 }
 
 /* Every line of in into c. COMPILE_OK, or COMPILE_SYS (said). */
@@ -252,7 +267,7 @@ writecdb(const struct compile *c, const char *cdb, const char *tmp)
 	if (fd < 0)
 		return fatal(c->errfd, "unable to create", tmp);
 	if (cdb_make_start(&cm, fd) < 0 || compile_add(c, &cm) < 0 ||
-	    add(&cm, "/format", LOOKUP_FORMAT) < 0 ||
+	    add(&cm, "/format", compile_format(c)) < 0 ||
 	    cdb_make_finish(&cm) < 0 || fsync(fd) < 0) {
 		rc = fatal(c->errfd, "unable to write", tmp);
 		close(fd);
@@ -280,7 +295,9 @@ compile(FILE *in, const char *cdb, const char *tmp, int errfd)
 	int rc;
 
 	compile_init(&c, errfd);
-	if ((rc = readall(&c, in)) == COMPILE_OK && c.errors > 0) {
+	if ((rc = readall(&c, in)) == COMPILE_OK)	/* destination sets */
+		c.errors += destset_finish(&c.dest);
+	if (rc == COMPILE_OK && c.errors > 0) {
 		dprintf(errfd, COMPILE_PROG ": %lu bad line%s, %s not written\n",
 		    c.errors, c.errors == 1 ? "" : "s", cdb);
 		rc = COMPILE_BAD;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dest.h"
 #include "option.h"
 #include "rule.h"
 
@@ -376,17 +377,89 @@ setting(char *s, struct rulekey *k, struct rule *r, const char **err)
 	return RULE_ERR;
 }
 
+/* The first '>' of s outside double quotes, or NULL. */
+static char *
+arrow(char *s)
+{
+	int inq = 0;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			inq = !inq;
+		else if (*s == '>' && !inq)
+			return s;
+	}
+	return NULL;
+}
+
+/* The client whose set a destination rule is in: as a limits line names
+ * it (user, @domain, IP, prefix, [IPv6], empty: everyone). */
+static const char *
+whokey(char *s, size_t len, struct rulekey *k)
+{
+	char *close;
+
+	if (len == 1 && s[0] == '*')
+		return "the * line has no destination rules (an empty name: "
+		    "everyone)";
+	if (len == 0 || s[0] != '[')
+		return namekey(s, len, k);
+	if ((close = memchr(s, ']', len)) == NULL)
+		return "missing ']'";
+	memmove(close, close + 1, (size_t)(s + len - close - 1));
+	return ipkey(s + 1, len - 2, 1, k);
+}
+
+/* "WHO>PATTERN:allow", "WHO>PATTERN:deny[:dryrun][:text="..."]"; s is the
+ * line, gt its first '>' outside quotes. */
+static int
+destrule(char *s, char *gt, struct rulekey *k, struct rule *r,
+    const char **err)
+{
+	const struct option *dry = opt_find("dryrun", 6),
+	    *txt = opt_find("text", 4);
+	char *rest = gt + 1, *pat, *act, *o;
+	unsigned seen = 0;
+
+	*gt = '\0';
+	if ((*err = whokey(s, (size_t)(gt - s), k)) != NULL)
+		return RULE_ERR;
+	pat = field(&rest);
+	if (dest_pattern(pat, strlen(pat), err) < 0)
+		return RULE_ERR;
+	strlcpy(k->pat, pat, sizeof(k->pat));
+	if ((act = field(&rest)) == NULL ||
+	    (strcmp(act, "allow") != 0 && strcmp(act, "deny") != 0)) {
+		*err = "a destination rule ends in :allow or :deny";
+		return RULE_ERR;
+	}
+	r->flags = RULE_DEST | (act[0] == 'd' ? RULE_DENY : 0);
+	while ((o = field(&rest)) != NULL)
+		if ((*err = option(o, r, &seen)) != NULL)
+			return RULE_ERR;
+	if (seen != 0 && !(r->flags & RULE_DENY)) {
+		*err = "allow takes no options";
+		return RULE_ERR;
+	}
+	if (seen & ~(opt_bit(dry) | opt_bit(txt))) {
+		*err = "a destination rule takes only dryrun and text=";
+		return RULE_ERR;
+	}
+	return RULE_OK;
+}
+
 int
 rule_parseline(const char *line, size_t len, unsigned long lineno,
     struct rulekey *k, struct rule *r, const char **err)
 {
 	char buf[LINEMAX + 1];
-	char *name, *rest, *colon, *close, *lim, *o;
+	char *name, *rest, *colon, *close, *lim, *o, *gt;
 	unsigned seen = 0;
 	long n;
 
 	memset(r, 0, sizeof(*r));
 	r->line = lineno;
+	k->pat[0] = '\0';
 	if (len > LINEMAX) {
 		*err = "line too long";
 		return RULE_ERR;
@@ -395,6 +468,9 @@ rule_parseline(const char *line, size_t len, unsigned long lineno,
 		return RULE_ERR;
 	if (n == 0)
 		return RULE_EMPTY;
+	/* ">abuse@x" exempt; ">PATTERN:deny" everyone's destination rule */
+	if ((gt = arrow(buf)) != NULL && (gt > buf || strchr(buf, ':')))
+		return destrule(buf, gt, k, r, err);
 	if (buf[0] == '>')
 		return destline(buf + 1, k, r, err);
 	if (buf[0] == '!')

@@ -12,12 +12,16 @@
 #include "rule.h"
 
 #define LOOKUP_FORMAT	"1"	/* value of the "/format" key */
+#define LOOKUP_FORMAT_DEST "2"	/* the same with destination rules: a
+				 * helper that knows none refuses it */
 
 /* What the control file uses ("/features": words, e.g. "exempt mass");
  * a CDB without the key (an older cdbmake-limits) uses everything. */
 #define LOOKUP_FEXEMPT	0x1u		/* ">" destination lines */
 #define LOOKUP_FMASS	0x2u		/* mass= on some line */
 #define LOOKUP_FALL	0x3u
+#define LOOKUP_FDEST	0x4u		/* destination rules (format "2"
+					 * only; never implied) */
 
 struct lookup {
 	int			fd;
@@ -79,6 +83,20 @@ int	lookup_setting(struct lookup *l, const char *key, uint32_t dflt,
  * ">@domain" lines)? The matched address or @domain into matched. */
 int	lookup_exempt(struct lookup *l, const char *addr, size_t len,
 	    char *matched, size_t msz);
+
+/* The value of key[0..klen), in the map: 1 found (*val, *vlen), 0 not. */
+int	lookup_find(struct lookup *l, const char *key, size_t klen,
+	    const char **val, size_t *vlen);
+
+/* The keys of id's lines, most specific first, each after pre ("" for
+ * the limits, "=" for destination sets): the user and its @domain, or the
+ * IP and its prefixes (the lengths listed under pre + "/4" or "/6"), then
+ * the default (pre alone). visit(arg, what, key, plen) says 1 (found:
+ * stop), 0 (go on) or -1; lookup_keys returns what stopped it, or 0. */
+typedef int (*lookup_visitfn)(void *arg, const char *what, const char *key,
+	    int plen);
+int	lookup_keys(struct lookup *l, const struct ident *id, const char *pre,
+	    lookup_visitfn visit, void *arg);
 
 /* The "/features" value for f: "exempt mass" ("" for none). */
 void	lookup_fmtfeatures(unsigned f, char *buf, size_t bufsz);

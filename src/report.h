@@ -12,6 +12,9 @@
 #define EX_ACCEPT	112	/* qmail-smtpd: go on */
 #define EX_REFUSE	113	/* refused: the fd-4 text, or 421 */
 #define EX_DEFER	111	/* 421 unable to verify recipient */
+#define EX_DENY		100	/* this recipient refused for good (a
+				 * destination rule): the fd-4 text, or 550;
+				 * the session goes on */
 
 /* The notification program, and what it is told of the session. */
 struct notifyto {
