@@ -6,6 +6,7 @@
  * see the old or the new file, whole.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -261,11 +262,30 @@ writecdb(const struct compile *c, const char *cdb, const char *tmp)
 	struct cdb_make cm;
 	int fd, rc;
 
+	struct stat st;
+
+	/* O_NONBLOCK: a FIFO planted at the temporary name must not hang
+	 * us; only a regular file (or nothing) is written over */
 	errno = 0;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	    0644);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC | O_NOCTTY, 0644);
 	if (fd < 0)
 		return fatal(c->errfd, "unable to create", tmp);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (errno == 0)
+			errno = EINVAL;
+		rc = fatal(c->errfd, "not a regular file:", tmp);
+		close(fd);
+		return rc;
+	}
+	/* readable by the helper's user whatever the umask (a 027 umask
+	 * made it 0640 root: every recipient unlimited) */
+	if (ftruncate(fd, 0) < 0 || fchmod(fd, 0644) < 0) {
+		rc = fatal(c->errfd, "unable to write", tmp);
+		close(fd);
+		unlink(tmp);
+		return rc;
+	}
 	if (cdb_make_start(&cm, fd) < 0 || compile_add(c, &cm) < 0 ||
 	    add(&cm, "/format", compile_format(c)) < 0 ||
 	    cdb_make_finish(&cm) < 0 || fsync(fd) < 0) {

@@ -448,6 +448,18 @@ destrule(char *s, char *gt, struct rulekey *k, struct rule *r,
 	return RULE_OK;
 }
 
+/* A comment ('#' after blanks) or blank line, as the classic script
+ * reads it whatever its length. */
+static int
+blank(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && (s[i] == ' ' || s[i] == '\t'); i++)
+		;
+	return i == len || s[i] == '#' || (s[i] == '\r' && i + 1 == len);
+}
+
 int
 rule_parseline(const char *line, size_t len, unsigned long lineno,
     struct rulekey *k, struct rule *r, const char **err)
@@ -460,6 +472,8 @@ rule_parseline(const char *line, size_t len, unsigned long lineno,
 	memset(r, 0, sizeof(*r));
 	r->line = lineno;
 	k->pat[0] = '\0';
+	if (blank(line, len))
+		return RULE_EMPTY;	/* a comment or blank line: any length */
 	if (len > LINEMAX) {
 		*err = "line too long";
 		return RULE_ERR;
