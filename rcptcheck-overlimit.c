@@ -80,11 +80,18 @@ settings(struct notifyto *to, long *timeout)
 	to->sender = prog_env("SENDER", "");
 	to->helo = prog_env("HELO", "");
 	to->recipient = prog_env("RECIPIENT", "");
+	/* one rule for every setting: a bad value is an error line and the
+	 * failure policy, never a silent default */
+	if (prog_envnum("OVERLIMIT_TIMEOUT", 1, 3600, TIMEOUT, timeout) < 0)
+		return "OVERLIMIT_TIMEOUT is not a number of seconds from 1 "
+		    "to 3600";
 	if (prog_envnum("OVERLIMIT_NOTIFY_TIMEOUT", 1, 3600, NOTIFY_TIMEOUT,
 	    &n) < 0)
-		n = NOTIFY_TIMEOUT;
+		return "OVERLIMIT_NOTIFY_TIMEOUT is not a number of seconds "
+		    "from 1 to 3600";
 	to->timeout = (unsigned)n;
-	(void)prog_envnum("OVERLIMIT_TIMEOUT", 1, 3600, TIMEOUT, timeout);
+	if (prog_envnum("OVERLIMIT_COUNT_LOCAL", 0, 1, 0, &n) < 0)
+		return "OVERLIMIT_COUNT_LOCAL is neither 0 nor 1";
 	if (strcmp(e, "accept") != 0 && strcmp(e, "defer") != 0) {
 		snprintf(bad, sizeof(bad), "OVERLIMIT_ONERROR is neither "
 		    "accept nor defer: %.100s", e);
@@ -99,9 +106,13 @@ defaults(struct rule *r)
 {
 	long n;
 
-	if (strcmp(prog_env("OVERLIMIT_DRYRUN", "0"), "0") != 0)
+	if (prog_envnum("OVERLIMIT_DRYRUN", 0, 1, 0, &n) < 0)
+		return "OVERLIMIT_DRYRUN is neither 0 nor 1";
+	if (n)
 		r->flags |= RULE_DRYRUN;
-	if (strcmp(prog_env("OVERLIMIT_STRICT", "0"), "0") != 0)
+	if (prog_envnum("OVERLIMIT_STRICT", 0, 1, 0, &n) < 0)
+		return "OVERLIMIT_STRICT is neither 0 nor 1";
+	if (n)
 		r->flags |= RULE_STRICT;
 	if (prog_envnum("OVERLIMIT_BAN", 0, 100, 0, &n) < 0)
 		return "OVERLIMIT_BAN is not a number from 0 to 100";
@@ -154,7 +165,7 @@ struct rules {
  * network for nets=, the message, the session. NULL or the error. */
 static const char *
 request(struct lookup *lk, struct ident *id, const char *rip,
-    struct rules *ru, struct request *rq)
+    struct rules *ru, struct request *rq, struct logline *lg)
 {
 	struct ipaddr ip;
 	uint32_t bits;
@@ -193,9 +204,15 @@ request(struct lookup *lk, struct ident *id, const char *rip,
 			memcpy(rq->net, ip.a, 16);
 		rq->havenet = 1;
 	}
-	(void)prog_envnum("SMTPRCPTCOUNT", 0, 1000000000L, -1, &n);
+	/* qmail-smtpd's counts: a bad one is logged, and msg= and mass=
+	 * are left out for this recipient */
+	if (prog_envnum("SMTPRCPTCOUNT", 0, 1000000000L, -1, &n) < 0)
+		log_quote(lg, "env_error", "SMTPRCPTCOUNT is not a number "
+		    "from 0 to 1000000000: msg= and mass= left out");
 	rq->count = n;
-	(void)prog_envnum("SMTPRCPTCOUNTALL", 0, 1000000000L, -1, &n);
+	if (prog_envnum("SMTPRCPTCOUNTALL", 0, 1000000000L, -1, &n) < 0)
+		log_quote(lg, "env_error", "SMTPRCPTCOUNTALL is not a number "
+		    "from 0 to 1000000000");
 	rq->all = n;
 	if (ru->client.massn)
 		rq->session = (uint32_t)getppid();	/* qmail-smtpd */
@@ -224,8 +241,11 @@ reply(const struct request *rq, const struct outcome *out)
 static int
 local(struct lookup *lk, const char *cdb)
 {
+	long n;
+
+	/* counted like any other (or a bad setting: then its error line) */
 	if (getenv("RCPTHOSTS") == NULL ||
-	    strcmp(prog_env("OVERLIMIT_COUNT_LOCAL", "0"), "0") != 0)
+	    prog_envnum("OVERLIMIT_COUNT_LOCAL", 0, 1, 0, &n) < 0 || n)
 		return 0;
 	(void)signal(SIGBUS, caught);	/* quietly: never refused */
 	if (cdbopen(lk, cdb) < 0 ||
@@ -398,7 +418,7 @@ main(void)
 		}
 		return EX_ACCEPT;
 	}
-	if ((e = request(&lk, &id, to.rip, &ru, &rq)) != NULL)
+	if ((e = request(&lk, &id, to.rip, &ru, &rq, &lg)) != NULL)
 		return failed(&lg, e, strcmp(e, "corrupt limits CDB") == 0 ?
 		    cdb : NULL, 0);
 	if (rq.kind == RCPT_RELAYED)

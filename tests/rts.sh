@@ -436,6 +436,31 @@ outside fail.noident.outside
 rc RELAYCLIENT= TCPREMOTEIP=1.2.3.999 OVERLIMIT_ONERROR=accept
 check fail.policy.accept 112 "$R"
 
+# one rule for every setting: a bad value is an error line and the policy
+# (OVERLIMIT_TIMEOUT fell back silently), never a silent default
+setup fail.settings ':5'
+for fs_v in OVERLIMIT_TIMEOUT=0 OVERLIMIT_TIMEOUT=x OVERLIMIT_TIMEOUT=3601 \
+    OVERLIMIT_NOTIFY_TIMEOUT=0 OVERLIMIT_NOTIFY_TIMEOUT=1x \
+    OVERLIMIT_DRYRUN=yes OVERLIMIT_STRICT=2 OVERLIMIT_COUNT_LOCAL=true \
+    OVERLIMIT_BAN=101 OVERLIMIT_WARN=-1 OVERLIMIT_ONERROR=maybe; do
+    fs_n=${fs_v%%=*}
+    ipc 1.2.3.4 "$fs_v"
+    check "fail.settings.$fs_v" "112 $fs_n" "$R $(logkv error | grep -o '^OVERLIMIT_[A-Z_]*')"
+done
+check fail.settings.nofile 0 "$(olcount)"
+seqx fail.settings.good "112" ipc 1.2.3.4 OVERLIMIT_TIMEOUT=5 \
+    OVERLIMIT_NOTIFY_TIMEOUT=60 OVERLIMIT_DRYRUN=0 OVERLIMIT_STRICT=1 \
+    OVERLIMIT_COUNT_LOCAL=0 OVERLIMIT_BAN=2 OVERLIMIT_WARN=80
+# qmail-smtpd's counts garbled: logged on the line, msg= left out, counted
+setup fail.rcptcount ':5:msg=1'
+ipc 1.2.3.4 SMTPRCPTCOUNT=abc
+check fail.rcptcount.garbage "112 1/5" "$R $(logkv total)"
+check fail.rcptcount.logged yes "$(case "$(logkv env_error)" in *SMTPRCPTCOUNT*) echo yes;; *) logkv env_error;; esac)"
+ipc 1.2.3.4 SMTPRCPTCOUNT=-3
+check fail.rcptcount.negative "112 yes" "$R $([ -n "$(logkv env_error)" ] && echo yes)"
+ipc 1.2.3.4 SMTPRCPTCOUNT=5
+check fail.rcptcount.good "113 " "$R $(logkv env_error)"
+
 # the watchdog bounds a lock wait (another process holds the client's lock)
 PY=$(command -v python3 2>/dev/null || true)
 if [ -n "$PY" ] && "$PY" -c 'import fcntl' 2>/dev/null; then
