@@ -1,6 +1,6 @@
 # rcptcheck-overlimit -- see README.md and INSTALL.
 #
-#   make                 build the three programs
+#   make                 build the four programs
 #   make check           unit tests (Check) and black-box tests
 #   make SAN=1 check     the same under AddressSanitizer + UBSan
 #   make install         into $(DESTDIR)$(PREFIX) (default /var/qmail)

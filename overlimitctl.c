@@ -85,14 +85,25 @@ die(const char *what, const char *arg, int err)
 	prog_die(111, what, arg, err);
 }
 
+/* The CDB, opened once: 0, or -1 with errno. */
+static int
+trydb(void)
+{
+	static int state;	/* 0 not tried, 1 open, -1 failed */
+	static int err;
+
+	if (state == 0) {
+		state = lookup_open(&lim, cdb) < 0 ? -1 : 1;
+		err = errno;
+	}
+	errno = err;
+	return state > 0 ? 0 : -1;
+}
+
 static void
 opendb(void)
 {
-	static int open;
-
-	if (open++)
-		return;
-	if (lookup_open(&lim, cdb) < 0)
+	if (trydb() < 0)
 		die("unable to open", cdb, errno == EPROTO ? 0 : errno);
 }
 
@@ -115,6 +126,9 @@ parsewho(const char *arg, struct ident *w)
 
 	if (ident_fromarg(w, arg) < 0)
 		die("out of memory", NULL, 0);
+	/* as the helper counts it (without a CDB: as named) */
+	if (trydb() == 0 && lookup_canon(&lim, w) < 0)
+		die("corrupt limits CDB", cdb, 0);
 	if (w->kind != NAME_IP || w->ip.family != AF_INET6 || w->plen >= 0)
 		return;
 	opendb();

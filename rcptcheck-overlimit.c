@@ -405,6 +405,12 @@ main(void)
 		return failed(&lg, errno == EPROTO ? "not a limits CDB (run "
 		    "cdbmake-limits):" : "cannot open limits", cdb,
 		    errno == EPROTO ? 0 : errno);
+	/* a vpopmail login without its domain, or in an alias domain: the
+	 * mailbox it reaches (!domain=, !alias=) */
+	if ((rc = lookup_canon(&lk, &id)) < 0)
+		return failed(&lg, "corrupt limits CDB", cdb, 0);
+	if (rc > 0)
+		log_esc(&lg, "as", id.norm, id.len);
 	if ((rc = exempt(&lk, &lg, &rq)) != 0)
 		return rc > 0 ? EX_ACCEPT : failed(&lg, "corrupt limits CDB",
 		    cdb, 0);

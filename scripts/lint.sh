@@ -1,5 +1,5 @@
 #!/bin/sh
-# lint.sh: static analysis of src/ and the three programs (make lint-c):
+# lint.sh: static analysis of src/ and the four programs (make lint-c):
 # cppcheck and clang-tidy (checks: .clang-tidy) must report nothing.
 # A false positive is suppressed inline, next to the code, with the reason
 # (grep -rn 'cppcheck-suppress\|NOLINT' src *.c).

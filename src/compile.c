@@ -97,6 +97,10 @@ compile_line(struct compile *c, const char *line, size_t len)
 	}
 	if (r.flags & RULE_EXEMPT)
 		c->feat |= LOOKUP_FEXEMPT;
+	if (strcmp(k.key, RULE_DOMAINKEY) == 0)
+		c->feat |= LOOKUP_FDOMAIN;
+	if (strncmp(k.key, RULE_ALIASKEY, strlen(RULE_ALIASKEY)) == 0)
+		c->feat |= LOOKUP_FALIAS;
 	if (r.massn)
 		c->feat |= LOOKUP_FMASS;
 	if ((e = grow(c)) == NULL)

@@ -338,6 +338,64 @@ fits(const struct rulekey *k, const struct rule *r, unsigned seen)
 }
 
 /* "!count6=64", "!nets4=24", "!nets6=64" */
+/* A domain name as a setting's value: lower-cased, no '@' or the like. */
+static int
+domainname(char *d)
+{
+	char *p;
+
+	if (*d == '\0' || *d == '.' || strlen(d) > 253)
+		return -1;
+	for (p = d; *p != '\0'; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    *p == '.' || *p == '-' || *p == '_'))
+			return -1;
+	}
+	return 0;
+}
+
+/* "!domain=example.com": a login without a domain (vpopmail's default
+ * domain) is user@example.com. "!alias=old.example:example.com": the
+ * users of old.example are those of example.com. The target goes in the
+ * rule's text (a value every codec reads: "LINE 0 text=HEX"). */
+static int
+domainset(const char *name, char *v, struct rulekey *k, struct rule *r,
+    const char **err)
+{
+	char *to = v, tmp[260];
+
+	if (name[0] == 'a') {
+		if (v == NULL || (to = strchr(v, ':')) == NULL) {
+			*err = "!alias= needs ALIAS:DOMAIN, e.g. "
+			    "!alias=old.example:example.com";
+			return RULE_ERR;
+		}
+		*to++ = '\0';
+		if (domainname(v) < 0) {
+			*err = "!alias=: bad alias domain";
+			return RULE_ERR;
+		}
+		snprintf(tmp, sizeof(tmp), "x@%s", v);
+		strlcpy(k->key, RULE_ALIASKEY, sizeof(k->key));
+		(void)name_domainkey(tmp, strlen(tmp), k->key +
+		    strlen(RULE_ALIASKEY));
+	} else
+		strlcpy(k->key, RULE_DOMAINKEY, sizeof(k->key));
+	if (to == NULL || domainname(to) < 0) {
+		*err = name[0] == 'a' ? "!alias=: bad target domain" :
+		    "!domain= needs a domain, e.g. !domain=example.com";
+		return RULE_ERR;
+	}
+	if (name[0] == 'a' && strcmp(v, to) == 0) {
+		*err = "!alias=: a domain is not its own alias";
+		return RULE_ERR;
+	}
+	strlcpy(r->text, to, sizeof(r->text));
+	return RULE_OK;
+}
+
 static int
 setting(char *s, struct rulekey *k, struct rule *r, const char **err)
 {
@@ -357,6 +415,8 @@ setting(char *s, struct rulekey *k, struct rule *r, const char **err)
 	k->plen = -1;
 	if (v != NULL)
 		*v++ = '\0';
+	if (strcmp(s, "domain") == 0 || strcmp(s, "alias") == 0)
+		return domainset(s, v, k, r, err);
 	for (i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
 		if (strcmp(s, set[i].name) != 0)
 			continue;
@@ -373,7 +433,7 @@ setting(char *s, struct rulekey *k, struct rule *r, const char **err)
 		r->setting = (uint32_t)n;
 		return RULE_OK;
 	}
-	*err = "unknown setting (!count6=, !nets4=, !nets6=)";
+	*err = "unknown setting (!count6=, !nets4=, !nets6=, !domain=, !alias=)";
 	return RULE_ERR;
 }
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -120,6 +121,8 @@ static const struct {
 	{ "exempt", LOOKUP_FEXEMPT },
 	{ "mass", LOOKUP_FMASS },
 	{ "dest", LOOKUP_FDEST },
+	{ "domain", LOOKUP_FDOMAIN },
+	{ "alias", LOOKUP_FALIAS },
 };
 
 /* The control file's features ("/features"): 0, or -1 corrupt. */
@@ -406,6 +409,45 @@ lookup_server(struct lookup *l, struct rule *server)
 		return rc;
 	aggrule(server, &src, 0);
 	return server->nwin > 0;
+}
+
+int
+lookup_canon(struct lookup *l, struct ident *id)
+{
+	char key[NAME_ENCMAX + 16], *name;
+	const char *at, *dom;
+	struct rule r;
+	size_t n;
+	int rc;
+
+	if (id->kind != NAME_USER || id->file != NAME_FCLIENT ||
+	    !(l->features & (LOOKUP_FDOMAIN | LOOKUP_FALIAS)))
+		return 0;
+	at = memchr(id->norm, '@', id->len);
+	if (at == NULL && (l->features & LOOKUP_FDOMAIN))
+		rc = lookup_get(l, RULE_DOMAINKEY, &r);
+	else if (at != NULL && at + 1 < id->norm + id->len &&
+	    (l->features & LOOKUP_FALIAS)) {
+		strlcpy(key, RULE_ALIASKEY, sizeof(key));
+		if (name_domainkey(id->norm, id->len, key +
+		    strlen(RULE_ALIASKEY)) < 0)
+			return 0;
+		rc = lookup_get(l, key, &r);
+	} else
+		return 0;
+	if (rc <= 0 || r.text[0] == '\0')
+		return rc;
+	/* user@D: the login's local part, the target domain */
+	n = at != NULL ? (size_t)(at - id->norm) : id->len;
+	dom = r.text;
+	if ((name = malloc(n + 2 + strlen(dom))) == NULL)
+		return -1;
+	memcpy(name, id->norm, n);
+	name[n] = '@';
+	strlcpy(name + n + 1, dom, strlen(dom) + 1);
+	rc = ident_rename(id, name);
+	free(name);
+	return rc < 0 ? -1 : 1;
 }
 
 int

@@ -22,6 +22,9 @@
 #define LOOKUP_FALL	0x3u
 #define LOOKUP_FDEST	0x4u		/* destination rules (format "2"
 					 * only; never implied) */
+#define LOOKUP_FDOMAIN	0x8u		/* !domain= (never implied: older
+					 * compilers know no such line) */
+#define LOOKUP_FALIAS	0x10u		/* !alias= lines (likewise) */
 
 struct lookup {
 	int			fd;
@@ -73,6 +76,11 @@ int	lookup_pool(struct lookup *l, const struct ident *id,
 	    const struct rule *r, const struct match *m, struct rule *pool,
 	    char *poolkey);
 int	lookup_server(struct lookup *l, struct rule *server);
+
+/* The name an auth user is counted as: "user@D" for a login without a
+ * domain under !domain=D; "user@D" for user@A under !alias=A:D. The
+ * identity is rewritten (key, counter); 1 when it was, 0 when not. */
+int	lookup_canon(struct lookup *l, struct ident *id);
 
 /* The rule stored under key (RULE_SERVERKEY, "@domain", ...). */
 int	lookup_get(struct lookup *l, const char *key, struct rule *r);

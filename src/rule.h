@@ -69,6 +69,10 @@ enum { RULE_EMPTY, RULE_OK, RULE_ERR };
 /* CDB keys of the lines that are not clients */
 #define RULE_SERVERKEY	"/server"	/* the "*" line */
 #define RULE_COUNT6KEY	"/count6"	/* !count6=N */
+#define RULE_DOMAINKEY	"/domain"	/* !domain=D: a login without a
+					 * domain is user@D (text= holds D) */
+#define RULE_ALIASKEY	"/alias"	/* !alias=A:D: "/alias@A", users of
+					 * A are users of D (text= holds D) */
 #define RULE_NETS4KEY	"/nets4"	/* !nets4=N */
 #define RULE_NETS6KEY	"/nets6"	/* !nets6=N */
 

@@ -123,6 +123,29 @@ setup ident.remoteinfo '1.2.3.4:2' 'boss@x.com:0' ':100'
 seqx ident.remoteinfo "112 112 113" ipc 1.2.3.4 TCPREMOTEINFO=boss@x.com
 check ident.remoteinfo.file "1.2.3.4" "$(ollist)"
 
+# vpopmail: a login without its domain, and one in an alias domain, reach
+# one mailbox: counted as one under !domain= and !alias= (else apart)
+setup ident.vdomain 'joe@example.com:3' '@example.com:5' '!domain=Example.COM' \
+    '!alias=old.example:example.com'
+seqx ident.vdomain.seq "112 112 112 113" auc joe
+check ident.vdomain.as "joe@example.com" "$(logkv as)"
+check ident.vdomain.rule "joe@example.com" "$(logkv rule)"
+seqx ident.valias.full "113" auc joe@old.example
+seqx ident.vcanon.full "113" auc JOE@Example.com
+check ident.vdomain.file "joe@example.com" "$(ollist)"
+seqx ident.valias.pool "112 112 112 112 112 113" auc ann@OLD.example
+check ident.valias.rule "@example.com" "$(logkv rule)"
+check ident.vdomain.none "" "$(auc kim@other.example; logkv as)"
+setup ident.vnodomain 'joe@example.com:1' ':2'
+seqx ident.vnodomain.apart "112 112 113" auc joe
+seqx ident.vnodomain.own "112 113" auc joe@example.com
+check ident.vnodomain.files "joe${nl}joe@example.com" "$(ollist)"
+for bad in '!domain=' '!domain=a@b' '!alias=old.example' '!alias=x:x' '!alias=a/b:c'; do
+    printf '%s\n' "$bad" > "$W/bad"
+    "$CDBMAKE" "$W/bad.cdb" "$W/bad.tmp" < "$W/bad" > /dev/null 2>&1
+    check "ident.vsyntax.$bad" 100 "$?"
+done
+
 # an auth user named like an IP is not that IP's client (DESIGN: encoding)
 setup ident.iplike ':1'
 seqx ident.iplike.ip "112 113" ipc 1.2.3.4
