@@ -76,10 +76,6 @@ settings(struct notifyto *to, long *timeout)
 	if (strcmp(e, "defer") == 0)
 		onerror = EX_DEFER;
 	to->prog = prog_env("OVERLIMIT_NOTIFY", NULL);
-	to->host = prog_env("OVERLIMIT_HOST", NULL);
-	to->sender = prog_env("SENDER", "");
-	to->helo = prog_env("HELO", "");
-	to->recipient = prog_env("RECIPIENT", "");
 	/* one rule for every setting: a bad value is an error line and the
 	 * failure policy, never a silent default */
 	if (prog_envnum("OVERLIMIT_TIMEOUT", 1, 3600, TIMEOUT, timeout) < 0)
@@ -101,38 +97,46 @@ settings(struct notifyto *to, long *timeout)
 }
 
 /* The options the environment sets for every rule without its own. */
-static const char *
-defaults(struct rule *r)
-{
-	long n;
+struct defaults {
+	long	dryrun, strict, ban, warn;
+};
 
-	if (prog_envnum("OVERLIMIT_DRYRUN", 0, 1, 0, &n) < 0)
+/* Read once: NULL, or the bad one's message. */
+static const char *
+defaults(struct defaults *d)
+{
+	if (prog_envnum("OVERLIMIT_DRYRUN", 0, 1, 0, &d->dryrun) < 0)
 		return "OVERLIMIT_DRYRUN is neither 0 nor 1";
-	if (n)
-		r->flags |= RULE_DRYRUN;
-	if (prog_envnum("OVERLIMIT_STRICT", 0, 1, 0, &n) < 0)
+	if (prog_envnum("OVERLIMIT_STRICT", 0, 1, 0, &d->strict) < 0)
 		return "OVERLIMIT_STRICT is neither 0 nor 1";
-	if (n)
-		r->flags |= RULE_STRICT;
-	if (prog_envnum("OVERLIMIT_BAN", 0, 100, 0, &n) < 0)
+	if (prog_envnum("OVERLIMIT_BAN", 0, 100, 0, &d->ban) < 0)
 		return "OVERLIMIT_BAN is not a number from 0 to 100";
-	if (r->ban == 0)
-		r->ban = (unsigned)n;
-	if (prog_envnum("OVERLIMIT_WARN", 0, 99, 0, &n) < 0)
+	if (prog_envnum("OVERLIMIT_WARN", 0, 99, 0, &d->warn) < 0)
 		return "OVERLIMIT_WARN is not a percentage from 0 to 99";
-	if (r->warn == 0)
-		r->warn = (unsigned)n;
 	return NULL;
+}
+
+static void
+apply(struct rule *r, const struct defaults *d)
+{
+	if (d->dryrun)
+		r->flags |= RULE_DRYRUN;
+	if (d->strict)
+		r->flags |= RULE_STRICT;
+	if (r->ban == 0)
+		r->ban = (unsigned)d->ban;
+	if (r->warn == 0)
+		r->warn = (unsigned)d->warn;
 }
 
 /* An aggregate's rule: the environment's defaults as for every rule, but
  * only its dry run; it never bans. */
 static const struct rule *
-aggregate(int on, struct rule *r)
+aggregate(int on, struct rule *r, const struct defaults *d)
 {
 	if (on <= 0)
 		return NULL;
-	(void)defaults(r);		/* checked on the client's rule */
+	apply(r, d);
 	r->flags &= RULE_DRYRUN;
 	r->ban = 0;
 	return r;
@@ -167,6 +171,8 @@ static const char *
 request(struct lookup *lk, struct ident *id, const char *rip,
     struct rules *ru, struct request *rq, struct logline *lg)
 {
+	struct defaults d;
+	const char *e;
 	struct ipaddr ip;
 	uint32_t bits;
 	long n;
@@ -179,9 +185,11 @@ request(struct lookup *lk, struct ident *id, const char *rip,
 	rq->id = id;
 	rq->rule = &ru->client;
 	rq->match = &ru->m;
-	rq->pool = aggregate(p, &ru->pool);
+	if ((e = defaults(&d)) != NULL)
+		return e;
+	rq->pool = aggregate(p, &ru->pool, &d);
 	rq->poolkey = ru->poolkey;
-	rq->server = aggregate(s, &ru->server);
+	rq->server = aggregate(s, &ru->server, &d);
 	/* an IPv6 client is counted per network (!count6=) */
 	if (id->kind == NAME_IP && id->ip.family == AF_INET6) {
 		if (lookup_setting(lk, RULE_COUNT6KEY, 64, &bits) < 0)
@@ -216,7 +224,8 @@ request(struct lookup *lk, struct ident *id, const char *rip,
 	rq->all = n;
 	if (ru->client.massn)
 		rq->session = (uint32_t)getppid();	/* qmail-smtpd */
-	return defaults(&ru->client);
+	apply(&ru->client, &d);
+	return NULL;
 }
 
 /* The refusal's text on fd 4, when qmail-smtpd reads it (USE_FD4=1). */
@@ -283,8 +292,8 @@ arm(const struct logline *lg, long timeout)
 	wd = bus = *lg;
 	log_fmt(&wd, "error", "\"timeout after %lds\"", timeout);
 	log_add(&wd, "verdict", onerror == EX_ACCEPT ? "accept" : "defer");
-	log_quote(&bus, "error", "limits CDB truncated while read (replace "
-	    "it by rename, as cdbmake-limits does)");
+	log_add(&bus, "error", "\"limits CDB truncated while read (replace "
+	    "it by rename, as cdbmake-limits does)\"");
 	log_add(&bus, "verdict", onerror == EX_ACCEPT ? "accept" : "defer");
 	(void)signal(SIGBUS, caught);
 	(void)signal(SIGALRM, caught);

@@ -149,6 +149,7 @@ tell(struct logline *lg, const char *logkey, const struct about *a,
 	const struct ident *id = rq->id;
 	struct notify_env ne;		/* the program's, bounded */
 	char per[16], num[4][32], **ep;
+	const char *e;
 
 	if (to->prog == NULL || a->event == EV_NONE)
 		return;
@@ -174,11 +175,12 @@ tell(struct logline *lg, const char *logkey, const struct about *a,
 	ADD("OVERLIMIT_DRYRUN", a->dryrun ? "1" : "0");
 	ADD("OVERLIMIT_TIME", num[3]);
 	ADD("OVERLIMIT_IP", to->rip ? to->rip : "");
-	ADD("OVERLIMIT_SENDER", to->sender ? to->sender : "");
-	ADD("OVERLIMIT_HELO", to->helo ? to->helo : "");
-	ADD("OVERLIMIT_RECIPIENT", to->recipient ? to->recipient : "");
-	if (to->host != NULL)
-		ADD("OVERLIMIT_HOST", to->host);
+	/* the session's facts, read only when there is an event to tell */
+	ADD("OVERLIMIT_SENDER", prog_env("SENDER", ""));
+	ADD("OVERLIMIT_HELO", prog_env("HELO", ""));
+	ADD("OVERLIMIT_RECIPIENT", prog_env("RECIPIENT", ""));
+	if ((e = prog_env("OVERLIMIT_HOST", NULL)) != NULL)
+		ADD("OVERLIMIT_HOST", e);
 #undef ADD
 	/* the admin's settings for the program (run file, tcprules) */
 	for (ep = environ; *ep != NULL; ep++)

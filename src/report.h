@@ -16,13 +16,12 @@
 				 * destination rule): the fd-4 text, or 550;
 				 * the session goes on */
 
-/* The notification program, and what it is told of the session. */
+/* The notification program, and the client IP as given (the session's
+ * other facts are read from the environment when there is an event). */
 struct notifyto {
 	const char	*prog;		/* OVERLIMIT_NOTIFY, or NULL */
 	unsigned	timeout;	/* seconds */
 	const char	*rip;		/* the client IP as given */
-	const char	*host;		/* OVERLIMIT_HOST, or NULL */
-	const char	*sender, *helo, *recipient;
 };
 
 /* The log line's part before the decision: the rule that matched, its
