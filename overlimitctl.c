@@ -89,15 +89,15 @@ die(const char *what, const char *arg, int err)
 static int
 trydb(void)
 {
-	static int state;	/* 0 not tried, 1 open, -1 failed */
+	static int opened;	/* 0 not tried, 1 open, -1 failed */
 	static int err;
 
-	if (state == 0) {
-		state = lookup_open(&lim, cdb) < 0 ? -1 : 1;
+	if (opened == 0) {
+		opened = lookup_open(&lim, cdb) < 0 ? -1 : 1;
 		err = errno;
 	}
 	errno = err;
-	return state > 0 ? 0 : -1;
+	return opened > 0 ? 0 : -1;
 }
 
 static void
