@@ -1,6 +1,6 @@
 # rcptcheck-overlimit -- see README.md and INSTALL.
 #
-#   make                 build the three programs
+#   make                 build the four programs
 #   make check           unit tests (Check) and black-box tests
 #   make SAN=1 check     the same under AddressSanitizer + UBSan
 #   make install         into $(DESTDIR)$(PREFIX) (default /var/qmail)
@@ -41,7 +41,7 @@ endif
 
 PROGS	= rcptcheck-overlimit cdbmake-limits overlimit-cleanup overlimitctl
 OBJS	= src/prog.o src/name.o src/ident.o src/option.o src/grammar.o \
-	  src/codec.o src/compile.o src/lookup.o src/policy.o src/counter.o \
+	  src/codec.o src/compile.o src/lookup.o src/dest.o src/destset.o src/policy.o src/counter.o \
 	  src/side.o src/decide.o src/logline.o src/reply.o src/report.o \
 	  src/notify.o src/rcli.o src/rstore.o
 TESTPROGS = tests/rcptsim tests/concurrent tests/unit
@@ -54,7 +54,7 @@ FUZZCC	?= clang
 FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZERS	= tests/fuzz/fuzz_rule tests/fuzz/fuzz_name tests/fuzz/fuzz_store \
-	  tests/fuzz/fuzz_limits
+	  tests/fuzz/fuzz_limits tests/fuzz/fuzz_dest
 FUZZ_SECONDS ?= 20
 
 fuzz: $(FUZZERS)
@@ -124,6 +124,7 @@ check: all $(TESTPROGS)
 	echo "== notification program tests"; sh tests/rts-notify.sh || rc=1; \
 	echo "== fault tests"; sh tests/rts-faults.sh || rc=1; \
 	echo "== signal tests"; sh tests/rts-signals.sh || rc=1; \
+	echo "== destination rule tests"; sh tests/rts-dest.sh || rc=1; \
 	echo "== soak"; sh tests/soak.sh || rc=1; \
 	exit $$rc
 

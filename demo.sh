@@ -26,6 +26,7 @@ rcpt() {
 	case $code in
 	112) echo "250 ok" ;;
 	113) echo "${text:-421 you have exceeded your messaging limits (#4.3.0)}" ;;
+	100) echo "${text:-550 sorry, no mailbox here by that name. (#5.1.1)}" ;;
 	*) echo "exit $code" ;;
 	esac
 }
@@ -115,6 +116,30 @@ printf '    RCPT TO:<y@example.net>  ->  %s\n' "$(rcpt RELAYCLIENT= \
     SMTPAUTHUSER=victor@example.com TCPREMOTEIP=198.51.100.8 \
     SMTPRCPTCOUNT=100 RECIPIENT=y@example.net OVERLIMIT_CDB="$T/signals.cdb")"
 tail -n 1 "$T/smtpd.log" | sed 's/^/    log: /'
+
+say "who may write to whom: the sample's commented-out destination rules
+   (the web form writes only to example.com; pupils of example.edu within
+   the school and to the exam board; a spam target denied to everyone)"
+sed -n '/^# who may write to whom (remove/,$p' control/relaylimits |
+    sed -n 's/^# \([^ ]*>.*\)$/\1/p' > "$T/dest"
+sed 's/^/    /' "$T/dest"
+cat control/relaylimits "$T/dest" | ./cdbmake-limits "$OVERLIMIT_CDB" "$T/relaylimits.tmp"
+echo "    -> cdbmake-limits: ok"
+for x in "webform@example.com order@shop.example.com" \
+    "webform@example.com someone@example.net" \
+    "pupil@example.edu teacher@example.edu" \
+    "pupil@example.edu results@exams.example.org" \
+    "pupil@example.edu friend@freemail.example" \
+    "pupil@example.edu help@helpdesk.example.com" \
+    "alice@example.com x@spamtarget.example"; do
+	printf '    %-20s RCPT TO:<%s>  ->  %s\n' "${x%% *}" "${x#* }" \
+	    "$(rcpt RELAYCLIENT= SMTPAUTHUSER="${x%% *}" \
+	    TCPREMOTEIP=198.51.100.7 RECIPIENT="${x#* }")"
+done
+grep 'dest=deny' "$T/smtpd.log" | tail -n 2 | sed 's/^/    log: /'
+echo "    why? overlimitctl explain pupil@example.edu friend@freemail.example:"
+./overlimitctl explain pupil@example.edu friend@freemail.example |
+    sed -n '/^destination/,$p' | sed 's/^/    /'
 
 say "metrics for Prometheus (overlimitctl metrics):"
 ./overlimitctl metrics | grep -v '^#' | sed 's/^/    /'

@@ -3,7 +3,7 @@
  *
  *	overlimitctl [-o table|tsv|json] list [over|banned]
  *	overlimitctl [-o table|tsv|json] show CLIENT
- *	overlimitctl explain CLIENT
+ *	overlimitctl explain CLIENT [RECIPIENT]
  *	overlimitctl reset CLIENT
  *	overlimitctl raise CLIENT FACTOR UNTIL
  *	overlimitctl metrics [FILE]
@@ -33,6 +33,7 @@
 #include <vis.h>
 
 #include "counter.h"
+#include "dest.h"
 #include "ident.h"
 #include "lookup.h"
 #include "name.h"
@@ -78,7 +79,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: " PROG " [-o table|tsv|json] list [over|banned]\n"
 	    "       " PROG " [-o table|tsv|json] show CLIENT\n"
-	    "       " PROG " explain CLIENT\n"
+	    "       " PROG " explain CLIENT [RECIPIENT]\n"
 	    "       " PROG " reset CLIENT\n"
 	    "       " PROG " raise CLIENT FACTOR UNTIL   (UNTIL: +3d, +12h, "
 	    "2026-12-24, 2026-12-24T18:00; UTC)\n"
@@ -93,14 +94,25 @@ die(const char *what, const char *arg, int err)
 	prog_die(111, what, arg, err);
 }
 
+/* The CDB, opened once: 0, or -1 with errno. */
+static int
+trydb(void)
+{
+	static int opened;	/* 0 not tried, 1 open, -1 failed */
+	static int err;
+
+	if (opened == 0) {
+		opened = lookup_open(&lim, cdb) < 0 ? -1 : 1;
+		err = errno;
+	}
+	errno = err;
+	return opened > 0 ? 0 : -1;
+}
+
 static void
 opendb(void)
 {
-	static int open;
-
-	if (open++)
-		return;
-	if (lookup_open(&lim, cdb) < 0)
+	if (trydb() < 0)
 		die("unable to open", cdb, errno == EPROTO ? 0 : errno);
 }
 
@@ -125,6 +137,9 @@ parsewho(const char *arg, struct ident *w)
 
 	if (ident_fromarg(w, arg) < 0)
 		die("out of memory", NULL, 0);
+	/* as the helper counts it (without a CDB: as named) */
+	if (trydb() == 0 && lookup_canon(&lim, w) < 0)
+		die("corrupt limits CDB", cdb, 0);
 	if (w->kind != NAME_IP || w->ip.family != AF_INET6 || w->plen >= 0)
 		return;
 	opendb();
@@ -665,6 +680,71 @@ explainstep(void *arg, const char *what, const char *key, int found,
 	printf("line %lu  ->  applies\n", r->line);
 }
 
+static void
+deststep(void *arg, const char *what, const char *key, unsigned long line,
+    int action)
+{
+	char disp[4 * DEST_PATMAX + 1];
+	int set = what[0] != '@' && strcmp(what, "address") != 0 &&
+	    strcmp(what, "wildcard") != 0;
+
+	(void)arg;
+	strvisx(disp, key, strnlen(key, DEST_PATMAX), VIS_OCTAL | VIS_CSTYLE |
+	    VIS_WHITE);
+	if (set)
+		printf("  set %-9s %-36s %s", what, key[0] ? disp :
+		    "(everyone)", line ? "" : "no set\n");
+	else
+		printf("    %-11s %-36s ", what, disp);
+	if (set && line)
+		printf("set from line %lu  ->  applies\n", line);
+	else if (!set && line)
+		printf("line %lu %s\n", line, action == DEST_DENY ? "deny" :
+		    "allow");
+	else if (!set)
+		printf("no match\n");
+}
+
+/* The destination rules for the client w and recipient rcpt. */
+static int
+explaindest(const struct ident *w, const char *rcpt)
+{
+	char disp[4 * 256 + 4], m[NAME_ENCMAX + 2];
+	struct dest d;
+	int rc;
+
+	strvisx(disp, rcpt, strnlen(rcpt, 256), VIS_OCTAL | VIS_CSTYLE |
+	    VIS_WHITE);
+	printf("destination %s%s:\n", disp, strlen(rcpt) > 256 ? "..." : "");
+	if (!(lim.features & LOOKUP_FDEST)) {
+		printf("result: allowed: the control file has no destination "
+		    "rules\n");
+		return 0;
+	}
+	if ((rc = lookup_exempt(&lim, rcpt, strlen(rcpt), m, sizeof(m))) < 0)
+		die("corrupt limits CDB", cdb, 0);
+	if (rc == 1) {
+		printf("result: allowed: an exempt destination (>%s), never "
+		    "denied\n", m);
+		return 0;
+	}
+	printf("sets, most specific first; then the patterns of the first "
+	    "that exists:\n");
+	if (dest_lookup(&lim, w, rcpt, strlen(rcpt), &d, deststep, NULL) < 0)
+		die("corrupt limits CDB", cdb, 0);
+	if (!d.set)
+		printf("result: allowed: no destination set for this client\n");
+	else if (d.line == 0)
+		printf("result: allowed: no pattern of the set of %s matches "
+		    "(its default)\n", d.setkey[0] ? d.setkey : "everyone");
+	else
+		printf("result: %s by line %lu (the set of %s)%s\n",
+		    d.action == DEST_DENY ? "denied" : "allowed", d.line,
+		    d.setkey[0] ? d.setkey : "everyone",
+		    d.action == DEST_DENY && d.dryrun ? ", a dry run" : "");
+	return 0;
+}
+
 static int
 cmd_explain(int argc, char **argv)
 {
@@ -673,11 +753,13 @@ cmd_explain(int argc, char **argv)
 	char matched[NAME_ENCMAX + 2], disp[4 * NAME_ENCMAX + 1], per[16];
 	int rc, i;
 
-	if (argc != 2)
+	if (argc != 2 && argc != 3)
 		usage();
 	opendb();
 	parsewho(argv[1], &w);
 	display(&w, disp);
+	if (argc == 3 && w.file != NAME_FCLIENT)
+		usage();
 	printf("client %s: %s, counter file %s\n", disp,
 	    w.file == NAME_FSERVER ? "the server-wide cap (the * line)" :
 	    w.file == NAME_FPOOL ? "a domain pool (pool= of its @domain line)" :
@@ -688,7 +770,7 @@ cmd_explain(int argc, char **argv)
 	if (rc == 0) {
 		printf("result: no line matches: unlimited (counted, never "
 		    "refused)\n");
-		return 0;
+		return argc == 3 ? explaindest(&w, argv[2]) : 0;
 	}
 	printf("result: line %lu: ", r.line);
 	if (r.nwin == 0)
@@ -704,7 +786,7 @@ cmd_explain(int argc, char **argv)
 	}
 	printf("\n");
 	rule_describe(&r, stdout);
-	return 0;
+	return argc == 3 ? explaindest(&w, argv[2]) : 0;
 }
 
 /* reset in Redis: the script deletes the counter's keys (keeping a raise

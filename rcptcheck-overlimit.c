@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "decide.h"
+#include "dest.h"
 #include "ident.h"
 #include "logline.h"
 #include "lookup.h"
@@ -78,15 +79,18 @@ settings(struct notifyto *to, long *timeout)
 		onerror = EX_DEFER;
 	localfb = strcmp(e, "local") == 0;
 	to->prog = prog_env("OVERLIMIT_NOTIFY", NULL);
-	to->host = prog_env("OVERLIMIT_HOST", NULL);
-	to->sender = prog_env("SENDER", "");
-	to->helo = prog_env("HELO", "");
-	to->recipient = prog_env("RECIPIENT", "");
+	/* one rule for every setting: a bad value is an error line and the
+	 * failure policy, never a silent default */
+	if (prog_envnum("OVERLIMIT_TIMEOUT", 1, 3600, TIMEOUT, timeout) < 0)
+		return "OVERLIMIT_TIMEOUT is not a number of seconds from 1 "
+		    "to 3600";
 	if (prog_envnum("OVERLIMIT_NOTIFY_TIMEOUT", 1, 3600, NOTIFY_TIMEOUT,
 	    &n) < 0)
-		n = NOTIFY_TIMEOUT;
+		return "OVERLIMIT_NOTIFY_TIMEOUT is not a number of seconds "
+		    "from 1 to 3600";
 	to->timeout = (unsigned)n;
-	(void)prog_envnum("OVERLIMIT_TIMEOUT", 1, 3600, TIMEOUT, timeout);
+	if (prog_envnum("OVERLIMIT_COUNT_LOCAL", 0, 1, 0, &n) < 0)
+		return "OVERLIMIT_COUNT_LOCAL is neither 0 nor 1";
 	if (strcmp(e, "accept") != 0 && strcmp(e, "defer") != 0 && !localfb) {
 		snprintf(bad, sizeof(bad), "OVERLIMIT_ONERROR is not accept, "
 		    "defer or local: %.100s", e);
@@ -96,34 +100,46 @@ settings(struct notifyto *to, long *timeout)
 }
 
 /* The options the environment sets for every rule without its own. */
-static const char *
-defaults(struct rule *r)
-{
-	long n;
+struct defaults {
+	long	dryrun, strict, ban, warn;
+};
 
-	if (strcmp(prog_env("OVERLIMIT_DRYRUN", "0"), "0") != 0)
-		r->flags |= RULE_DRYRUN;
-	if (strcmp(prog_env("OVERLIMIT_STRICT", "0"), "0") != 0)
-		r->flags |= RULE_STRICT;
-	if (prog_envnum("OVERLIMIT_BAN", 0, 100, 0, &n) < 0)
+/* Read once: NULL, or the bad one's message. */
+static const char *
+defaults(struct defaults *d)
+{
+	if (prog_envnum("OVERLIMIT_DRYRUN", 0, 1, 0, &d->dryrun) < 0)
+		return "OVERLIMIT_DRYRUN is neither 0 nor 1";
+	if (prog_envnum("OVERLIMIT_STRICT", 0, 1, 0, &d->strict) < 0)
+		return "OVERLIMIT_STRICT is neither 0 nor 1";
+	if (prog_envnum("OVERLIMIT_BAN", 0, 100, 0, &d->ban) < 0)
 		return "OVERLIMIT_BAN is not a number from 0 to 100";
-	if (r->ban == 0)
-		r->ban = (unsigned)n;
-	if (prog_envnum("OVERLIMIT_WARN", 0, 99, 0, &n) < 0)
+	if (prog_envnum("OVERLIMIT_WARN", 0, 99, 0, &d->warn) < 0)
 		return "OVERLIMIT_WARN is not a percentage from 0 to 99";
-	if (r->warn == 0)
-		r->warn = (unsigned)n;
 	return NULL;
+}
+
+static void
+apply(struct rule *r, const struct defaults *d)
+{
+	if (d->dryrun)
+		r->flags |= RULE_DRYRUN;
+	if (d->strict)
+		r->flags |= RULE_STRICT;
+	if (r->ban == 0)
+		r->ban = (unsigned)d->ban;
+	if (r->warn == 0)
+		r->warn = (unsigned)d->warn;
 }
 
 /* An aggregate's rule: the environment's defaults as for every rule, but
  * only its dry run; it never bans. */
 static const struct rule *
-aggregate(int on, struct rule *r)
+aggregate(int on, struct rule *r, const struct defaults *d)
 {
 	if (on <= 0)
 		return NULL;
-	(void)defaults(r);		/* checked on the client's rule */
+	apply(r, d);
 	r->flags &= RULE_DRYRUN;
 	r->ban = 0;
 	return r;
@@ -156,8 +172,10 @@ struct rules {
  * network for nets=, the message, the session. NULL or the error. */
 static const char *
 request(struct lookup *lk, struct ident *id, const char *rip,
-    struct rules *ru, struct request *rq)
+    struct rules *ru, struct request *rq, struct logline *lg)
 {
+	struct defaults d;
+	const char *e;
 	struct ipaddr ip;
 	uint32_t bits;
 	long n;
@@ -170,9 +188,11 @@ request(struct lookup *lk, struct ident *id, const char *rip,
 	rq->id = id;
 	rq->rule = &ru->client;
 	rq->match = &ru->m;
-	rq->pool = aggregate(p, &ru->pool);
+	if ((e = defaults(&d)) != NULL)
+		return e;
+	rq->pool = aggregate(p, &ru->pool, &d);
 	rq->poolkey = ru->poolkey;
-	rq->server = aggregate(s, &ru->server);
+	rq->server = aggregate(s, &ru->server, &d);
 	/* an IPv6 client is counted per network (!count6=) */
 	if (id->kind == NAME_IP && id->ip.family == AF_INET6) {
 		if (lookup_setting(lk, RULE_COUNT6KEY, 64, &bits) < 0)
@@ -195,13 +215,20 @@ request(struct lookup *lk, struct ident *id, const char *rip,
 			memcpy(rq->net, ip.a, 16);
 		rq->havenet = 1;
 	}
-	(void)prog_envnum("SMTPRCPTCOUNT", 0, 1000000000L, -1, &n);
+	/* qmail-smtpd's counts: a bad one is logged, and msg= and mass=
+	 * are left out for this recipient */
+	if (prog_envnum("SMTPRCPTCOUNT", 0, 1000000000L, -1, &n) < 0)
+		log_quote(lg, "env_error", "SMTPRCPTCOUNT is not a number "
+		    "from 0 to 1000000000: msg= and mass= left out");
 	rq->count = n;
-	(void)prog_envnum("SMTPRCPTCOUNTALL", 0, 1000000000L, -1, &n);
+	if (prog_envnum("SMTPRCPTCOUNTALL", 0, 1000000000L, -1, &n) < 0)
+		log_quote(lg, "env_error", "SMTPRCPTCOUNTALL is not a number "
+		    "from 0 to 1000000000");
 	rq->all = n;
 	if (ru->client.massn)
 		rq->session = (uint32_t)getppid();	/* qmail-smtpd */
-	return defaults(&ru->client);
+	apply(&ru->client, &d);
+	return NULL;
 }
 
 /* The refusal's text on fd 4, when qmail-smtpd reads it (USE_FD4=1). */
@@ -219,17 +246,22 @@ reply(const struct request *rq, const struct outcome *out)
 }
 
 /* To our own domains (RCPTHOSTS): free, but under mass= a recipient of
- * the message. 1 local, to be looked at (lk open); 0 not local; -1 local
- * and nothing to do (no mass= anywhere; a relayed recipient after it logs
- * any error). */
+ * the message, and destination rules apply. 1 local, to be looked at (lk
+ * open); 0 not local; -1 local and nothing to do (no mass= and no
+ * destination rule anywhere; a relayed recipient after it logs any
+ * error). */
 static int
 local(struct lookup *lk, const char *cdb)
 {
+	long n;
+
+	/* counted like any other (or a bad setting: then its error line) */
 	if (getenv("RCPTHOSTS") == NULL ||
-	    strcmp(prog_env("OVERLIMIT_COUNT_LOCAL", "0"), "0") != 0)
+	    prog_envnum("OVERLIMIT_COUNT_LOCAL", 0, 1, 0, &n) < 0 || n)
 		return 0;
 	(void)signal(SIGBUS, caught);	/* quietly: never refused */
-	if (cdbopen(lk, cdb) < 0 || !(lk->features & LOOKUP_FMASS))
+	if (cdbopen(lk, cdb) < 0 ||
+	    !(lk->features & (LOOKUP_FMASS | LOOKUP_FDEST)))
 		return -1;
 	return 1;
 }
@@ -263,8 +295,8 @@ arm(const struct logline *lg, long timeout)
 	wd = bus = *lg;
 	log_fmt(&wd, "error", "\"timeout after %lds\"", timeout);
 	log_add(&wd, "verdict", onerror == EX_ACCEPT ? "accept" : "defer");
-	log_quote(&bus, "error", "limits CDB truncated while read (replace "
-	    "it by rename, as cdbmake-limits does)");
+	log_add(&bus, "error", "\"limits CDB truncated while read (replace "
+	    "it by rename, as cdbmake-limits does)\"");
 	log_add(&bus, "verdict", onerror == EX_ACCEPT ? "accept" : "defer");
 	(void)signal(SIGBUS, caught);
 	(void)signal(SIGALRM, caught);
@@ -325,6 +357,62 @@ decision(struct logline *lg, const struct request *rq, struct outcome *out)
 	return decide(&st, rq, out) < 0 ? out->fail : NULL;
 }
 
+/* A denied recipient's reply on fd 4, when qmail-smtpd reads it. */
+static void
+denyreply(const struct ident *id, const struct dest *d)
+{
+	char text[REPLY_MAX + 1];
+	size_t n;
+
+	if (strcmp(prog_env("USE_FD4", ""), "1") != 0 || fcntl(4, F_GETFD) < 0)
+		return;
+	n = reply_deny(d->text, id->key, text);
+	(void)signal(SIGPIPE, SIG_IGN);
+	(void)write(4, text, n);
+}
+
+/* Destination rules (relaylimits(5)): the client's set may deny this
+ * recipient for good (exit 100, 550 5.7.1), counted nowhere; exempt
+ * destinations never. 0: go on (allowed, or a dry run's would-deny in
+ * rq->destdry); else the exit code, logged. */
+static int
+destination(struct lookup *lk, struct logline *lg, const struct ident *id,
+    struct request *rq, const char *cdb)
+{
+	static struct dest d;
+	char m[NAME_ENCMAX + 2];
+	const char *to;
+	int rc;
+
+	if (!(lk->features & LOOKUP_FDEST) || rq->kind == RCPT_EXEMPT)
+		return 0;
+	to = prog_env("RECIPIENT", "");
+	if (rq->kind == RCPT_LOCAL && (lk->features & LOOKUP_FEXEMPT) &&
+	    (rc = lookup_exempt(lk, to, strlen(to), m, sizeof(m))) != 0)
+		return rc < 0 ? failed(lg, "corrupt limits CDB", cdb, 0) : 0;
+	if (dest_lookup(lk, id, to, strlen(to), &d, NULL, NULL) < 0)
+		return failed(lg, "corrupt limits CDB", cdb, 0);
+	if (!d.set)
+		return 0;
+	if (d.action == DEST_ALLOW) {
+		if (d.line)
+			log_fmt(lg, "dest", "allow:%lu", d.line);
+		else
+			log_add(lg, "dest", "allow:default");
+		return 0;
+	}
+	log_fmt(lg, "dest", "deny:%lu", d.line);
+	log_esc(lg, "rcpt", to, strlen(to));
+	if (d.dryrun || strcmp(prog_env("OVERLIMIT_DRYRUN", "0"), "0") != 0) {
+		rq->destdry = 1;
+		return 0;
+	}
+	log_add(lg, "verdict", "deny");
+	log_flush(lg, 2);
+	denyreply(id, &d);
+	return EX_DENY;
+}
+
 int
 main(void)
 {
@@ -357,10 +445,26 @@ main(void)
 		return failed(&lg, errno == EPROTO ? "not a limits CDB (run "
 		    "cdbmake-limits):" : "cannot open limits", cdb,
 		    errno == EPROTO ? 0 : errno);
+	/* a vpopmail login without its domain, or in an alias domain: the
+	 * mailbox it reaches (!domain=, !alias=) */
+	if ((rc = lookup_canon(&lk, &id)) < 0)
+		return failed(&lg, "corrupt limits CDB", cdb, 0);
+	if (rc > 0)
+		log_esc(&lg, "as", id.norm, id.len);
 	if ((rc = exempt(&lk, &lg, &rq)) != 0)
 		return rc > 0 ? EX_ACCEPT : failed(&lg, "corrupt limits CDB",
 		    cdb, 0);
-	if ((e = request(&lk, &id, to.rip, &ru, &rq)) != NULL)
+	if ((rc = destination(&lk, &lg, &id, &rq, cdb)) != 0)
+		return rc;
+	if (rq.kind == RCPT_LOCAL && !(lk.features & LOOKUP_FMASS)) {
+		if (rq.destdry) {	/* nothing else to do for it */
+			log_add(&lg, "dryrun", "would-deny");
+			log_add(&lg, "verdict", "local");
+			log_flush(&lg, 2);
+		}
+		return EX_ACCEPT;
+	}
+	if ((e = request(&lk, &id, to.rip, &ru, &rq, &lg)) != NULL)
 		return failed(&lg, e, strcmp(e, "corrupt limits CDB") == 0 ?
 		    cdb : NULL, 0);
 	if (rq.kind == RCPT_RELAYED)
@@ -373,7 +477,7 @@ main(void)
 
 	report_log(&lg, &rq, &out);
 	report_notify(&lg, &rq, &out, &to);
-	if (rq.kind != RCPT_LOCAL || out.v.newban) {
+	if (rq.kind != RCPT_LOCAL || out.v.newban || rq.destdry) {
 		log_add(&lg, "verdict", report_verdict(&rq, &out));
 		log_flush(&lg, 2);
 	}

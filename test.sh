@@ -50,6 +50,7 @@ if build CC=gcc; then
 	stage "rts-notify" sh tests/rts-notify.sh
 	stage "rts-faults (gcc)" sh tests/rts-faults.sh
 	stage "rts-signals (gcc)" sh tests/rts-signals.sh
+	stage "rts-dest (gcc)" sh tests/rts-dest.sh
 	stage "soak (gcc)" sh tests/soak.sh
 	# the Redis store: the runners whose cases make sense for a shared
 	# store, against one redis-server each; its own faults and farms
@@ -65,6 +66,7 @@ if build CC=clang; then
 	stage "rts (clang)" env RTS_CONC_REPEAT=5 sh tests/rts.sh
 	stage "rts-faults (clang)" sh tests/rts-faults.sh
 	stage "rts-signals (clang)" sh tests/rts-signals.sh
+	stage "rts-dest (clang)" sh tests/rts-dest.sh
 fi
 if build CC=gcc SAN=1; then
 	stage "unit (ASan+UBSan)" ./tests/unit
@@ -73,6 +75,7 @@ if build CC=gcc SAN=1; then
 	stage "rts-responses (ASan+UBSan)" env RTS_CONC_REPEAT=3 sh tests/rts-responses.sh
 	stage "rts-faults (ASan+UBSan)" sh tests/rts-faults.sh
 	stage "rts-signals (ASan+UBSan)" sh tests/rts-signals.sh
+	stage "rts-dest (ASan+UBSan)" sh tests/rts-dest.sh
 	stage "soak (ASan+UBSan)" env SOAK_ROUNDS=2 sh tests/soak.sh
 	stage "rts (redis, ASan+UBSan)" env RTS_STORE=redis RTS_CONC_REPEAT=2 \
 	    sh tests/rts.sh
@@ -97,6 +100,9 @@ if build CC=gcc STATIC= CFLAGS="-O1 -g"; then
 	stage "rts-signals (valgrind)" env RTS_LIGHT=1 \
 	    RTS_HELPER="$OUT/rcptcheck-overlimit" RTS_CDBMAKE="$OUT/cdbmake-limits" \
 	    RTS_CLEANUP="$OUT/overlimit-cleanup" sh tests/rts-signals.sh
+	stage "rts-dest (valgrind)" env RTS_HELPER="$OUT/rcptcheck-overlimit" \
+	    RTS_CDBMAKE="$OUT/cdbmake-limits" RTS_CTL="$OUT/overlimitctl" \
+	    sh tests/rts-dest.sh
 	stage "rts-responses (valgrind)" env RTS_CONC_REPEAT=0 \
 	    RTS_HELPER="$OUT/rcptcheck-overlimit" sh tests/rts-responses.sh
 	stage "rts-redis (valgrind)" env RTS_LIGHT=1 \
@@ -123,7 +129,7 @@ stage "lint (cppcheck, clang-tidy)" sh scripts/lint.sh
 if make -s fuzz; then
 	stage "fuzz (libFuzzer, ${FUZZ_SECONDS:-20}s each)" sh tests/fuzz/run.sh \
 	    tests/fuzz/fuzz_rule tests/fuzz/fuzz_name tests/fuzz/fuzz_store \
-	    tests/fuzz/fuzz_limits
+	    tests/fuzz/fuzz_limits tests/fuzz/fuzz_dest
 else
 	echo "### build failed: make fuzz"; broken=$((broken + 1))
 fi

@@ -1,5 +1,5 @@
 #!/bin/sh
-# lint.sh: static analysis of src/ and the three programs (make lint-c):
+# lint.sh: static analysis of src/ and the four programs (make lint-c):
 # cppcheck and clang-tidy (checks: .clang-tidy) must report nothing.
 # A false positive is suppressed inline, next to the code, with the reason
 # (grep -rn 'cppcheck-suppress\|NOLINT' src *.c).
@@ -7,7 +7,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 2
 SRC="src/prog.c src/name.c src/ident.c src/option.c src/grammar.c src/codec.c
-src/compile.c src/lookup.c src/policy.c src/counter.c src/side.c src/decide.c
+src/compile.c src/lookup.c src/dest.c src/destset.c src/policy.c src/counter.c src/side.c src/decide.c
 src/logline.c src/report.c src/reply.c src/notify.c src/rcli.c src/rstore.c
 rcptcheck-overlimit.c cdbmake-limits.c overlimit-cleanup.c overlimitctl.c"
 DEFS="-D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -DLIBBSD_OPENBSD_VIS"

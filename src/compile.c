@@ -6,6 +6,7 @@
  * see the old or the new file, whole.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -52,6 +53,7 @@ compile_init(struct compile *c, int errfd)
 {
 	memset(c, 0, sizeof(*c));
 	c->errfd = errfd;
+	destset_init(&c->dest, errfd);
 }
 
 /* A new entry at the end of c: NULL when out of memory. */
@@ -89,8 +91,16 @@ compile_line(struct compile *c, const char *line, size_t len)
 		c->errors++;
 		return 0;
 	}
+	if (r.flags & RULE_DEST) {
+		c->feat |= LOOKUP_FDEST;
+		return destset_add(&c->dest, &k, &r);
+	}
 	if (r.flags & RULE_EXEMPT)
 		c->feat |= LOOKUP_FEXEMPT;
+	if (strcmp(k.key, RULE_DOMAINKEY) == 0)
+		c->feat |= LOOKUP_FDOMAIN;
+	if (strncmp(k.key, RULE_ALIASKEY, strlen(RULE_ALIASKEY)) == 0)
+		c->feat |= LOOKUP_FALIAS;
 	if (r.massn)
 		c->feat |= LOOKUP_FMASS;
 	if ((e = grow(c)) == NULL)
@@ -141,6 +151,7 @@ compile_sort(struct compile *c)
 		e[keep++] = e[j - 1];
 	}
 	c->n = keep;
+	c->errors += destset_finish(&c->dest);
 }
 
 /* "24,16,8": the prefix lengths of family, longest first. */
@@ -177,6 +188,8 @@ compile_add(const struct compile *c, struct cdb_make *cm)
 	for (i = 0; i < c->n; i++)
 		if (add(cm, c->ents[i].key, c->ents[i].val) < 0)
 			return -1;
+	if (destset_write(&c->dest, cm) < 0)
+		return -1;
 	plens(c, AF_INET, list, sizeof(list));
 	if (list[0] != '\0' && add(cm, "/4", list) < 0)
 		return -1;
@@ -199,6 +212,13 @@ compile_free(struct compile *c)
 	free(c->ents);
 	c->ents = NULL;
 	c->n = c->cap = 0;
+	destset_free(&c->dest);
+}
+
+const char *
+compile_format(const struct compile *c)
+{
+	return c->dest.n > 0 ? LOOKUP_FORMAT_DEST : LOOKUP_FORMAT;
 }
 
 /* Every line of in into c. COMPILE_OK, or COMPILE_SYS (said). */
@@ -246,13 +266,32 @@ writecdb(const struct compile *c, const char *cdb, const char *tmp)
 	struct cdb_make cm;
 	int fd, rc;
 
+	struct stat st;
+
+	/* O_NONBLOCK: a FIFO planted at the temporary name must not hang
+	 * us; only a regular file (or nothing) is written over */
 	errno = 0;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	    0644);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC | O_NOCTTY, 0644);
 	if (fd < 0)
 		return fatal(c->errfd, "unable to create", tmp);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (errno == 0)
+			errno = EINVAL;
+		rc = fatal(c->errfd, "not a regular file:", tmp);
+		close(fd);
+		return rc;
+	}
+	/* readable by the helper's user whatever the umask (a 027 umask
+	 * made it 0640 root: every recipient unlimited) */
+	if (ftruncate(fd, 0) < 0 || fchmod(fd, 0644) < 0) {
+		rc = fatal(c->errfd, "unable to write", tmp);
+		close(fd);
+		unlink(tmp);
+		return rc;
+	}
 	if (cdb_make_start(&cm, fd) < 0 || compile_add(c, &cm) < 0 ||
-	    add(&cm, "/format", LOOKUP_FORMAT) < 0 ||
+	    add(&cm, "/format", compile_format(c)) < 0 ||
 	    cdb_make_finish(&cm) < 0 || fsync(fd) < 0) {
 		rc = fatal(c->errfd, "unable to write", tmp);
 		close(fd);
@@ -280,7 +319,9 @@ compile(FILE *in, const char *cdb, const char *tmp, int errfd)
 	int rc;
 
 	compile_init(&c, errfd);
-	if ((rc = readall(&c, in)) == COMPILE_OK && c.errors > 0) {
+	if ((rc = readall(&c, in)) == COMPILE_OK)	/* destination sets */
+		c.errors += destset_finish(&c.dest);
+	if (rc == COMPILE_OK && c.errors > 0) {
 		dprintf(errfd, COMPILE_PROG ": %lu bad line%s, %s not written\n",
 		    c.errors, c.errors == 1 ? "" : "s", cdb);
 		rc = COMPILE_BAD;

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "destset.h"
+
 #define COMPILE_PROG	"cdbmake-limits"	/* its messages' prefix */
 
 /* what compile() returns: cdbmake-limits' exit codes */
@@ -30,6 +32,7 @@ struct compile {
 	unsigned long	errors;		/* bad lines among them */
 	unsigned	feat;		/* LOOKUP_F*: what the lines use */
 	int		errfd;		/* where the messages go */
+	struct destset	dest;		/* the destination rules */
 };
 
 void	compile_init(struct compile *c, int errfd);
@@ -37,12 +40,17 @@ void	compile_init(struct compile *c, int errfd);
  * with its number and counted. 0, or -1: out of memory (errno). */
 int	compile_line(struct compile *c, const char *line, size_t len);
 /* Sort the entries by key; of a key given twice the last line wins, with
- * a warning naming both. */
+ * a warning naming both. The destination rules into sets, if not yet
+ * (destset_finish: its bad lines counted in c->errors). */
 void	compile_sort(struct compile *c);
-/* Add the entries and the meta keys /4, /6 and /features (not /format)
- * to cm. 0, or -1: a write error (errno). */
+/* Add the entries, the destination sets and the meta keys /4, /6 and
+ * /features (not /format: compile_format) to cm. 0, or -1: a write error
+ * (errno). */
 int	compile_add(const struct compile *c, struct cdb_make *cm);
 void	compile_free(struct compile *c);
+/* The /format c's CDB has: LOOKUP_FORMAT, or LOOKUP_FORMAT_DEST with
+ * destination rules (an older helper refuses it). */
+const char	*compile_format(const struct compile *c);
 
 /* All of it: the control file from in into the CDB at cdb, written to
  * tmp (created, fsynced, renamed over cdb; the directory fsynced), with

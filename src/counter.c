@@ -99,6 +99,8 @@ hdr_clear(struct counter *c)
 	memset(c->hint, 0, sizeof(c->hint));
 }
 
+static int	compact(struct store *, struct counter *, uint32_t);
+
 static int
 fail(struct counter *c, const char *what, int err)
 {
@@ -244,6 +246,7 @@ counter_lock(struct store *s, const char *name, int create, struct counter *c)
 	int tries, flags, err;
 
 	c->fd = -1;
+	c->st = s;
 	c->clamp = INT64_MAX;
 	c->migrated = 0;
 	c->cn[0] = c->cn[1] = 0;
@@ -674,28 +677,51 @@ counter_reset(struct store *s, struct counter *c, time_t now)
 	return 0;
 }
 
+/* The records every window is done with, from the hints counter_counts
+ * left (nrec when the rule has no window). */
+static uint32_t
+deadhint(const struct counter *c)
+{
+	uint32_t dead = c->nrec;
+	int i;
+
+	for (i = 0; i < RULE_MAXWIN; i++)
+		if (c->hint[i].period != 0 && c->hint[i].first < dead)
+			dead = c->hint[i].first;
+	return dead;
+}
+
 int
 counter_record(struct counter *c, time_t now)
 {
 	unsigned char b[COUNTER_RECSIZE];
 	uint64_t last, cnt;
 	int64_t t = now, lt;
+	off_t at;
 
 	/* a cum that would wrap: corrupt (never 2^64 recipients) */
 	if (cumbefore(c, c->nrec, &last) < 0 || last == UINT64_MAX)
 		return fail(c, "corrupt counter file (records)", 0);
-	if (c->nrec >= COUNTER_MAXREC)
-		return fail(c, "counter file full", 0);
 	if (restamp(c) < 0)
 		return -1;
-	if (c->nrec > 0 && rec(c, c->nrec - 1, &lt, &cnt) == 0 && lt > t)
-		t = lt;				/* clock stepped back */
+	if (c->nrec > 0 && rec(c, c->nrec - 1, &lt, &cnt) == 0 && lt >= t) {
+		/* one record a second counts every recipient of that second
+		 * (the clock stepped back: of the last stamp): the file
+		 * grows with the seconds its windows hold, not the traffic */
+		t = lt;
+		at = COUNTER_HDRSIZE + (off_t)(c->nrec - 1) * COUNTER_RECSIZE;
+	} else {
+		if (c->nrec >= COUNTER_MAXREC && (compact(c->st, c,
+		    deadhint(c)) < 0 || c->nrec >= COUNTER_MAXREC))
+			return fail(c, "counter file full", 0);
+		at = COUNTER_HDRSIZE + (off_t)c->nrec * COUNTER_RECSIZE;
+	}
 	le_put64(b, (uint64_t)t);
 	le_put64(b + 8, last + 1);
-	if (pwrite(c->fd, b, sizeof(b), COUNTER_HDRSIZE +
-	    (off_t)c->nrec * COUNTER_RECSIZE) != (ssize_t)sizeof(b))
+	if (pwrite(c->fd, b, sizeof(b), at) != (ssize_t)sizeof(b))
 		return fail(c, "write", errno ? errno : EIO);
-	c->nrec++;
+	if (at == COUNTER_HDRSIZE + (off_t)c->nrec * COUNTER_RECSIZE)
+		c->nrec++;
 	c->cn[0] = c->cn[1] = 0;
 	return 0;
 }
@@ -751,13 +777,9 @@ counter_winretry(void *arg, uint32_t period, uint32_t limit, time_t now,
 int
 counter_compact(struct store *s, struct counter *c)
 {
-	uint32_t dead = c->nrec;
-	int i;
+	uint32_t dead = deadhint(c);
 
-	for (i = 0; i < RULE_MAXWIN; i++)
-		if (c->hint[i].period != 0 && c->hint[i].first < dead)
-			dead = c->hint[i].first;
-	if (dead == c->nrec && c->hint[0].period == 0)
+	if (c->hint[0].period == 0)
 		return 0;			/* no windows */
 	if (dead < COUNTER_CACHEREC || dead < c->nrec / 2)
 		return 0;

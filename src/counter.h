@@ -21,7 +21,8 @@
 
 #define COUNTER_HDRSIZE	256
 #define COUNTER_RECSIZE	16
-#define COUNTER_MAXREC	(1u << 24)	/* more records: corrupt */
+#define COUNTER_MAXREC	(1u << 25)	/* more records: corrupt (one a
+					 * second: 366 days fit) */
 #define COUNTER_CACHEREC 256		/* records read per pread */
 
 /* The counter directory. */
@@ -51,6 +52,7 @@ int	store_trust(const struct store *s, int fd, const struct stat *st,
 /* One locked counter file. */
 struct counter {
 	int		fd;
+	struct store	*st;		/* its directory */
 	char		name[NAME_ENCMAX + 1];
 	struct cstate	s;		/* the state (policy.h) */
 	uint32_t	nrec;		/* committed records */
@@ -87,7 +89,11 @@ int	counter_counts(struct counter *c, const struct rule *r, time_t now,
  * (period 0: the total), as counter_counts counts. */
 int	counter_window(struct counter *c, uint32_t period, time_t now,
 	    uint64_t *count);
-/* Record one recipient stamped now (or the last stamp, if later). */
+/* Record one recipient stamped now (or the last stamp, if later): in the
+ * last record when it has that second (one record a second: the file
+ * grows with the seconds its windows hold, never with the traffic), else
+ * in a new one (the records every window is done with compacted away
+ * first when the file is full). */
 int	counter_record(struct counter *c, time_t now);
 /* policy_winretry for counter c: the first moment from now at which the
  * window of period holds fewer than limit records. */

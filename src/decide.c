@@ -61,10 +61,12 @@ decide_count(struct store *st, struct counter *c, const struct rule *r,
 {
 	uint64_t n[RULE_MAXWIN];
 
+	int recorded;
+
 	if (counter_counts(c, r, now, n) < 0)
 		return -1;
 	policy_settle(&c->s, r, now);
-	if (policy_decide(&c->s, r, now, n, other, v) &&
+	if ((recorded = policy_decide(&c->s, r, now, n, other, v)) &&
 	    counter_record(c, now) < 0)
 		return -1;
 	if (!v->accepted && !v->banned)
@@ -72,7 +74,7 @@ decide_count(struct store *st, struct counter *c, const struct rule *r,
 		    counter_winretry, c);
 	if (counter_commit(c) < 0)
 		return -1;
-	if (v->accepted)
+	if (recorded)
 		(void)counter_compact(st, c);	/* a failure costs only space */
 	return 0;
 }

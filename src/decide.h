@@ -45,6 +45,9 @@ struct request {
 					 * decision (OVERLIMIT_ONERROR=defer)
 					 * instead of leaving its check out */
 	time_t			now;
+	int			destdry; /* a destination rule's dry run
+					 * denied it: for the log (report.c),
+					 * no store reads it */
 };
 
 /* A domain pool or the server cap. */

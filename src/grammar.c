@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dest.h"
 #include "option.h"
 #include "rule.h"
 
@@ -337,6 +338,64 @@ fits(const struct rulekey *k, const struct rule *r, unsigned seen)
 }
 
 /* "!count6=64", "!nets4=24", "!nets6=64" */
+/* A domain name as a setting's value: lower-cased, no '@' or the like. */
+static int
+domainname(char *d)
+{
+	char *p;
+
+	if (*d == '\0' || *d == '.' || strlen(d) > 253)
+		return -1;
+	for (p = d; *p != '\0'; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    *p == '.' || *p == '-' || *p == '_'))
+			return -1;
+	}
+	return 0;
+}
+
+/* "!domain=example.com": a login without a domain (vpopmail's default
+ * domain) is user@example.com. "!alias=old.example:example.com": the
+ * users of old.example are those of example.com. The target goes in the
+ * rule's text (a value every codec reads: "LINE 0 text=HEX"). */
+static int
+domainset(const char *name, char *v, struct rulekey *k, struct rule *r,
+    const char **err)
+{
+	char *to = v, tmp[260];
+
+	if (name[0] == 'a') {
+		if (v == NULL || (to = strchr(v, ':')) == NULL) {
+			*err = "!alias= needs ALIAS:DOMAIN, e.g. "
+			    "!alias=old.example:example.com";
+			return RULE_ERR;
+		}
+		*to++ = '\0';
+		if (domainname(v) < 0) {
+			*err = "!alias=: bad alias domain";
+			return RULE_ERR;
+		}
+		snprintf(tmp, sizeof(tmp), "x@%s", v);
+		strlcpy(k->key, RULE_ALIASKEY, sizeof(k->key));
+		(void)name_domainkey(tmp, strlen(tmp), k->key +
+		    strlen(RULE_ALIASKEY));
+	} else
+		strlcpy(k->key, RULE_DOMAINKEY, sizeof(k->key));
+	if (to == NULL || domainname(to) < 0) {
+		*err = name[0] == 'a' ? "!alias=: bad target domain" :
+		    "!domain= needs a domain, e.g. !domain=example.com";
+		return RULE_ERR;
+	}
+	if (name[0] == 'a' && strcmp(v, to) == 0) {
+		*err = "!alias=: a domain is not its own alias";
+		return RULE_ERR;
+	}
+	strlcpy(r->text, to, sizeof(r->text));
+	return RULE_OK;
+}
+
 static int
 setting(char *s, struct rulekey *k, struct rule *r, const char **err)
 {
@@ -356,6 +415,8 @@ setting(char *s, struct rulekey *k, struct rule *r, const char **err)
 	k->plen = -1;
 	if (v != NULL)
 		*v++ = '\0';
+	if (strcmp(s, "domain") == 0 || strcmp(s, "alias") == 0)
+		return domainset(s, v, k, r, err);
 	for (i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
 		if (strcmp(s, set[i].name) != 0)
 			continue;
@@ -372,8 +433,91 @@ setting(char *s, struct rulekey *k, struct rule *r, const char **err)
 		r->setting = (uint32_t)n;
 		return RULE_OK;
 	}
-	*err = "unknown setting (!count6=, !nets4=, !nets6=)";
+	*err = "unknown setting (!count6=, !nets4=, !nets6=, !domain=, !alias=)";
 	return RULE_ERR;
+}
+
+/* The first '>' of s outside double quotes, or NULL. */
+static char *
+arrow(char *s)
+{
+	int inq = 0;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			inq = !inq;
+		else if (*s == '>' && !inq)
+			return s;
+	}
+	return NULL;
+}
+
+/* The client whose set a destination rule is in: as a limits line names
+ * it (user, @domain, IP, prefix, [IPv6], empty: everyone). */
+static const char *
+whokey(char *s, size_t len, struct rulekey *k)
+{
+	char *close;
+
+	if (len == 1 && s[0] == '*')
+		return "the * line has no destination rules (an empty name: "
+		    "everyone)";
+	if (len == 0 || s[0] != '[')
+		return namekey(s, len, k);
+	if ((close = memchr(s, ']', len)) == NULL)
+		return "missing ']'";
+	memmove(close, close + 1, (size_t)(s + len - close - 1));
+	return ipkey(s + 1, len - 2, 1, k);
+}
+
+/* "WHO>PATTERN:allow", "WHO>PATTERN:deny[:dryrun][:text="..."]"; s is the
+ * line, gt its first '>' outside quotes. */
+static int
+destrule(char *s, char *gt, struct rulekey *k, struct rule *r,
+    const char **err)
+{
+	const struct option *dry = opt_find("dryrun", 6),
+	    *txt = opt_find("text", 4);
+	char *rest = gt + 1, *pat, *act, *o;
+	unsigned seen = 0;
+
+	*gt = '\0';
+	if ((*err = whokey(s, (size_t)(gt - s), k)) != NULL)
+		return RULE_ERR;
+	pat = field(&rest);
+	if (dest_pattern(pat, strlen(pat), err) < 0)
+		return RULE_ERR;
+	strlcpy(k->pat, pat, sizeof(k->pat));
+	if ((act = field(&rest)) == NULL ||
+	    (strcmp(act, "allow") != 0 && strcmp(act, "deny") != 0)) {
+		*err = "a destination rule ends in :allow or :deny";
+		return RULE_ERR;
+	}
+	r->flags = RULE_DEST | (act[0] == 'd' ? RULE_DENY : 0);
+	while ((o = field(&rest)) != NULL)
+		if ((*err = option(o, r, &seen)) != NULL)
+			return RULE_ERR;
+	if (seen != 0 && !(r->flags & RULE_DENY)) {
+		*err = "allow takes no options";
+		return RULE_ERR;
+	}
+	if (seen & ~(opt_bit(dry) | opt_bit(txt))) {
+		*err = "a destination rule takes only dryrun and text=";
+		return RULE_ERR;
+	}
+	return RULE_OK;
+}
+
+/* A comment ('#' after blanks) or blank line, as the classic script
+ * reads it whatever its length. */
+static int
+blank(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && (s[i] == ' ' || s[i] == '\t'); i++)
+		;
+	return i == len || s[i] == '#' || (s[i] == '\r' && i + 1 == len);
 }
 
 int
@@ -381,12 +525,15 @@ rule_parseline(const char *line, size_t len, unsigned long lineno,
     struct rulekey *k, struct rule *r, const char **err)
 {
 	char buf[LINEMAX + 1];
-	char *name, *rest, *colon, *close, *lim, *o;
+	char *name, *rest, *colon, *close, *lim, *o, *gt;
 	unsigned seen = 0;
 	long n;
 
 	memset(r, 0, sizeof(*r));
 	r->line = lineno;
+	k->pat[0] = '\0';
+	if (blank(line, len))
+		return RULE_EMPTY;	/* a comment or blank line: any length */
 	if (len > LINEMAX) {
 		*err = "line too long";
 		return RULE_ERR;
@@ -395,6 +542,9 @@ rule_parseline(const char *line, size_t len, unsigned long lineno,
 		return RULE_ERR;
 	if (n == 0)
 		return RULE_EMPTY;
+	/* ">abuse@x" exempt; ">PATTERN:deny" everyone's destination rule */
+	if ((gt = arrow(buf)) != NULL && (gt > buf || strchr(buf, ':')))
+		return destrule(buf, gt, k, r, err);
 	if (buf[0] == '>')
 		return destline(buf + 1, k, r, err);
 	if (buf[0] == '!')

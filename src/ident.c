@@ -169,6 +169,18 @@ ident_fromfile(struct ident *id, const char *name)
 	return 0;
 }
 
+int
+ident_rename(struct ident *id, const char *name)
+{
+	char *old = id->owned;
+	int rc;
+
+	id->owned = NULL;
+	rc = user(id, name, strlen(name), 0);
+	free(old);
+	return rc;
+}
+
 void
 ident_free(struct ident *id)
 {

@@ -42,6 +42,9 @@ int	ident_fromarg(struct ident *id, const char *arg);
  * ""): only its own key can match it. */
 int	ident_fromfile(struct ident *id, const char *name);
 void	ident_free(struct ident *id);
+/* The same client under another (already normalised) user name: its
+ * key and counter follow (lookup_canon). 0, or -1 out of memory. */
+int	ident_rename(struct ident *id, const char *name);
 
 /* The counter of an IPv6 IP client under the line that matched (general:
  * none did, or the default; plen: a prefix line's length, else -1): per

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -80,6 +81,21 @@ find(const struct lookup *l, const char *key, size_t klen,
 	return corrupt();			/* a table without empty slot */
 }
 
+int
+lookup_find(struct lookup *l, const char *key, size_t klen, const char **val,
+    size_t *vlen)
+{
+	const unsigned char *p;
+	uint32_t n;
+	int rc;
+
+	if ((rc = find(l, key, klen, &p, &n)) == 1) {
+		*val = (const char *)p;
+		*vlen = n;
+	}
+	return rc;
+}
+
 /* Read the value of key into v (vsz bytes, NUL-terminated).
  * 1 found, 0 not found, -1 corrupt or value too long (errno EPROTO). */
 static int
@@ -104,6 +120,9 @@ static const struct {
 } features[] = {
 	{ "exempt", LOOKUP_FEXEMPT },
 	{ "mass", LOOKUP_FMASS },
+	{ "dest", LOOKUP_FDEST },
+	{ "domain", LOOKUP_FDOMAIN },
+	{ "alias", LOOKUP_FALIAS },
 };
 
 /* The control file's features ("/features"): 0, or -1 corrupt. */
@@ -165,8 +184,12 @@ lookup_open(struct lookup *l, const char *path)
 		goto bad;
 	}
 	l->map = m;
-	if (value(l, "/format", v, sizeof(v)) == 1 &&
-	    strcmp(v, LOOKUP_FORMAT) == 0 && readfeatures(l) == 0)
+	/* format 2 has destination rules, and says so: an older helper
+	 * refuses it (its failure policy), never ignores them */
+	if (value(l, "/format", v, sizeof(v)) == 1 && readfeatures(l) == 0 &&
+	    ((strcmp(v, LOOKUP_FORMAT) == 0 && !(l->features & LOOKUP_FDEST)) ||
+	    (strcmp(v, LOOKUP_FORMAT_DEST) == 0 &&
+	    (l->features & LOOKUP_FDEST))))
 		return 0;
 	err = EPROTO;
 	munmap(m, l->size);
@@ -214,8 +237,9 @@ struct walk {
 
 /* Try one key: 1 matched (r and m filled), 0 not, -1 corrupt. */
 static int
-try(struct walk *w, const char *what, const char *key, int plen)
+try(void *arg, const char *what, const char *key, int plen)
 {
+	struct walk *w = arg;
 	int rc = lookup_get(w->l, key, w->r);
 
 	if (rc >= 0 && w->trace != NULL)
@@ -228,17 +252,21 @@ try(struct walk *w, const char *what, const char *key, int plen)
 	return rc;
 }
 
-/* Longest matching prefix among the lengths listed under /4 or /6. */
+/* The longest prefixes first, among the lengths listed under pre + "/4"
+ * or "/6". */
 static int
-prefix(struct walk *w, const struct ipaddr *ip)
+prefix(struct lookup *l, const struct ipaddr *ip, const char *pre,
+    lookup_visitfn visit, void *arg)
 {
-	char list[512], key[NAME_ENCMAX + 1];
+	char list[512], key[NAME_ENCMAX + 8];
 	const char *p;
+	size_t o;
 	int plen, rc, max = ip->family == AF_INET ? 32 : 128;
 	struct ipaddr net;
 
-	if ((rc = value(w->l, ip->family == AF_INET ? "/4" : "/6", list,
-	    sizeof(list))) <= 0)
+	o = strlcpy(key, pre, sizeof(key));
+	strlcpy(key + o, ip->family == AF_INET ? "/4" : "/6", sizeof(key) - o);
+	if ((rc = value(l, key, list, sizeof(list))) <= 0)
 		return rc;
 	for (p = list; *p != '\0';) {		/* "24,16,8" */
 		for (plen = 0; *p >= '0' && *p <= '9' && plen <= max; p++)
@@ -251,11 +279,34 @@ prefix(struct walk *w, const struct ipaddr *ip)
 			p++;
 		net = *ip;
 		name_mask(&net, plen);
-		name_fmtnet(&net, plen, key, sizeof(key));
-		if ((rc = try(w, "prefix", key, plen)) != 0)
+		name_fmtnet(&net, plen, key + o, sizeof(key) - o);
+		if ((rc = visit(arg, "prefix", key, plen)) != 0)
 			return rc;
 	}
 	return 0;
+}
+
+int
+lookup_keys(struct lookup *l, const struct ident *id, const char *pre,
+    lookup_visitfn visit, void *arg)
+{
+	char key[NAME_ENCMAX + 8];
+	size_t o = strlcpy(key, pre, sizeof(key));
+	int rc;
+
+	if (o > 0)		/* the limits' own keys: no copy */
+		strlcpy(key + o, id->key, sizeof(key) - o);
+	if ((rc = visit(arg, id->kind == NAME_IP ? "ip" : "user", o > 0 ? key :
+	    id->key, -1)) != 0)
+		return rc;
+	if (id->kind == NAME_USER && name_domainkey(id->norm, id->len,
+	    key + o) == 0 && (rc = visit(arg, "domain", key, -1)) != 0)
+		return rc;
+	if (id->kind == NAME_IP && (rc = prefix(l, &id->ip, pre, visit,
+	    arg)) != 0)
+		return rc;
+	key[o] = '\0';
+	return visit(arg, "default", key, -1);
 }
 
 int
@@ -263,7 +314,6 @@ lookup_trace(struct lookup *l, const struct ident *id, struct rule *r,
     struct match *m, lookup_tracefn trace, void *arg)
 {
 	struct walk w;
-	char dom[NAME_ENCMAX + 2];
 	int rc;
 
 	memset(r, 0, sizeof(*r));		/* no rule: unlimited */
@@ -274,15 +324,7 @@ lookup_trace(struct lookup *l, const struct ident *id, struct rule *r,
 	w.m = m;
 	w.trace = trace;
 	w.arg = arg;
-	if ((rc = try(&w, id->kind == NAME_IP ? "ip" : "user", id->key,
-	    -1)) != 0)
-		return rc;
-	if (id->kind == NAME_USER && name_domainkey(id->norm, id->len,
-	    dom) == 0 && (rc = try(&w, "domain", dom, -1)) != 0)
-		return rc;
-	if (id->kind == NAME_IP && (rc = prefix(&w, &id->ip)) != 0)
-		return rc;
-	if ((rc = try(&w, "default", "", -1)) == 0)
+	if ((rc = lookup_keys(l, id, "", try, &w)) == 0)
 		memset(r, 0, sizeof(*r));
 	return rc;
 }
@@ -367,6 +409,45 @@ lookup_server(struct lookup *l, struct rule *server)
 		return rc;
 	aggrule(server, &src, 0);
 	return server->nwin > 0;
+}
+
+int
+lookup_canon(struct lookup *l, struct ident *id)
+{
+	char key[NAME_ENCMAX + 16], *name;
+	const char *at, *dom;
+	struct rule r;
+	size_t n;
+	int rc;
+
+	if (id->kind != NAME_USER || id->file != NAME_FCLIENT ||
+	    !(l->features & (LOOKUP_FDOMAIN | LOOKUP_FALIAS)))
+		return 0;
+	at = memchr(id->norm, '@', id->len);
+	if (at == NULL && (l->features & LOOKUP_FDOMAIN))
+		rc = lookup_get(l, RULE_DOMAINKEY, &r);
+	else if (at != NULL && at + 1 < id->norm + id->len &&
+	    (l->features & LOOKUP_FALIAS)) {
+		strlcpy(key, RULE_ALIASKEY, sizeof(key));
+		if (name_domainkey(id->norm, id->len, key +
+		    strlen(RULE_ALIASKEY)) < 0)
+			return 0;
+		rc = lookup_get(l, key, &r);
+	} else
+		return 0;
+	if (rc <= 0 || r.text[0] == '\0')
+		return rc;
+	/* user@D: the login's local part, the target domain */
+	n = at != NULL ? (size_t)(at - id->norm) : id->len;
+	dom = r.text;
+	if ((name = malloc(n + 2 + strlen(dom))) == NULL)
+		return -1;
+	memcpy(name, id->norm, n);
+	name[n] = '@';
+	strlcpy(name + n + 1, dom, strlen(dom) + 1);
+	rc = ident_rename(id, name);
+	free(name);
+	return rc < 0 ? -1 : 1;
 }
 
 int

@@ -12,12 +12,19 @@
 #include "rule.h"
 
 #define LOOKUP_FORMAT	"1"	/* value of the "/format" key */
+#define LOOKUP_FORMAT_DEST "2"	/* the same with destination rules: a
+				 * helper that knows none refuses it */
 
 /* What the control file uses ("/features": words, e.g. "exempt mass");
  * a CDB without the key (an older cdbmake-limits) uses everything. */
 #define LOOKUP_FEXEMPT	0x1u		/* ">" destination lines */
 #define LOOKUP_FMASS	0x2u		/* mass= on some line */
 #define LOOKUP_FALL	0x3u
+#define LOOKUP_FDEST	0x4u		/* destination rules (format "2"
+					 * only; never implied) */
+#define LOOKUP_FDOMAIN	0x8u		/* !domain= (never implied: older
+					 * compilers know no such line) */
+#define LOOKUP_FALIAS	0x10u		/* !alias= lines (likewise) */
 
 struct lookup {
 	int			fd;
@@ -70,6 +77,11 @@ int	lookup_pool(struct lookup *l, const struct ident *id,
 	    char *poolkey);
 int	lookup_server(struct lookup *l, struct rule *server);
 
+/* The name an auth user is counted as: "user@D" for a login without a
+ * domain under !domain=D; "user@D" for user@A under !alias=A:D. The
+ * identity is rewritten (key, counter); 1 when it was, 0 when not. */
+int	lookup_canon(struct lookup *l, struct ident *id);
+
 /* The rule stored under key (RULE_SERVERKEY, "@domain", ...). */
 int	lookup_get(struct lookup *l, const char *key, struct rule *r);
 /* A "!name=value" setting stored under key, dflt when absent. */
@@ -79,6 +91,20 @@ int	lookup_setting(struct lookup *l, const char *key, uint32_t dflt,
  * ">@domain" lines)? The matched address or @domain into matched. */
 int	lookup_exempt(struct lookup *l, const char *addr, size_t len,
 	    char *matched, size_t msz);
+
+/* The value of key[0..klen), in the map: 1 found (*val, *vlen), 0 not. */
+int	lookup_find(struct lookup *l, const char *key, size_t klen,
+	    const char **val, size_t *vlen);
+
+/* The keys of id's lines, most specific first, each after pre ("" for
+ * the limits, "=" for destination sets): the user and its @domain, or the
+ * IP and its prefixes (the lengths listed under pre + "/4" or "/6"), then
+ * the default (pre alone). visit(arg, what, key, plen) says 1 (found:
+ * stop), 0 (go on) or -1; lookup_keys returns what stopped it, or 0. */
+typedef int (*lookup_visitfn)(void *arg, const char *what, const char *key,
+	    int plen);
+int	lookup_keys(struct lookup *l, const struct ident *id, const char *pre,
+	    lookup_visitfn visit, void *arg);
 
 /* The "/features" value for f: "exempt mass" ("" for none). */
 void	lookup_fmtfeatures(unsigned f, char *buf, size_t bufsz);

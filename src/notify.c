@@ -37,15 +37,18 @@ notify_env_add(struct notify_env *e, const char *name, const char *val,
     size_t len)
 {
 	size_t nlen = strlen(name), room = sizeof(e->buf) - e->used;
-	char *p = e->buf + e->used;
+	char *p = e->buf + e->used, v[NOTIFY_VALMAX + 1];
 
 	if (len > NOTIFY_VALMAX)
 		len = NOTIFY_VALMAX;
 	/* NAME=, at most 4 bytes per value byte, NUL */
 	if (e->n == NOTIFY_ENVMAX || nlen + 2 + 4 * len > room)
 		return full(e);
+	/* strvisx looks one byte past len: give it a NUL there */
+	memcpy(v, val, len);
+	v[len] = '\0';
 	(void)snprintf(p, room, "%s=", name);
-	strvisx(p + nlen + 1, val, len, VIS_OCTAL | VIS_CSTYLE | VIS_WHITE);
+	strvisx(p + nlen + 1, v, len, VIS_OCTAL | VIS_CSTYLE | VIS_WHITE);
 	e->used += nlen + 2 + strlen(p + nlen + 1);
 	e->var[e->n++] = p;
 	e->var[e->n] = NULL;

@@ -43,13 +43,43 @@ retrytext(const struct verdict *v, char *out, size_t sz)
 		(void)strftime(out, sz, "%Y-%m-%d %H:%M UTC", &tm);
 }
 
+/* text with its {placeholders} filled in from ph (client, limit, period,
+ * count, retry; NULL: left as it is). */
+static void
+expand(struct buf *b, const char *text, const char *const ph[5])
+{
+	static const char *const name[5] = { "{client}", "{limit}",
+		"{period}", "{count}", "{retry}" };
+	const char *p, *e;
+	size_t i, n;
+
+	for (p = text; *p != '\0'; p = e) {
+		if (*p != '{' || (e = strchr(p, '}')) == NULL) {
+			e = strchr(p + 1, '{');
+			if (e == NULL)
+				e = p + strlen(p);
+			add(b, p, (size_t)(e - p));
+			continue;
+		}
+		n = (size_t)(++e - p);
+		for (i = 0; i < 5; i++)
+			if (ph[i] != NULL && strlen(name[i]) == n &&
+			    strncmp(p, name[i], n) == 0)
+				break;
+		if (i < 5)
+			adds(b, ph[i]);
+		else
+			add(b, p, n);
+	}
+}
+
 size_t
 reply_format(const struct rule *r, const struct verdict *v,
     const char *client, char *out)
 {
 	char limit[16], period[16], count[24], retry[64], who[210], code[24];
 	struct buf b = { out, 0 };
-	const char *p, *e;
+	const char *ph[5] = { who, limit, NULL, count, retry };
 	unsigned rc = r->reply ? r->reply : 421;
 
 	out[0] = '\0';
@@ -59,6 +89,7 @@ reply_format(const struct rule *r, const struct verdict *v,
 	snprintf(count, sizeof(count), "%llu", (unsigned long long)v->ocount);
 	rule_fmtperiod(v->operiod, period, sizeof(period));
 	retrytext(v, retry, sizeof(retry));
+	ph[2] = period[0] ? period : "reset";
 	snprintf(code, sizeof(code), "%u %c.7.0 ", rc, rc >= 500 ? '5' : '4');
 	adds(&b, code);
 	if (r->text[0] == '\0') {
@@ -85,27 +116,26 @@ reply_format(const struct rule *r, const struct verdict *v,
 		}
 		return b.len;
 	}
-	for (p = r->text; *p != '\0'; p = e) {	/* {placeholders} */
-		if (*p != '{' || (e = strchr(p, '}')) == NULL) {
-			e = strchr(p + 1, '{');
-			if (e == NULL)
-				e = p + strlen(p);
-			add(&b, p, (size_t)(e - p));
-			continue;
-		}
-		e++;
-		if (strncmp(p, "{client}", 8) == 0)
-			adds(&b, who);
-		else if (strncmp(p, "{limit}", 7) == 0)
-			adds(&b, limit);
-		else if (strncmp(p, "{period}", 8) == 0)
-			adds(&b, period[0] ? period : "reset");
-		else if (strncmp(p, "{count}", 7) == 0)
-			adds(&b, count);
-		else if (strncmp(p, "{retry}", 7) == 0)
-			adds(&b, retry);
-		else
-			add(&b, p, (size_t)(e - p));
-	}
+	expand(&b, r->text, ph);
+	return b.len;
+}
+
+size_t
+reply_deny(const char *text, const char *client, char *out)
+{
+	struct buf b = { out, 0 };
+	char who[210];
+	const char *ph[5] = { NULL, NULL, NULL, NULL, NULL };
+
+	out[0] = '\0';
+	snprintf(who, sizeof(who), "%.200s%s", client,
+	    strlen(client) > 200 ? "..." : "");
+	ph[0] = who;
+	adds(&b, "550 5.7.1 ");
+	if (text[0] == '\0') {
+		adds(&b, "sending to this recipient is not allowed for ");
+		adds(&b, who);
+	} else
+		expand(&b, text, ph);
 	return b.len;
 }

@@ -17,4 +17,9 @@
 size_t	reply_format(const struct rule *r, const struct verdict *v,
 	    const char *client, char *out);
 
+/* A recipient a destination rule denies: "550 5.7.1 sending to this
+ * recipient is not allowed for user@example.com", or "550 5.7.1 " and the
+ * rule's text (text, "" for ours) with {client} filled in. Its length. */
+size_t	reply_deny(const char *text, const char *client, char *out);
+
 #endif

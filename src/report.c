@@ -70,6 +70,16 @@ over(struct logline *lg, const struct request *rq, const struct verdict *v)
 		    (unsigned long)v->olimit, per[0] ? "/" : "", per);
 }
 
+/* dryrun=: what a dry run would have refused (the limits) or denied (a
+ * destination rule, before the limits). */
+static void
+dry(struct logline *lg, const struct request *rq, int refuse)
+{
+	if (refuse || rq->destdry)
+		log_add(lg, "dryrun", !refuse ? "would-deny" : rq->destdry ?
+		    "would-deny,would-refuse" : "would-refuse");
+}
+
 void
 report_log(struct logline *lg, const struct request *rq,
     const struct outcome *out)
@@ -80,6 +90,7 @@ report_log(struct logline *lg, const struct request *rq,
 
 	if (out->result == OUT_MSG) {
 		log_fmt(lg, "over", "msg:%lu", (unsigned long)rq->rule->msgmax);
+		dry(lg, rq, 0);
 		return;
 	}
 	for (i = 0; i < out->nerr; i++)
@@ -89,6 +100,7 @@ report_log(struct logline *lg, const struct request *rq,
 			over(lg, rq, v);
 			log_add(lg, "ban", "new");
 		}
+		dry(lg, rq, 0);
 		return;
 	}
 	if (out->nets > 0)		/* a network seen: at least this one */
@@ -110,9 +122,8 @@ report_log(struct logline *lg, const struct request *rq,
 		log_add(lg, "ban", "new");
 	else if (v->banned)
 		log_add(lg, "ban", "yes");
-	if (v->dryrun || out->msgdry || (v->accepted &&
-	    (out->pool.v.dryrun || out->server.v.dryrun)))
-		log_add(lg, "dryrun", "would-refuse");
+	dry(lg, rq, v->dryrun || out->msgdry || (v->accepted &&
+	    (out->pool.v.dryrun || out->server.v.dryrun)));
 	if (!v->accepted && !v->banned) {
 		if (v->retry > 0)
 			prog_fmttime(v->retry, t, sizeof(t));
@@ -138,6 +149,7 @@ tell(struct logline *lg, const char *logkey, const struct about *a,
 	const struct ident *id = rq->id;
 	struct notify_env ne;		/* the program's, bounded */
 	char per[16], num[4][32], **ep;
+	const char *e;
 
 	if (to->prog == NULL || a->event == EV_NONE)
 		return;
@@ -163,11 +175,12 @@ tell(struct logline *lg, const char *logkey, const struct about *a,
 	ADD("OVERLIMIT_DRYRUN", a->dryrun ? "1" : "0");
 	ADD("OVERLIMIT_TIME", num[3]);
 	ADD("OVERLIMIT_IP", to->rip ? to->rip : "");
-	ADD("OVERLIMIT_SENDER", to->sender ? to->sender : "");
-	ADD("OVERLIMIT_HELO", to->helo ? to->helo : "");
-	ADD("OVERLIMIT_RECIPIENT", to->recipient ? to->recipient : "");
-	if (to->host != NULL)
-		ADD("OVERLIMIT_HOST", to->host);
+	/* the session's facts, read only when there is an event to tell */
+	ADD("OVERLIMIT_SENDER", prog_env("SENDER", ""));
+	ADD("OVERLIMIT_HELO", prog_env("HELO", ""));
+	ADD("OVERLIMIT_RECIPIENT", prog_env("RECIPIENT", ""));
+	if ((e = prog_env("OVERLIMIT_HOST", NULL)) != NULL)
+		ADD("OVERLIMIT_HOST", e);
 #undef ADD
 	/* the admin's settings for the program (run file, tcprules) */
 	for (ep = environ; *ep != NULL; ep++)

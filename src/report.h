@@ -12,14 +12,16 @@
 #define EX_ACCEPT	112	/* qmail-smtpd: go on */
 #define EX_REFUSE	113	/* refused: the fd-4 text, or 421 */
 #define EX_DEFER	111	/* 421 unable to verify recipient */
+#define EX_DENY		100	/* this recipient refused for good (a
+				 * destination rule): the fd-4 text, or 550;
+				 * the session goes on */
 
-/* The notification program, and what it is told of the session. */
+/* The notification program, and the client IP as given (the session's
+ * other facts are read from the environment when there is an event). */
 struct notifyto {
 	const char	*prog;		/* OVERLIMIT_NOTIFY, or NULL */
 	unsigned	timeout;	/* seconds */
 	const char	*rip;		/* the client IP as given */
-	const char	*host;		/* OVERLIMIT_HOST, or NULL */
-	const char	*sender, *helo, *recipient;
 };
 
 /* The log line's part before the decision: the rule that matched, its

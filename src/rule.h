@@ -25,8 +25,13 @@
 #define RULE_SETTING	0x08		/* a "!name=value" line */
 #define RULE_QUIET	0x10		/* internal, never in a CDB: a dry
 					 * run that notifies nothing */
+#define RULE_DEST	0x20		/* a destination rule "WHO>PATTERN:
+					 * allow|deny" (destset.h: its own
+					 * CDB keys, never a rule value) */
+#define RULE_DENY	0x40		/* ... that denies */
 
 #define RULE_SIGMAX	32		/* largest M of nets= and mass= */
+#define RULE_PATMAX	255		/* longest destination pattern */
 
 struct window {
 	uint32_t	limit;		/* N; never 0 (0 = no limit, dropped) */
@@ -56,6 +61,7 @@ struct rulekey {
 	char	key[NAME_ENCMAX + 2];	/* CDB key */
 	int	family;			/* AF_INET/AF_INET6 for IP prefixes, else 0 */
 	int	plen;			/* prefix length of a prefix rule, else -1 */
+	char	pat[RULE_PATMAX + 1];	/* RULE_DEST: the pattern, as written */
 };
 
 enum { RULE_EMPTY, RULE_OK, RULE_ERR };
@@ -63,11 +69,17 @@ enum { RULE_EMPTY, RULE_OK, RULE_ERR };
 /* CDB keys of the lines that are not clients */
 #define RULE_SERVERKEY	"/server"	/* the "*" line */
 #define RULE_COUNT6KEY	"/count6"	/* !count6=N */
+#define RULE_DOMAINKEY	"/domain"	/* !domain=D: a login without a
+					 * domain is user@D (text= holds D) */
+#define RULE_ALIASKEY	"/alias"	/* !alias=A:D: "/alias@A", users of
+					 * A are users of D (text= holds D) */
 #define RULE_NETS4KEY	"/nets4"	/* !nets4=N */
 #define RULE_NETS6KEY	"/nets6"	/* !nets6=N */
 
 /* Parse one control-file line (len bytes, no trailing newline).
- * RULE_EMPTY: blank or comment. RULE_OK: k and r filled.
+ * RULE_EMPTY: blank or comment. RULE_OK: k and r filled (a destination
+ * rule: r->flags has RULE_DEST, k->key its set's client key, k->pat the
+ * pattern; else k->pat is "").
  * RULE_ERR: *err names what is wrong (a static string). */
 int	rule_parseline(const char *line, size_t len, unsigned long lineno,
 	    struct rulekey *k, struct rule *r, const char **err);

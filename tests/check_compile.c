@@ -229,6 +229,48 @@ START_TEST(system_errors)
 }
 END_TEST
 
+/* Whatever sits at the temporary name: a FIFO is refused at once (it
+ * hung cdbmake-limits forever), a file is written over; the CDB is 0644
+ * whatever the umask (a 027 umask left it unreadable to the helper). */
+START_TEST(tmp_and_mode)
+{
+	struct run r;
+	struct stat st;
+	mode_t old;
+
+	ck_assert_int_eq(mkfifo(td_path("l.tmp"), 0600), 0);
+	r = run(":1\n", "l.cdb", "l.tmp");
+	ck_assert_int_eq(r.rc, COMPILE_SYS);
+	ck_assert_ptr_nonnull(strstr(r.msgs, "l.tmp"));	/* ENXIO: no reader */
+	ck_assert(!td_exists("l.cdb"));
+	ck_assert_int_eq(unlink(td_path("l.tmp")), 0);
+	td_writeraw("l.tmp", "old contents, longer than nothing", 33);
+	old = umask(027);
+	r = run(":1\n", "l.cdb", "l.tmp");
+	umask(old);
+	ck_assert_int_eq(r.rc, COMPILE_OK);
+	ck_assert_int_eq(lstat(td_path("l.cdb"), &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0644);
+	has("l.cdb", "", "1 1");
+}
+END_TEST
+
+/* A comment or blank line of any length is a comment, as the classic
+ * script reads it (one over 4096 bytes was an error). */
+START_TEST(long_comment)
+{
+	static char text[20000];
+	struct run r;
+
+	memset(text, 'c', 10000);
+	memcpy(text, "  # ", 4);
+	strlcpy(text + 10000, "\n:7\n", 5);
+	r = run(text, "l.cdb", "l.tmp");
+	ck_assert_msg(r.rc == COMPILE_OK, "%d %s", r.rc, r.msgs);
+	has("l.cdb", "", "2 7");
+}
+END_TEST
+
 /* The steps apart, as tests/check_limits.c uses them. */
 START_TEST(steps)
 {
@@ -270,6 +312,8 @@ compile_suite(void)
 	tcase_add_test(tc, bad_lines);
 	tcase_add_test(tc, system_errors);
 	tcase_add_test(tc, steps);
+	tcase_add_test(tc, tmp_and_mode);
+	tcase_add_test(tc, long_comment);
 	suite_add_tcase(s, tc);
 	return s;
 }

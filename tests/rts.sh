@@ -125,6 +125,29 @@ setup ident.remoteinfo '1.2.3.4:2' 'boss@x.com:0' ':100'
 seqx ident.remoteinfo "112 112 113" ipc 1.2.3.4 TCPREMOTEINFO=boss@x.com
 check ident.remoteinfo.file "1.2.3.4" "$(ollist)"
 
+# vpopmail: a login without its domain, and one in an alias domain, reach
+# one mailbox: counted as one under !domain= and !alias= (else apart)
+setup ident.vdomain 'joe@example.com:3' '@example.com:5' '!domain=Example.COM' \
+    '!alias=old.example:example.com'
+seqx ident.vdomain.seq "112 112 112 113" auc joe
+check ident.vdomain.as "joe@example.com" "$(logkv as)"
+check ident.vdomain.rule "joe@example.com" "$(logkv rule)"
+seqx ident.valias.full "113" auc joe@old.example
+seqx ident.vcanon.full "113" auc JOE@Example.com
+check ident.vdomain.file "joe@example.com" "$(ollist)"
+seqx ident.valias.pool "112 112 112 112 112 113" auc ann@OLD.example
+check ident.valias.rule "@example.com" "$(logkv rule)"
+check ident.vdomain.none "" "$(auc kim@other.example; logkv as)"
+setup ident.vnodomain 'joe@example.com:1' ':2'
+seqx ident.vnodomain.apart "112 112 113" auc joe
+seqx ident.vnodomain.own "112 113" auc joe@example.com
+check ident.vnodomain.files "joe${nl}joe@example.com" "$(ollist)"
+for bad in '!domain=' '!domain=a@b' '!alias=old.example' '!alias=x:x' '!alias=a/b:c'; do
+    printf '%s\n' "$bad" > "$W/bad"
+    "$CDBMAKE" "$W/bad.cdb" "$W/bad.tmp" < "$W/bad" > /dev/null 2>&1
+    check "ident.vsyntax.$bad" 100 "$?"
+done
+
 # an auth user named like an IP is not that IP's client (DESIGN: encoding)
 setup ident.iplike ':1'
 seqx ident.iplike.ip "112 113" ipc 1.2.3.4
@@ -240,8 +263,10 @@ elif [ -z "${RTS_LIGHT:-}" ]; then
 setup compact ':400/2s'
 check compact.fill "112=300 113=0 other=0" "$(cnv 300 TCPREMOTEIP=1.2.3.4)"
 check compact.cleanupfill "112=300 113=0 other=0" "$(cnv 300 TCPREMOTEIP=1.2.3.5)"
-check compact.size.before "$((256 + 300 * 16)) $((256 + 300 * 16))" \
-    "$(wc -c < "$OL/1.2.3.4" | tr -d ' ') $(wc -c < "$OL/1.2.3.5" | tr -d ' ')"
+# one record a second holds every recipient of that second: 300 at once
+# are a few records, not 300
+check compact.size.before "small small" \
+    "$(for f in 1.2.3.4 1.2.3.5; do sz=$(wc -c < "$OL/$f"); [ "$sz" -le $((256 + 16 * 16)) ] && printf 'small ' || printf '%s ' "$sz"; done | sed 's/ $//')"
 sleep 3
 seqx compact.helper "112" ipc 1.2.3.4
 check compact.helper.size "small" "$(sz=$(wc -c < "$OL/1.2.3.4"); [ "$sz" -le $((256 + 16 * 16)) ] && echo small || echo "$sz")"
@@ -439,6 +464,31 @@ check fail.noident.nofile 0 "$(olcount)"
 outside fail.noident.outside
 rc RELAYCLIENT= TCPREMOTEIP=1.2.3.999 OVERLIMIT_ONERROR=accept
 check fail.policy.accept 112 "$R"
+
+# one rule for every setting: a bad value is an error line and the policy
+# (OVERLIMIT_TIMEOUT fell back silently), never a silent default
+setup fail.settings ':5'
+for fs_v in OVERLIMIT_TIMEOUT=0 OVERLIMIT_TIMEOUT=x OVERLIMIT_TIMEOUT=3601 \
+    OVERLIMIT_NOTIFY_TIMEOUT=0 OVERLIMIT_NOTIFY_TIMEOUT=1x \
+    OVERLIMIT_DRYRUN=yes OVERLIMIT_STRICT=2 OVERLIMIT_COUNT_LOCAL=true \
+    OVERLIMIT_BAN=101 OVERLIMIT_WARN=-1 OVERLIMIT_ONERROR=maybe; do
+    fs_n=${fs_v%%=*}
+    ipc 1.2.3.4 "$fs_v"
+    check "fail.settings.$fs_v" "112 $fs_n" "$R $(logkv error | grep -o '^OVERLIMIT_[A-Z_]*')"
+done
+check fail.settings.nofile 0 "$(olcount)"
+seqx fail.settings.good "112" ipc 1.2.3.4 OVERLIMIT_TIMEOUT=5 \
+    OVERLIMIT_NOTIFY_TIMEOUT=60 OVERLIMIT_DRYRUN=0 OVERLIMIT_STRICT=1 \
+    OVERLIMIT_COUNT_LOCAL=0 OVERLIMIT_BAN=2 OVERLIMIT_WARN=80
+# qmail-smtpd's counts garbled: logged on the line, msg= left out, counted
+setup fail.rcptcount ':5:msg=1'
+ipc 1.2.3.4 SMTPRCPTCOUNT=abc
+check fail.rcptcount.garbage "112 1/5" "$R $(logkv total)"
+check fail.rcptcount.logged yes "$(case "$(logkv env_error)" in *SMTPRCPTCOUNT*) echo yes;; *) logkv env_error;; esac)"
+ipc 1.2.3.4 SMTPRCPTCOUNT=-3
+check fail.rcptcount.negative "112 yes" "$R $([ -n "$(logkv env_error)" ] && echo yes)"
+ipc 1.2.3.4 SMTPRCPTCOUNT=5
+check fail.rcptcount.good "113 " "$R $(logkv env_error)"
 
 # the watchdog bounds a lock wait (another process holds the client's lock)
 PY=$(command -v python3 2>/dev/null || true)
@@ -681,11 +731,21 @@ elif [ "$(id -u)" = 0 ] && command -v mount >/dev/null 2>&1; then
         mkdir "$OL"
         ipc 1.2.3.4
         check diskfull.before 112 "$R"
-        df_i=0
-        while [ "$df_i" -lt 240 ]; do           # 256 + 240 * 16 = 4096
-            ipc 1.2.3.6
-            df_i=$((df_i + 1))
-        done
+        # 240 recipients in 240 seconds of the last hour: a file that
+        # fills its block (256 + 240 * 16 = 4096), written as the store
+        # writes it (one record a second)
+        python3 - "$OL/1.2.3.6" <<'PYEOF'
+import struct, sys, time
+now, n = int(time.time()), 240
+h = bytearray(256)
+h[0:8] = b"RCPTOL1\n"
+struct.pack_into("<IIIIQ", h, 8, 256, 16, n, 0, n)
+struct.pack_into("<q", h, 40, now - 60)
+struct.pack_into("<q", h, 48, now - 3000)
+recs = b"".join(struct.pack("<qQ", now - 3000 + 10 * i, i + 1) for i in range(n))
+open(sys.argv[1], "wb").write(bytes(h) + recs)
+PYEOF
+        chmod 600 "$OL/1.2.3.6"
         check diskfull.block "4096" "$(wc -c < "$OL/1.2.3.6" | tr -d ' ')"
         dd if=/dev/zero of="$W/full/filler" bs=4096 2>/dev/null
         # a new client: its file cannot be written

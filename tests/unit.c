@@ -17,6 +17,7 @@ Suite	*store_suite(void);
 Suite	*reply_suite(void);
 Suite	*side_suite(void);
 Suite	*compile_suite(void);
+Suite	*dest_suite(void);
 
 int
 main(void)
@@ -31,6 +32,7 @@ main(void)
 	srunner_add_suite(sr, reply_suite());
 	srunner_add_suite(sr, side_suite());
 	srunner_add_suite(sr, compile_suite());
+	srunner_add_suite(sr, dest_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	run = srunner_ntests_run(sr);
 	failed = srunner_ntests_failed(sr);

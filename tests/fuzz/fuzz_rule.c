@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "name.h"
+#include "dest.h"
 #include "rule.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -134,6 +135,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	REQUIRE(rc == RULE_EMPTY || rc == RULE_OK || rc == RULE_ERR);
 	if (rc == RULE_ERR)
 		REQUIRE(err != NULL && err[0] != '\0');
+	if (rc == RULE_OK && (r.flags & RULE_DEST)) {
+		/* a destination rule: its own keys (destset.c), no value */
+		REQUIRE(r.line == lineno && r.nwin == 0);
+		REQUIRE((r.flags & ~(RULE_DEST | RULE_DENY | RULE_DRYRUN)) == 0);
+		REQUIRE(dest_pattern(k.pat, strnlen(k.pat, sizeof(k.pat)),
+		    &err) >= 0);
+		REQUIRE((r.flags & RULE_DENY) || (!(r.flags & RULE_DRYRUN) &&
+		    r.text[0] == '\0'));
+		REQUIRE(strnlen(k.key, sizeof(k.key)) <= NAME_ENCMAX);
+		rc = RULE_EMPTY;
+	}
 	if (rc == RULE_OK) {
 		REQUIRE(r.line == lineno);
 		checkrule(&r, 1);

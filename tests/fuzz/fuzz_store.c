@@ -163,7 +163,7 @@ wellformed(const char *p, uint64_t maxbase)
 {
 	static unsigned char b[1 << 16];
 	ssize_t n;
-	uint64_t nrec, cum, i;
+	uint64_t nrec, cum, c2, i;
 	int64_t t, lt = INT64_MIN;
 	int fd;
 
@@ -180,13 +180,13 @@ wellformed(const char *p, uint64_t maxbase)
 	cum = le64(b + 64);
 	if (cum > maxbase)
 		return 0;
-	for (i = 0; i < nrec; i++) {
+	for (i = 0; i < nrec; i++) {	/* one record may count several */
 		t = (int64_t)le64(b + COUNTER_HDRSIZE + i * COUNTER_RECSIZE);
-		if (t < lt || le64(b + COUNTER_HDRSIZE + i * COUNTER_RECSIZE + 8) !=
-		    cum + 1)
-			return 0;
+		c2 = le64(b + COUNTER_HDRSIZE + i * COUNTER_RECSIZE + 8);
+		if (t < lt || c2 <= cum || c2 - cum > 0xffffffffULL)
+			return 0;		/* a second holds < 2^32 */
 		lt = t;
-		cum++;
+		cum = c2;
 	}
 	return 1;
 }

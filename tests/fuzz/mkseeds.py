@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """mkseeds.py: (re)write the seed corpora of the fuzz harnesses into
-corpus/{rule,name,store,limits}/ (the committed seeds are its output).
+corpus/{rule,name,store,limits,dest}/ (the committed seeds are its output).
 
     make cdbmake-limits && python3 tests/fuzz/mkseeds.py
 
@@ -38,6 +38,10 @@ rules = [
     "a@x.com:99999999999999999999999", "a\x01b:5", "x:1000000000/366d",
     # rule_parsevalue input: CDB values
     "12 100/3600,1000/86400,500", "1 0", "4294967295 1",
+    # destination rules
+    "u@x.org>@.example.com:allow", '@x.org>*:deny:dryrun:text="no {client}"',
+    ">@spam.example:deny", "[2001:db8::]/48>info-*@*.example.org:deny",
+    "192.168.1.>a@b:allow:dryrun", "u@x>@.*.y:deny",
 ]
 for i, r in enumerate(rules):
     put("rule", "line%02d" % i, r)
@@ -135,3 +139,25 @@ if os.access(CDBMAKE, os.X_OK):
             put("limits", name, data)
             if name == "sample":
                 put("limits", "sample-cut", data[:len(data) - 200])
+
+# ---- destination rules (fuzz_dest): a recipient line, then patterns,
+# each after one byte: odd deny, even allow
+dests = {
+    "school": ["pupil@school.example", "a@.school.example", "b*",
+               "ahelpdesk-*@isp.example", "b@school.example"],
+    "first": ["JOE@Example.COM.", "ajoe@example.com", "b@.example.com",
+              "b*@*.com", "a*"],
+    "wild": ["info-sales@a.b.example.org", "a*@*.example.org",
+             "binfo-*@a.b.example.org", "a@.b.example.org", "b*a*a*b@*"],
+    "noat": ["no-at-sign", "a*@*", "b*"],
+    "quotes": ['"a@b"@example.com', "a@b", "b*@example.com", "a@example.com"],
+    "twoat": ["a@b@c.example", "b@c.example", "a@b@c.example", "a*@c.example"],
+    "percent": ["user%other@relay.example", "a@other", "b@relay.example"],
+    "cr": ["a\rb@x.example", "a*@x.example", "ba\rb@x.example"],
+    "long": ["a" * 1100 + "@x.example", "a*@x.example", "b*"],
+    "labels": ["a@" + ".".join(["l%d" % i for i in range(60)]),
+               "a@.l59", "b@.l57.l58.l59", "a@.l1.l2.l3"] +
+              ["b@.l%d.l59" % i for i in range(50, 59)],
+}
+for name, lines in dests.items():
+    put("dest", name, "\n".join(lines) + "\n")
