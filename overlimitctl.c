@@ -1347,7 +1347,8 @@ main(int argc, char **argv)
 	now = time(NULL);
 	if ((c = rstore_init(&rs, dir)) < 0)
 		die(rs.err, NULL, 0);
-	if ((redis = c == 0) && atexit(closeredis) != 0)
+	redis = (c == 0);
+	if (redis && atexit(closeredis) != 0)
 		die("atexit", NULL, 0);
 	if (strcmp(argv[0], "migrate") == 0)
 		return cmd_migrate(argc, argv);
