@@ -52,7 +52,7 @@ FUZZCC	?= clang
 FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZERS	= tests/fuzz/fuzz_rule tests/fuzz/fuzz_name tests/fuzz/fuzz_store \
-	  tests/fuzz/fuzz_limits
+	  tests/fuzz/fuzz_limits tests/fuzz/fuzz_logline
 FUZZ_SECONDS ?= 20
 
 fuzz: $(FUZZERS)

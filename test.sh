@@ -102,7 +102,7 @@ stage "lint (cppcheck, clang-tidy)" sh scripts/lint.sh
 if make -s fuzz; then
 	stage "fuzz (libFuzzer, ${FUZZ_SECONDS:-20}s each)" sh tests/fuzz/run.sh \
 	    tests/fuzz/fuzz_rule tests/fuzz/fuzz_name tests/fuzz/fuzz_store \
-	    tests/fuzz/fuzz_limits
+	    tests/fuzz/fuzz_limits tests/fuzz/fuzz_logline
 else
 	echo "### build failed: make fuzz"; broken=$((broken + 1))
 fi

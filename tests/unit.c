@@ -16,6 +16,8 @@ Suite	*limits_suite(void);
 Suite	*store_suite(void);
 Suite	*reply_suite(void);
 Suite	*track_suite(void);
+Suite	*logline_suite(void);
+Suite	*notify_suite(void);
 
 int
 main(void)
@@ -29,6 +31,8 @@ main(void)
 	srunner_add_suite(sr, store_suite());
 	srunner_add_suite(sr, reply_suite());
 	srunner_add_suite(sr, track_suite());
+	srunner_add_suite(sr, logline_suite());
+	srunner_add_suite(sr, notify_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	run = srunner_ntests_run(sr);
 	failed = srunner_ntests_failed(sr);
