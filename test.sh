@@ -38,28 +38,27 @@ stage() {
 
 build() { # make arguments: a clean build, stop on a warning
 	echo "### build: make $*"
-	make -s clean && make -s "$@" all tests/unit tests/rcptsim \
-	    tests/concurrent || { echo "### build failed: make $*"; broken=$((broken + 1)); return 1; }
+	make -s clean && make -s "$@" tests || { echo "### build failed: make $*"; broken=$((broken + 1)); return 1; }
 }
 
 if build CC=gcc; then
-	stage "unit (gcc)" ./tests/unit
+	stage "unit (gcc)" ./build/tests/unit
 	stage "rts (gcc)" sh tests/rts.sh
 	stage "rts-ops (gcc)" sh tests/rts-ops.sh
 	stage "rts-responses (gcc)" sh tests/rts-responses.sh
-	stage "rts-notify" sh tests/rts-notify.sh
+	stage "rts-notify" sh contrib/notify/rts-notify.sh
 	stage "rts-faults (gcc)" sh tests/rts-faults.sh
 	stage "rts-signals (gcc)" sh tests/rts-signals.sh
 	stage "soak (gcc)" sh tests/soak.sh
 fi
 if build CC=clang; then
-	stage "unit (clang)" ./tests/unit
+	stage "unit (clang)" ./build/tests/unit
 	stage "rts (clang)" env RTS_CONC_REPEAT=5 sh tests/rts.sh
 	stage "rts-faults (clang)" sh tests/rts-faults.sh
 	stage "rts-signals (clang)" sh tests/rts-signals.sh
 fi
 if build CC=gcc SAN=1; then
-	stage "unit (ASan+UBSan)" ./tests/unit
+	stage "unit (ASan+UBSan)" ./build/tests/unit
 	stage "rts (ASan+UBSan)" env RTS_CONC_REPEAT=5 sh tests/rts.sh
 	stage "rts-ops (ASan+UBSan)" sh tests/rts-ops.sh
 	stage "rts-responses (ASan+UBSan)" env RTS_CONC_REPEAT=3 sh tests/rts-responses.sh
@@ -73,12 +72,12 @@ if build CC=gcc STATIC= CFLAGS="-O1 -g"; then
 	mkdir -m 1777 "$VG"
 	for p in rcptcheck-overlimit cdbmake-limits overlimit-cleanup overlimitctl; do
 		printf '#!/bin/sh\nexec %s -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --log-file=%s/%s.%%p %s "$@"\n' \
-		    "$(command -v valgrind)" "$VG" "$p" "$PWD/$p" > "$OUT/$p"
+		    "$(command -v valgrind)" "$VG" "$p" "$PWD/build/$p" > "$OUT/$p"
 		chmod 755 "$OUT/$p"
 	done
 	chmod 755 "$OUT"
 	stage "unit (valgrind)" env CK_FORK=no valgrind -q --error-exitcode=99 \
-	    --leak-check=full --errors-for-leak-kinds=definite ./tests/unit
+	    --leak-check=full --errors-for-leak-kinds=definite ./build/tests/unit
 	stage "rts (valgrind)" env RTS_LIGHT=1 RTS_HELPER="$OUT/rcptcheck-overlimit" \
 	    RTS_CDBMAKE="$OUT/cdbmake-limits" RTS_CLEANUP="$OUT/overlimit-cleanup" \
 	    sh tests/rts.sh
@@ -101,14 +100,14 @@ stage "lint (cppcheck, clang-tidy)" sh scripts/lint.sh
 # docs/RELIABILITY.md.
 if make -s fuzz; then
 	stage "fuzz (libFuzzer, ${FUZZ_SECONDS:-20}s each)" sh tests/fuzz/run.sh \
-	    tests/fuzz/fuzz_rule tests/fuzz/fuzz_name tests/fuzz/fuzz_store \
-	    tests/fuzz/fuzz_limits tests/fuzz/fuzz_logline
+	    build/fuzz/fuzz_rule build/fuzz/fuzz_name build/fuzz/fuzz_store \
+	    build/fuzz/fuzz_limits build/fuzz/fuzz_logline
 else
 	echo "### build failed: make fuzz"; broken=$((broken + 1))
 fi
 echo "### man pages: mandoc -T lint"
 make -s lint || broken=$((broken + 1))
-make -s clean && make -s all tests/rcptsim tests/concurrent tests/unit
+make -s clean && make -s tests
 
 [ "$broken" -eq 0 ] || echo "### $broken stage(s) broken (build, exit status or valgrind)"
 echo "$passed passed, $((failed + broken)) failed"

@@ -58,7 +58,7 @@ trap 'exit 143' TERM
 # into the work tree
 tool() {
     tl_src=$ROOT/tests/$1.c
-    tl_bin=$ROOT/tests/$1
+    tl_bin=$BUILD/tests/$1
     if [ -x "$tl_bin" ] && ! [ "$tl_src" -nt "$tl_bin" ]; then
         echo "$tl_bin"
         return 0

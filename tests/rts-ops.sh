@@ -13,11 +13,12 @@ LC_ALL=C
 export LC_ALL
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd -P)
-HELPER=$ROOT/rcptcheck-overlimit
-CDBMAKE=$ROOT/cdbmake-limits
-CTL=${RTS_CTL:-$ROOT/overlimitctl}
-CLEANUP=$ROOT/overlimit-cleanup
-RCPTSIM=$ROOT/tests/rcptsim
+case ${RTS_BUILD:-build} in /*) BUILD=${RTS_BUILD} ;; *) BUILD=$ROOT/${RTS_BUILD:-build} ;; esac
+HELPER=$BUILD/rcptcheck-overlimit
+CDBMAKE=$BUILD/cdbmake-limits
+CTL=${RTS_CTL:-$BUILD/overlimitctl}
+CLEANUP=$BUILD/overlimit-cleanup
+RCPTSIM=$BUILD/tests/rcptsim
 PASS=0 FAIL=0 SKIP=0
 
 check() { # NAME EXPECTED ACTUAL
@@ -422,7 +423,7 @@ fi
 
 # ------------------------------------------------------------ install
 D=$T/dest
-make -s install DESTDIR="$D" > /dev/null 2>&1
+make -s install BUILD="$BUILD" DESTDIR="$D" > /dev/null 2>&1
 check install.rc 0 "$?"
 for f in bin/rcptcheck-overlimit bin/cdbmake-limits bin/overlimit-cleanup \
     bin/overlimitctl bin/notify-mail bin/notify-sms bin/notify-vpopmail-disable \
@@ -435,12 +436,12 @@ check install.units 4 "$(ls "$D/etc/systemd/system" | wc -l | tr -d ' ')"
 check install.overlimit.mode 700 "$(stat -c %a "$D/var/qmail/overlimit")"
 echo ':5' > "$D/var/qmail/control/relaylimits"
 echo '# mine' >> "$D/etc/cron.d/rcptcheck-overlimit"
-make -s install DESTDIR="$D" > /dev/null 2>&1
+make -s install BUILD="$BUILD" DESTDIR="$D" > /dev/null 2>&1
 check install.keeps.control ":5" "$(cat "$D/var/qmail/control/relaylimits")"
 check install.keeps.cron "# mine" "$(tail -n 1 "$D/etc/cron.d/rcptcheck-overlimit")"
-make -s install DESTDIR="$D" PREFIX=/opt/q > /dev/null 2>&1
+make -s install BUILD="$BUILD" DESTDIR="$D" PREFIX=/opt/q > /dev/null 2>&1
 check install.prefix yes "$([ -x "$D/opt/q/bin/rcptcheck-overlimit" ] && echo yes)"
-make -s uninstall DESTDIR="$D" > /dev/null 2>&1
+make -s uninstall BUILD="$BUILD" DESTDIR="$D" > /dev/null 2>&1
 check uninstall.bin "" "$(ls "$D/var/qmail/bin")"
 check uninstall.keeps.control ":5" "$(cat "$D/var/qmail/control/relaylimits")"
 check uninstall.keeps.changed.cron yes "$([ -f "$D/etc/cron.d/rcptcheck-overlimit" ] && echo yes)"
@@ -451,9 +452,9 @@ check uninstall.units "" "$(ls "$D/etc/systemd/system")"
 # command"; the commands run against a test store
 CR=$T/cron
 mkdir -p "$CR/ol" "$CR/bin" "$CR/prom"
-for p in overlimit-cleanup overlimitctl; do ln -s "$ROOT/$p" "$CR/bin/$p"; done
+for p in overlimit-cleanup overlimitctl; do ln -s "$BUILD/$p" "$CR/bin/$p"; done
 printf ':2\n' | "$CDBMAKE" "$CR/l.cdb" "$CR/l.tmp"
-grep -v '^# \|^#$\|^$' cron/rcptcheck-overlimit | sed 's/^#//' > "$T/jobs"
+grep -v '^# \|^#$\|^$' etc/cron.d/rcptcheck-overlimit | sed 's/^#//' > "$T/jobs"
 check cron.jobs 3 "$(wc -l < "$T/jobs" | tr -d ' ')"
 check cron.fields "yes yes yes" "$(awk -F '\t' '{ n = split($1, t, " "); printf "%s%s", s, (n == 5 && $2 == "vpopmail" && $3 ~ /^\/var\/qmail\/bin\//) ? "yes" : "no"; s = " " }' "$T/jobs")"
 i=0
@@ -471,13 +472,13 @@ check cron.metrics.written yes "$([ -s "$CR/prom/rcptcheck_overlimit.prom" ] && 
 if command -v systemd-analyze > /dev/null 2>&1; then
     U=$T/units
     mkdir "$U"
-    for u in cron/*.service cron/*.timer; do
-        sed "s|/var/qmail/bin|$ROOT|; s|User=vpopmail|User=root|; s|Group=vchkpw|Group=root|" "$u" > "$U/$(basename "$u")"
+    for u in etc/systemd/*.service etc/systemd/*.timer; do
+        sed "s|/var/qmail/bin|$BUILD|; s|User=vpopmail|User=root|; s|Group=vchkpw|Group=root|" "$u" > "$U/$(basename "$u")"
     done
     check systemd.verify "" "$(systemd-analyze verify --man=no "$U"/* 2>&1)"
-    check systemd.timer.daily "OnCalendar=*-*-* 00:00:00" "$(grep OnCalendar cron/overlimit-cleanup.timer)"
-    for u in cron/*.service; do
-        c=$(sed -n 's/^ExecStart=//p' "$u" | sed "s|/var/qmail/bin|$ROOT|; s|/var/lib/prometheus/node-exporter|$CR/prom|")
+    check systemd.timer.daily "OnCalendar=*-*-* 00:00:00" "$(grep OnCalendar etc/systemd/overlimit-cleanup.timer)"
+    for u in etc/systemd/*.service; do
+        c=$(sed -n 's/^ExecStart=//p' "$u" | sed "s|/var/qmail/bin|$BUILD|; s|/var/lib/prometheus/node-exporter|$CR/prom|")
         env -i OVERLIMIT_DIR="$CR/ol" OVERLIMIT_CDB="$CR/l.cdb" sh -c "$c" > /dev/null
         check "systemd.exec.$(basename "$u")" 0 "$?"
         check "systemd.rw.$(basename "$u")" yes "$(grep -q '^ReadWritePaths=' "$u" && echo yes)"
@@ -488,7 +489,7 @@ fi
 
 # ------------------------------------------------------------ man pages
 if command -v mandoc > /dev/null 2>&1; then
-    check man.lint "" "$(mandoc -T lint -W warning man/*.[58] 2>&1)"
+    check man.lint "" "$(mandoc -T lint -W warning docs/man/*.[58] 2>&1)"
 else
     skip man.lint "mandoc missing"
 fi

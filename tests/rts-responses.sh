@@ -12,12 +12,13 @@ LC_ALL=C
 export LC_ALL
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd -P)
-HELPER=${RTS_HELPER:-$ROOT/rcptcheck-overlimit}
-CDBMAKE=$ROOT/cdbmake-limits
-CTL=$ROOT/overlimitctl
-CLEANUP=$ROOT/overlimit-cleanup
-RCPTSIM=$ROOT/tests/rcptsim
-CONCURRENT=$ROOT/tests/concurrent
+case ${RTS_BUILD:-build} in /*) BUILD=${RTS_BUILD} ;; *) BUILD=$ROOT/${RTS_BUILD:-build} ;; esac
+HELPER=${RTS_HELPER:-$BUILD/rcptcheck-overlimit}
+CDBMAKE=$BUILD/cdbmake-limits
+CTL=$BUILD/overlimitctl
+CLEANUP=$BUILD/overlimit-cleanup
+RCPTSIM=$BUILD/tests/rcptsim
+CONCURRENT=$BUILD/tests/concurrent
 REPEAT=${RTS_CONC_REPEAT:-10}
 PASS=0 FAIL=0 SKIP=0
 

@@ -24,9 +24,10 @@ unset CDPATH
 
 cd "$(dirname "$0")/.." || { echo "rts: cannot cd to the repo root" >&2; exit 2; }
 ROOT=$(pwd -P)
-HELPER=${RTS_HELPER:-$ROOT/rcptcheck-overlimit}
-CDBMAKE=${RTS_CDBMAKE:-$ROOT/cdbmake-limits}
-CLEANUP=${RTS_CLEANUP:-$ROOT/overlimit-cleanup}
+case ${RTS_BUILD:-build} in /*) BUILD=${RTS_BUILD} ;; *) BUILD=$ROOT/${RTS_BUILD:-build} ;; esac
+HELPER=${RTS_HELPER:-$BUILD/rcptcheck-overlimit}
+CDBMAKE=${RTS_CDBMAKE:-$BUILD/cdbmake-limits}
+CLEANUP=${RTS_CLEANUP:-$BUILD/overlimit-cleanup}
 REPEAT=${RTS_CONC_REPEAT:-20}
 SIMTIMEOUT=10
 

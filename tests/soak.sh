@@ -12,9 +12,10 @@ LC_ALL=C
 export LC_ALL
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd -P)
-HELPER=$ROOT/rcptcheck-overlimit
-CTL=$ROOT/overlimitctl
-CONCURRENT=$ROOT/tests/concurrent
+case ${RTS_BUILD:-build} in /*) BUILD=${RTS_BUILD} ;; *) BUILD=$ROOT/${RTS_BUILD:-build} ;; esac
+HELPER=$BUILD/rcptcheck-overlimit
+CTL=$BUILD/overlimitctl
+CONCURRENT=$BUILD/tests/concurrent
 ROUNDS=${SOAK_ROUNDS:-5}
 K=40			# attempts per client, all at once
 PASS=0 FAIL=0
@@ -23,7 +24,7 @@ check() {
     if [ "x$2" = "x$3" ]; then PASS=$((PASS + 1)); echo "ok $1"
     else FAIL=$((FAIL + 1)); echo "FAIL $1: expected '$2', got '$3'"; fi
 }
-for p in "$HELPER" "$CTL" "$CONCURRENT" ./cdbmake-limits; do
+for p in "$HELPER" "$CTL" "$CONCURRENT" "$BUILD/cdbmake-limits"; do
     [ -x "$p" ] || { echo "FAIL setup: $p missing"; echo "0 passed, 1 failed"; exit 1; }
 done
 T=$(mktemp -d "${TMPDIR:-/tmp}/soak.XXXXXX") || exit 2
@@ -46,7 +47,7 @@ o2@y.com	-	30	over
 big@x.com	big@x.com:1000/1h	40	-
 MEOF
 cut -f2 "$T/model" | grep -v '^-$' > "$T/limits"
-./cdbmake-limits "$T/l.cdb" "$T/l.tmp" < "$T/limits" || exit 2
+"$BUILD/cdbmake-limits" "$T/l.cdb" "$T/l.tmp" < "$T/limits" || exit 2
 cat > "$T/notify" <<NEOF
 #!/bin/sh
 echo "\$OVERLIMIT_CLIENT \$OVERLIMIT_EVENT" > "$T/n/\$\$.\$(date +%s%N)"

@@ -2,9 +2,9 @@
 """mkseeds.py: (re)write the seed corpora of the fuzz harnesses into
 corpus/{rule,name,store,limits}/ (the committed seeds are its output).
 
-    make cdbmake-limits && python3 tests/fuzz/mkseeds.py
+    make && python3 tests/fuzz/mkseeds.py
 
-The limits seeds are CDBs compiled by ./cdbmake-limits (skipped when it
+The limits seeds are CDBs compiled by build/cdbmake-limits (skipped when it
 has not been built).
 """
 import os
@@ -137,7 +137,7 @@ put("logline", "envfull", b"".join(op(6, "\x01" * 256) for _ in range(30)) +
 
 # ---- limits CDBs (fuzz_limits): compiled by cdbmake-limits, plus a cut one
 ROOT = os.path.dirname(os.path.dirname(HERE))
-CDBMAKE = os.path.join(ROOT, "cdbmake-limits")
+CDBMAKE = os.path.join(ROOT, "build", "cdbmake-limits")
 ctls = {
     "sample": open(os.path.join(ROOT, "control", "relaylimits")).read(),
     "default": ":5\n",

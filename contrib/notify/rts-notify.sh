@@ -1,9 +1,9 @@
 #!/bin/sh
 # rts-notify.sh: black-box tests of the example OVERLIMIT_NOTIFY programs in
-# notify/ (notify-mail, notify-vpopmail-disable, notify-sms), in the style
-# of tests/rts.sh.
+# contrib/notify/ (notify-mail, notify-vpopmail-disable, notify-sms), in the style
+# of the other black-box runners (tests/rts-lib.sh).
 #
-#   sh tests/rts-notify.sh
+#   sh contrib/notify/rts-notify.sh
 #
 # Each program is run as rcptcheck-overlimit runs it: env -i with PATH and
 # the OVERLIMIT_* facts, no arguments, stdin on /dev/null; stdout and
@@ -28,9 +28,9 @@ LC_ALL=C
 export LC_ALL
 unset CDPATH
 
-cd "$(dirname "$0")/.." || { echo "rts-notify: cannot cd to the repo root" >&2; exit 2; }
+cd "$(dirname "$0")/../.." || { echo "rts-notify: cannot cd to the repo root" >&2; exit 2; }
 ROOT=$(pwd -P)
-N=$ROOT/notify
+N=$ROOT/contrib/notify
 PROGS="notify-mail notify-vpopmail-disable notify-sms"
 
 PASS=0
@@ -295,7 +295,7 @@ static_checks() {
         fi
     done
     if command -v shellcheck >/dev/null 2>&1; then
-        if e=$(shellcheck -s sh "$ROOT/tests/rts-notify.sh" 2>&1); then pass "static: shellcheck rts-notify.sh"; else fail "static: shellcheck rts-notify.sh" "$e"; fi
+        if e=$(shellcheck -s sh "$ROOT/contrib/notify/rts-notify.sh" 2>&1); then pass "static: shellcheck rts-notify.sh"; else fail "static: shellcheck rts-notify.sh" "$e"; fi
     fi
 }
 
