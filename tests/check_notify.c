@@ -134,7 +134,7 @@ END_TEST
 START_TEST(worst_case_fits)
 {
 	static struct notify_env e;
-	char in[NOTIFY_VALMAX], name[63];
+	char in[NOTIFY_VALMAX], name[80];
 	int i;
 
 	memset(in, 0xff, sizeof(in));

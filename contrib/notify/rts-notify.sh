@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2154 # nl, cr, BIG, IO, TMPBASE: set by tests/rts-lib.sh
 # rts-notify.sh: black-box tests of the example OVERLIMIT_NOTIFY programs in
 # contrib/notify/ (notify-mail, notify-vpopmail-disable, notify-sms), in the style
 # of the other black-box runners (tests/rts-lib.sh).
@@ -21,72 +22,16 @@
 #
 # Prints "ok NAME" / "FAIL NAME: ..." / "skip NAME: ..." per check and ends
 # with the line "N passed, M failed"; exits 1 when M > 0, 2 when it cannot
-# start at all. The temporary directory is removed on exit.
+# start at all. The temporary directory is removed on exit. The harness
+# (reporting, temporary directory) is tests/rts-lib.sh, as for every runner
+# of tests/runners.
 
-set -u
-LC_ALL=C
-export LC_ALL
-unset CDPATH
-
-cd "$(dirname "$0")/../.." || { echo "rts-notify: cannot cd to the repo root" >&2; exit 2; }
-ROOT=$(pwd -P)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd -P) || exit 2
+# the harness of every runner: check, pass, fail, skip, finish, TMPBASE, IO
+# shellcheck disable=SC1091 # not followed here: a runner of its own
+. "$ROOT/tests/rts-lib.sh"
 N=$ROOT/contrib/notify
 PROGS="notify-mail notify-vpopmail-disable notify-sms"
-
-PASS=0
-FAIL=0
-SKIP=0
-
-# ---------------------------------------------------------------- reporting
-
-# show TEXT: one line, at most 200 bytes, control bytes made visible
-show() {
-    printf '%s' "$1" | tr '\n\r\t' '|||' | tr -c '\040-\176' '?' | cut -c1-200
-}
-
-check() { # NAME EXPECTED ACTUAL
-    if [ "$2" = "$3" ]; then
-        PASS=$((PASS + 1))
-        echo "ok $1"
-    else
-        FAIL=$((FAIL + 1))
-        echo "FAIL $1: expected '$(show "$2")', got '$(show "$3")'"
-    fi
-}
-
-pass() { # NAME
-    PASS=$((PASS + 1))
-    echo "ok $1"
-}
-
-fail() { # NAME WHY
-    FAIL=$((FAIL + 1))
-    echo "FAIL $1: $(show "$2")"
-}
-
-skip() { # NAME REASON
-    SKIP=$((SKIP + 1))
-    echo "skip $1: $2"
-}
-
-finish() {
-    echo "# $SKIP skipped"
-    echo "$PASS passed, $FAIL failed"
-    [ "$FAIL" -eq 0 ]
-    exit $?
-}
-
-# ---------------------------------------------------------------- set-up
-
-TMPBASE=$(mktemp -d "${TMPDIR:-/tmp}/rts-notify.XXXXXX") || exit 2
-rts_cleanup() {
-    # shellcheck disable=SC2317 # run by the trap
-    rm -rf "$TMPBASE"
-}
-trap rts_cleanup EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 for p in $PROGS; do
     if [ ! -f "$N/$p" ]; then
@@ -95,9 +40,8 @@ for p in $PROGS; do
     fi
 done
 
-STUB=$TMPBASE/stub      # the stand-ins and their records
-IO=$TMPBASE/io          # the programs' stdout and stderr
-mkdir "$STUB" "$IO" || exit 2
+STUB=$TMPBASE/stub      # the stand-ins and their records (IO: the
+mkdir "$STUB" || exit 2 # programs' stdout and stderr)
 PWNED=$TMPBASE/pwned    # made only if a hostile name reached a shell
 CWD=$TMPBASE/cwd        # the programs' working directory
 mkdir "$CWD" && : > "$CWD/user@example.com" || exit 2
@@ -120,10 +64,6 @@ EOF
     chmod 755 "$STUB/$s" || exit 2
 done
 
-nl='
-'
-cr=$(printf '\r')
-BIG=$(head -c 102400 /dev/zero | tr '\0' 'a')   # 100 KB
 BIGNUM=$(head -c 102400 /dev/zero | tr '\0' '7') # 100 KB of digits
 CTL=$(printf '\001\033[2J\177\200\377x\t')      # control and 8-bit bytes
 

@@ -1,42 +1,25 @@
 #!/bin/sh
-# rts-ops.sh: black-box tests of operating rcptcheck-overlimit: the admin
-# command overlimitctl (also on the * server cap, @domain pools, IPv6
-# network counters and NAME#x side files; one sleep 3 for a warm-up),
-# metrics, make install/uninstall, the cron.d file, the systemd units and
-# the man pages. Same style as rts.sh: "ok NAME" / "FAIL NAME: ..." /
-# "skip NAME: ...", last line "N passed, M failed".
+# rts-admin.sh: operating it: the admin command overlimitctl (list, show,
+# explain, raise, reset, metrics; every output format, hostile names,
+# errors; the * server cap, @domain pools, IPv6 network counters and side
+# files), and root running it on the helper's store.
 #
-#   make && sh tests/rts-ops.sh
+#   make tests && sh tests/rts-admin.sh
+#
+# Output ("ok NAME", "FAIL NAME: ...", "skip NAME: why", then "# N
+# skipped" and "N passed, M failed"), exit status and environment: the
+# harness of every runner, tests/rts-lib.sh.
 
-set -u
-LC_ALL=C
-export LC_ALL
-cd "$(dirname "$0")/.." || exit 2
-ROOT=$(pwd -P)
-case ${RTS_BUILD:-build} in /*) BUILD=${RTS_BUILD} ;; *) BUILD=$ROOT/${RTS_BUILD:-build} ;; esac
-HELPER=$BUILD/rcptcheck-overlimit
-CDBMAKE=$BUILD/cdbmake-limits
-CTL=${RTS_CTL:-$BUILD/overlimitctl}
-CLEANUP=$BUILD/overlimit-cleanup
-RCPTSIM=$BUILD/tests/rcptsim
-PASS=0 FAIL=0 SKIP=0
+ROOT=$(cd "$(dirname "$0")/.." && pwd -P) || exit 2
+. "$ROOT/tests/rts-lib.sh"
+rts_programs
 
-check() { # NAME EXPECTED ACTUAL
-    if [ "x$2" = "x$3" ]; then
-        PASS=$((PASS + 1)); echo "ok $1"
-    else
-        FAIL=$((FAIL + 1))
-        echo "FAIL $1: expected '$(printf '%s' "$2" | tr '\n\t' '|>' | cut -c1-300)', got '$(printf '%s' "$3" | tr '\n\t' '|>' | cut -c1-300)'"
-    fi
-}
-skip() { SKIP=$((SKIP + 1)); echo "skip $1: $2"; }
+echo "# rts-admin: $ROOT (uid $(id -u))"
 
-for p in "$HELPER" "$CDBMAKE" "$CTL" "$CLEANUP" "$RCPTSIM"; do
-    [ -x "$p" ] || { echo "FAIL setup: $p missing (make all tests/rcptsim)"; echo "0 passed, 1 failed"; exit 1; }
-done
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/rts-ops.XXXXXX") || exit 2
-trap 'chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
+# one store for the commands below: T holds it (and nothing else, so that
+# a temporary file left behind would show)
+setup admin
+T=$W
 OL=$T/ol
 CDB=$T/limits.cdb
 mkdir "$OL"
@@ -44,15 +27,13 @@ printf '%s\n' ':100/1h' '@example.org:3/1h' 'vip@example.com:5' \
     '10.0.0.0/8:2/1h' > "$T/limits"
 "$CDBMAKE" "$CDB" "$CDB.tmp" < "$T/limits" || exit 2
 
-# send CLIENT...: one relay recipient as qmail-smtpd sends it; R = exit
+# send CLIENT: one relay recipient as qmail-smtpd sends it (rc); R = exit
 send() {
     case $1 in
     *[!0-9.:]*) set -- SMTPAUTHUSER="$1" TCPREMOTEIP=192.0.2.9 ;;
     *) set -- TCPREMOTEIP="$1" ;;
     esac
-    R=$(env -i USE_FD4=1 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" \
-        RECIPIENT=r@remote.example "$@" "$RCPTSIM" "$HELPER" 2> "$T/log" |
-        sed -n 's/^exit=//p')
+    rc RELAYCLIENT= RECIPIENT=r@remote.example "$@"
 }
 sendn() { # N CLIENT: N recipients, R = the exits
     sn_i=0 sn_r=
@@ -60,12 +41,6 @@ sendn() { # N CLIENT: N recipients, R = the exits
         send "$2"; sn_r="${sn_r:+$sn_r }$R"; sn_i=$((sn_i + 1))
     done
     R=$sn_r
-}
-ctl() { # ARGS...: run overlimitctl; OUT, ERR, RC
-    env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" "$@" > "$T/out" 2> "$T/err"
-    RC=$?
-    OUT=$(cat "$T/out")
-    ERR=$(cat "$T/err")
 }
 
 # ------------------------------------------------------------ list
@@ -148,7 +123,7 @@ ctl raise a@example.org 2 +1h
 check raise.rc 0 "$RC"
 sendn 4 a@example.org
 check raise.effect "112 112 112 113" "$R"
-check raise.log "raised=x2" "$(tr ' ' '\n' < "$T/log" | grep '^raised=')"
+check raise.log "raised=x2" "$(tr ' ' '\n' < "$IO/err" | grep '^raised=')"
 ctl show a@example.org
 check raise.show "yes" "$(printf '%s\n' "$OUT" | grep -q '^raised       x2 until' && echo yes)"
 ctl raise a@example.org 1 +1h
@@ -184,23 +159,22 @@ check metrics.format "0" "$(printf '%s\n' "$OUT" | grep -v '^# \(HELP\|TYPE\) ' 
 mkdir "$T/prom"
 ctl metrics "$T/prom/ol.prom"
 check metrics.file.rc 0 "$RC"
-check metrics.file.same "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CTL" metrics | grep -v scrape_time)" "$(grep -v scrape_time "$T/prom/ol.prom")"
+check metrics.file.same "$(env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$OLCTL" metrics | grep -v scrape_time)" "$(grep -v scrape_time "$T/prom/ol.prom")"
 check metrics.file.notmp "ol.prom" "$(ls -A "$T/prom")"
 ctl metrics "$T/nodir/ol.prom"
 check metrics.file.err 111 "$RC"
 check metrics.stdout.nofile "" "$(ls "$T" | grep 'tmp\.' )"
 
 # a hostile name in the store stays one escaped TSV line
-env -i USE_FD4=1 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" \
-    SMTPAUTHUSER="$(printf 'ev\til\nx@example.net')" "$RCPTSIM" "$HELPER" > /dev/null 2>&1
+rc RELAYCLIENT= SMTPAUTHUSER="$(printf 'ev\til\nx@example.net')"
 ctl -o tsv list
 check hostile.tsv.lines 6 "$(printf '%s\n' "$OUT" | wc -l | tr -d ' ')"
 check hostile.tsv.name 'ev\til\nx@example.net' "$(printf '%s\n' "$OUT" | awk -F '\t' '/^ev/ { print $1 }')"
 
 # errors
-env -i OVERLIMIT_DIR="$T/none" OVERLIMIT_CDB="$CDB" "$CTL" list > /dev/null 2>&1
+env -i OVERLIMIT_DIR="$T/none" OVERLIMIT_CDB="$CDB" "$OLCTL" list > /dev/null 2>&1
 check error.nodir 111 "$?"
-env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$T/none.cdb" "$CTL" list > /dev/null 2>&1
+env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$T/none.cdb" "$OLCTL" list > /dev/null 2>&1
 check error.nocdb 111 "$?"
 ln -s /etc/passwd "$OL/evil@example.com"
 ctl list
@@ -216,7 +190,7 @@ check usage.bad 100 "$RC"
 # ------------------------------------------------------------ signals and aggregates
 # the * server cap, @domain pools, IPv6 network counters and the side files
 # NAME#x (DESIGN.md "Compromise signals and aggregate limits"), in a store
-# of their own; one real-time wait (sleep 3) for the warm-up
+# of their own; the warm-up on a clock set 3 s ahead (libfaketime)
 OL_SAVE=$OL CDB_SAVE=$CDB
 OL=$T/sig
 CDB=$T/sig.cdb
@@ -228,11 +202,7 @@ printf '%s\n' '*:14/1h' '@ex.com:100/1d:pool=4/1h' \
 "$CDBMAKE" "$CDB" "$CDB.tmp" < "$T/sig.limits" || exit 2
 
 # sendenv VAR=VALUE...: one relay recipient; R = exit
-sendenv() {
-    R=$(env -i USE_FD4=1 RELAYCLIENT= OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" \
-        RECIPIENT=r@remote.example "$@" "$RCPTSIM" "$HELPER" 2> "$T/log" |
-        sed -n 's/^exit=//p')
-}
+sendenv() { rc RELAYCLIENT= RECIPIENT=r@remote.example "$@"; }
 # sendfrom USER IP: an SMTP-auth user from IP
 sendfrom() { sendenv SMTPAUTHUSER="$1" TCPREMOTEIP="$2"; }
 # field CLIENT: the TSV line of OUT of this client
@@ -370,14 +340,21 @@ check sig.count6.show "0 file         $OL/2001:db8:1:2::5|windows      1d 2/100"
 ctl explain 2001:db8:1:2::5
 check sig.count6.explain "client 2001:db8:1:2::5: an IP client (no SMTP auth), counter file 2001:db8:1:2::5" "$(printf '%s\n' "$OUT" | grep '^client')"
 
-# show: the warm-up of a client that wakes after dormant=2s
-sleep 3
-sendfrom w@x.com 10.0.0.1
-check sig.warmup.wake 112 "$R"
-ctl show w@x.com
-check sig.warmup.show "yes" "$(printf '%s\n' "$OUT" | grep -q '^warm-up      1/1 until [0-9-]*T[0-9:]*Z (it had been dormant)$' && echo yes || echo "no: $OUT")"
-sendfrom w@x.com 10.0.0.1
-check sig.warmup.refused 113 "$R"
+# show: the warm-up of a client that wakes after dormant=2s: its last
+# recipient was sent on the real clock above, these run at a fixed time
+# 3 s later than now (no sleep)
+if [ -n "$FAKELIB" ]; then
+    at $(($(date +%s) + 3))
+    sendfrom w@x.com 10.0.0.1
+    check sig.warmup.wake 112 "$R"
+    ctl show w@x.com
+    check sig.warmup.show "yes" "$(printf '%s\n' "$OUT" | grep -q '^warm-up      1/1 until [0-9-]*T[0-9:]*Z (it had been dormant)$' && echo yes || echo "no: $OUT")"
+    sendfrom w@x.com 10.0.0.1
+    check sig.warmup.refused 113 "$R"
+    at
+else
+    skip sig.warmup "$NOFAKE"
+fi
 OL=$OL_SAVE CDB=$CDB_SAVE
 
 # ------------------------------------------------------------ root's admin commands
@@ -385,115 +362,40 @@ OL=$OL_SAVE CDB=$CDB_SAVE
 # to the counter directory's owner, so that the helper, running as that
 # user, still opens them (a root-owned file sent every recipient of that
 # client to the failure policy)
-SETPRIV=$(command -v setpriv 2>/dev/null || true)
-if [ "$(id -u)" = 0 ] && [ -n "$SETPRIV" ]; then
-    RO=$T/rootops
-    mkdir -p "$RO/ol" && chmod 755 "$T" "$RO"
-    cp "$HELPER" "$RCPTSIM" "$CDB" "$RO/" && chmod 755 "$RO/rcptcheck-overlimit" "$RO/rcptsim"
-    chmod 644 "$RO/limits.cdb"
+if [ "$(id -u)" != 0 ]; then
+    skip rootops "not root: these are root's commands on another user's store"
+elif [ -z "$ASNOBODY" ]; then
+    skip rootops "$NOBODY_WHY"
+else
+    RO=$TMPBASE/rootops
+    mkdir -p "$RO/ol" && chmod 755 "$TMPBASE" "$RO"
+    cp "$CDB" "$RO/" && chmod 644 "$RO/limits.cdb"
     chown 65534:65534 "$RO/ol" && chmod 700 "$RO/ol"
-    asnobody() { # CLIENT: one recipient as the helper's user (nobody)
+    asnobody_send() { # [VAR=VALUE...]: one recipient as the helper's user (nobody)
         env -i USE_FD4=1 RELAYCLIENT= OVERLIMIT_DIR="$RO/ol" OVERLIMIT_CDB="$RO/limits.cdb" \
             RECIPIENT=r@remote.example TCPREMOTEIP=10.1.2.3 "$@" \
-            "$SETPRIV" --reuid=65534 --regid=65534 --clear-groups -- \
-            "$RO/rcptsim" "$RO/rcptcheck-overlimit" 2> "$T/log" | sed -n 's/^exit=//p'
+            $ASNOBODY "$NBIN/rcptsim" "$NBIN/rcptcheck-overlimit" 2> "$IO/err" | sed -n 's/^exit=//p'
     }
-    rctl() { env -i OVERLIMIT_DIR="$RO/ol" OVERLIMIT_CDB="$RO/limits.cdb" "$CTL" "$@" > "$T/out" 2> "$T/err"; }
+    rctl() { env -i OVERLIMIT_DIR="$RO/ol" OVERLIMIT_CDB="$RO/limits.cdb" "$OLCTL" "$@" > "$IO/ctlout" 2> "$IO/ctlerr"; }
     owners() { (cd "$RO/ol" && stat -c '%n:%u:%g' -- * | sort | tr '\n' ' ' | sed 's/ $//'); }
     rctl raise 10.1.2.3 2 +1d
     check rootops.raise.owner "10.1.2.3:65534:65534" "$(owners)"
-    check rootops.raise.helper "112 112 112 112 113" "$(echo $(asnobody; asnobody; asnobody; asnobody; asnobody))"
-    check rootops.raise.noerror "" "$(grep -o 'error=.*' "$T/log")"
+    check rootops.raise.helper "112 112 112 112 113" "$(echo $(asnobody_send; asnobody_send; asnobody_send; asnobody_send; asnobody_send))"
+    check rootops.raise.noerror "" "$(grep -o 'error=.*' "$IO/err")"
     rctl reset 10.1.2.3
-    check rootops.reset.helper "112" "$(asnobody)"
+    check rootops.reset.helper "112" "$(asnobody_send)"
     check rootops.reset.owner "10.1.2.3:65534:65534" "$(owners)"
     # a file root's tools created before (an older version): given back
     chown 0:0 "$RO/ol/10.1.2.3"
     rctl show 10.1.2.3
     check rootops.repair.owner "10.1.2.3:65534:65534" "$(owners)"
-    check rootops.repair.helper "112" "$(asnobody)"
+    check rootops.repair.helper "112" "$(asnobody_send)"
     # an orphan side file: the cleanup creates the client's file to lock it
     printf 'x' > "$RO/ol/u@example.org#x" && chown 65534:65534 "$RO/ol/u@example.org#x"
     env -i OVERLIMIT_DIR="$RO/ol" OVERLIMIT_CDB="$RO/limits.cdb" "$CLEANUP" > /dev/null 2>&1
     check rootops.cleanup.owner "65534" "$(cd "$RO/ol" && stat -c '%u' -- * | sort -u | tr '\n' ' ' | sed 's/ $//')"
-    check rootops.cleanup.helper "112" "$(asnobody SMTPAUTHUSER=u@example.org)"
-else
-    skip rootops "needs root and setpriv (to run the helper as another user)"
+    check rootops.cleanup.helper "112" "$(asnobody_send SMTPAUTHUSER=u@example.org)"
+    chmod 700 "$TMPBASE"
 fi
 
-# ------------------------------------------------------------ install
-D=$T/dest
-make -s install BUILD="$BUILD" DESTDIR="$D" > /dev/null 2>&1
-check install.rc 0 "$?"
-for f in bin/rcptcheck-overlimit bin/cdbmake-limits bin/overlimit-cleanup \
-    bin/overlimitctl bin/notify-mail bin/notify-sms bin/notify-vpopmail-disable \
-    control/relaylimits man/man5/relaylimits.5 \
-    man/man8/rcptcheck-overlimit.8 man/man8/overlimitctl.8; do
-    check "install.file.$f" yes "$([ -f "$D/var/qmail/$f" ] && echo yes)"
-done
-check install.cron yes "$([ -f "$D/etc/cron.d/rcptcheck-overlimit" ] && echo yes)"
-check install.units 4 "$(ls "$D/etc/systemd/system" | wc -l | tr -d ' ')"
-check install.overlimit.mode 700 "$(stat -c %a "$D/var/qmail/overlimit")"
-echo ':5' > "$D/var/qmail/control/relaylimits"
-echo '# mine' >> "$D/etc/cron.d/rcptcheck-overlimit"
-make -s install BUILD="$BUILD" DESTDIR="$D" > /dev/null 2>&1
-check install.keeps.control ":5" "$(cat "$D/var/qmail/control/relaylimits")"
-check install.keeps.cron "# mine" "$(tail -n 1 "$D/etc/cron.d/rcptcheck-overlimit")"
-make -s install BUILD="$BUILD" DESTDIR="$D" PREFIX=/opt/q > /dev/null 2>&1
-check install.prefix yes "$([ -x "$D/opt/q/bin/rcptcheck-overlimit" ] && echo yes)"
-make -s uninstall BUILD="$BUILD" DESTDIR="$D" > /dev/null 2>&1
-check uninstall.bin "" "$(ls "$D/var/qmail/bin")"
-check uninstall.keeps.control ":5" "$(cat "$D/var/qmail/control/relaylimits")"
-check uninstall.keeps.changed.cron yes "$([ -f "$D/etc/cron.d/rcptcheck-overlimit" ] && echo yes)"
-check uninstall.units "" "$(ls "$D/etc/systemd/system")"
-
-# ------------------------------------------------------------ cron.d
-# every job line (also the commented alternatives) is "5 time fields, user,
-# command"; the commands run against a test store
-CR=$T/cron
-mkdir -p "$CR/ol" "$CR/bin" "$CR/prom"
-for p in overlimit-cleanup overlimitctl; do ln -s "$BUILD/$p" "$CR/bin/$p"; done
-printf ':2\n' | "$CDBMAKE" "$CR/l.cdb" "$CR/l.tmp"
-grep -v '^# \|^#$\|^$' etc/cron.d/rcptcheck-overlimit | sed 's/^#//' > "$T/jobs"
-check cron.jobs 3 "$(wc -l < "$T/jobs" | tr -d ' ')"
-check cron.fields "yes yes yes" "$(awk -F '\t' '{ n = split($1, t, " "); printf "%s%s", s, (n == 5 && $2 == "vpopmail" && $3 ~ /^\/var\/qmail\/bin\//) ? "yes" : "no"; s = " " }' "$T/jobs")"
-i=0
-while IFS='	' read -r when user cmd; do
-    i=$((i + 1))
-    env -i OVERLIMIT_DIR="$CR/ol" OVERLIMIT_CDB="$CR/l.cdb" RELAYCLIENT= \
-        TCPREMOTEIP=1.2.3.4 "$RCPTSIM" "$HELPER" > /dev/null 2>&1
-    c=$(printf '%s' "$cmd" | sed "s|/var/qmail/bin|$CR/bin|; s|/var/lib/prometheus/node-exporter|$CR/prom|")
-    env -i OVERLIMIT_DIR="$CR/ol" OVERLIMIT_CDB="$CR/l.cdb" PATH=/usr/bin:/bin sh -c "$c"
-    check "cron.job.$i" 0 "$?"
-done < "$T/jobs"
-check cron.metrics.written yes "$([ -s "$CR/prom/rcptcheck_overlimit.prom" ] && echo yes)"
-
-# ------------------------------------------------------------ systemd
-if command -v systemd-analyze > /dev/null 2>&1; then
-    U=$T/units
-    mkdir "$U"
-    for u in etc/systemd/*.service etc/systemd/*.timer; do
-        sed "s|/var/qmail/bin|$BUILD|; s|User=vpopmail|User=root|; s|Group=vchkpw|Group=root|" "$u" > "$U/$(basename "$u")"
-    done
-    check systemd.verify "" "$(systemd-analyze verify --man=no "$U"/* 2>&1)"
-    check systemd.timer.daily "OnCalendar=*-*-* 00:00:00" "$(grep OnCalendar etc/systemd/overlimit-cleanup.timer)"
-    for u in etc/systemd/*.service; do
-        c=$(sed -n 's/^ExecStart=//p' "$u" | sed "s|/var/qmail/bin|$BUILD|; s|/var/lib/prometheus/node-exporter|$CR/prom|")
-        env -i OVERLIMIT_DIR="$CR/ol" OVERLIMIT_CDB="$CR/l.cdb" sh -c "$c" > /dev/null
-        check "systemd.exec.$(basename "$u")" 0 "$?"
-        check "systemd.rw.$(basename "$u")" yes "$(grep -q '^ReadWritePaths=' "$u" && echo yes)"
-    done
-else
-    skip systemd "systemd-analyze missing"
-fi
-
-# ------------------------------------------------------------ man pages
-if command -v mandoc > /dev/null 2>&1; then
-    check man.lint "" "$(mandoc -T lint -W warning docs/man/*.[58] 2>&1)"
-else
-    skip man.lint "mandoc missing"
-fi
-
-echo "# $SKIP skipped"
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+finish
