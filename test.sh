@@ -58,7 +58,7 @@ build asan CC=gcc SAN=1 && ok_asan=1
 # valgrind: a dynamic build (memcheck cannot follow malloc in a static one)
 build vg CC=gcc STATIC= CFLAGS="-O1 -g" && ok_vg=1
 t=$(date +%s)
-if make -s BUILD=build/fuzz fuzz; then ok_fuzz=1; else
+if make -s fuzz; then ok_fuzz=1; else
 	ok_fuzz=0; echo "### build fuzz failed"; BUILDS_BROKEN="$BUILDS_BROKEN build:fuzz"; fi
 BUILD_TIMES="$BUILD_TIMES build:fuzz=$(($(date +%s) - t))"
 
