@@ -94,7 +94,9 @@ rname() { r=${1##*/}; echo "${r%.sh}"; }
 
 # the slow ones first (valgrind), so that the pool ends together
 if [ "$ok_vg" = 1 ]; then
-	for r in $(runners valgrind); do
+	# the slowest under memcheck first
+	for r in $(runners valgrind | awk '{ print (/faults/ ? 0 : /lookup/ ? 1 :
+	    /signals/ ? 2 : /responses/ ? 3 : 4), $0 }' | sort -s -n -k1,1 | cut -d' ' -f2); do
 		stage "$(rname "$r") (valgrind)" "env $(echo $VGENV) sh $r"
 	done
 	stage "unit (valgrind)" "env CK_FORK=no valgrind $VGOPT ./build/vg/tests/unit"

@@ -87,17 +87,19 @@ END_TEST
 START_TEST(roundtrip)
 {
 	static struct notify_env e;
-	char in[NOTIFY_VALMAX];
+	char in[NOTIFY_VALMAX + 1];
 	uint32_t x = 99;
 	size_t i, len;
 	int c, k;
 
+	/* NUL-terminated as every value the helper passes: strvisx
+	 * (libbsd) looks one byte past len */
 	for (c = 0; c < 256; c++) {
-		char b = (char)c;
+		char b[2] = { (char)c, '\0' };
 
 		notify_env_init(&e);
-		ck_assert_int_eq(notify_env_add(&e, "V", &b, 1), 0);
-		entry(&e, 0, "V", &b, 1);
+		ck_assert_int_eq(notify_env_add(&e, "V", b, 1), 0);
+		entry(&e, 0, "V", b, 1);
 	}
 	for (k = 0; k < 100; k++) {
 		len = (size_t)k * 7 % (NOTIFY_VALMAX + 1);
@@ -105,6 +107,7 @@ START_TEST(roundtrip)
 			x = x * 1103515245u + 12345u;
 			in[i] = (char)(x >> 16);
 		}
+		in[len] = '\0';
 		notify_env_init(&e);
 		ck_assert_int_eq(notify_env_add(&e, "NOTIFY_X", in, len), 0);
 		entry(&e, 0, "NOTIFY_X", in, len);
@@ -134,21 +137,22 @@ END_TEST
 START_TEST(worst_case_fits)
 {
 	static struct notify_env e;
-	char in[NOTIFY_VALMAX], name[80];
+	char in[NOTIFY_VALMAX + 1], name[80];
 	int i;
 
-	memset(in, 0xff, sizeof(in));
+	memset(in, 0xff, NOTIFY_VALMAX);
+	in[NOTIFY_VALMAX] = '\0';
 	notify_env_init(&e);
 	for (i = 0; i < 24; i++) {
 		snprintf(name, sizeof(name), "OVERLIMIT_%02d_%049d", i, 0);
 		ck_assert_uint_eq(strlen(name), 62);
-		ck_assert_int_eq(notify_env_add(&e, name, in, sizeof(in)), 0);
+		ck_assert_int_eq(notify_env_add(&e, name, in, NOTIFY_VALMAX), 0);
 	}
 	ck_assert_int_eq(e.dropped, 0);
 	ck_assert_uint_le(e.used, sizeof(e.buf));
 	for (i = 0; i < 24; i++) {
 		snprintf(name, sizeof(name), "OVERLIMIT_%02d_%049d", i, 0);
-		entry(&e, i, name, in, sizeof(in));
+		entry(&e, i, name, in, NOTIFY_VALMAX);
 	}
 }
 END_TEST
@@ -158,13 +162,14 @@ END_TEST
 START_TEST(buffer_full)
 {
 	static struct notify_env e;
-	char in[NOTIFY_VALMAX];
+	char in[NOTIFY_VALMAX + 1];
 	int i, added = 0, drops = 0;
 
-	memset(in, '\377', sizeof(in));
+	memset(in, '\377', NOTIFY_VALMAX);
+	in[NOTIFY_VALMAX] = '\0';
 	notify_env_init(&e);
 	for (i = 0; i < NOTIFY_ENVMAX; i++) {
-		if (notify_env_add(&e, "OVERLIMIT_X", in, sizeof(in)) == 0)
+		if (notify_env_add(&e, "OVERLIMIT_X", in, NOTIFY_VALMAX) == 0)
 			added++;
 		else
 			drops++;
@@ -177,7 +182,7 @@ START_TEST(buffer_full)
 	ck_assert_int_eq(added, (int)(sizeof(e.buf) /
 	    (strlen("OVERLIMIT_X=") + 1 + 4 * NOTIFY_VALMAX)));
 	for (i = 0; i < e.n; i++)
-		entry(&e, i, "OVERLIMIT_X", in, sizeof(in));
+		entry(&e, i, "OVERLIMIT_X", in, NOTIFY_VALMAX);
 	/* a short one may still fit */
 	ck_assert_int_eq(notify_env_add(&e, "S", "1", 1), 0);
 	ck_assert_str_eq(e.var[e.n - 1], "S=1");

@@ -400,8 +400,8 @@ cp "$W/good.cdb" "$CDB"
 size=$(wc -c < "$W/good.cdb" | tr -d ' ')
 # the rewriter runs until the readers are done: 150 runs with each policy
 # (20 under RTS_LIGHT: valgrind), the defer runs going on until both
-# outcomes were seen (at most 1000), then 20 cleanup runs: bounded by
-# counts, whatever the speed
+# outcomes were seen (at most 1000; not under RTS_LIGHT), then 20 cleanup
+# runs: bounded by counts, whatever the speed
 : > "$W/run"
 (
     k=1
@@ -420,7 +420,7 @@ tr_runs=150
 [ -z "${RTS_LIGHT:-}" ] || tr_runs=20
 for pol in accept defer; do
     tr_p=0
-    while [ "$tr_p" -lt "$tr_runs" ] || { [ "$pol" = defer ] && [ "$tr_p" -lt 1000 ] &&
+    while [ "$tr_p" -lt "$tr_runs" ] || { [ "$pol" = defer ] && [ -z "${RTS_LIGHT:-}" ] && [ "$tr_p" -lt 1000 ] &&
         [ $((tr_ok * tr_err)) -eq 0 ]; }; do
         ipc 10.1.1.1 OVERLIMIT_ONERROR=$pol
         tr_n=$((tr_n + 1)) tr_p=$((tr_p + 1))
@@ -443,7 +443,11 @@ wait "$tr_pid"
 cat "$W/good.cdb" > "$CDB"
 echo "# cdbtrunc: $tr_n runs, $tr_ok with the rule, $tr_err error+policy, $tr_bad other"
 check cdbtrunc.never_else "0" "$tr_bad${tr_bads:+:$(show "$tr_bads")}"
-check cdbtrunc.both_seen yes "$([ "$tr_ok" -gt 0 ] && [ "$tr_err" -gt 0 ] && echo yes || echo "ok=$tr_ok err=$tr_err")"
+if [ -z "${RTS_LIGHT:-}" ]; then
+    check cdbtrunc.both_seen yes "$([ "$tr_ok" -gt 0 ] && [ "$tr_err" -gt 0 ] && echo yes || echo "ok=$tr_ok err=$tr_err")"
+else
+    skip cdbtrunc.both_seen "RTS_LIGHT is set (the valgrind run: one run under memcheck spans many rewrites, so the rule is seen whole only by chance; cdbtrunc.after reads it whole)"
+fi
 check cdbtrunc.cleanup "0" "$cl_bad"
 ipc 10.1.1.1
 check cdbtrunc.after "112 2" "$R $(logkv line)"

@@ -516,16 +516,19 @@ errsum() {
 }
 ERRLOG='lines=1/1 error=1'
 
+# ec_why EXIT: when R is not EXIT, what the run wrote on stderr (to see why)
+ec_why() { [ "$R" = "$1" ] || printf ' stderr: %s' "$(head -c 300 "$IO/err")"; }
+
 # errcase NAME COMMAND...: the failure policy: 112 by default, 111 with
 # OVERLIMIT_ONERROR=defer, one log line with error= each time, fd 4 silent
 errcase() {
     ec_n=$1
     shift
     "$@"
-    check "$ec_n" 112 "$R"
+    check "$ec_n" 112 "$R$(ec_why 112)"
     check "$ec_n.log" "$ERRLOG" "$(errsum)"
     "$@" OVERLIMIT_ONERROR=defer
-    check "$ec_n.defer" 111 "$R"
+    check "$ec_n.defer" 111 "$R$(ec_why 111)"
     check "$ec_n.defer.log" "$ERRLOG" "$(errsum)"
 }
 

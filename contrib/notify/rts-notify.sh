@@ -778,7 +778,7 @@ signal_tests() {
 chain_tests() {
     t="$1 chain"
     w=$TMPBASE/overlimit-notify
-    # the wrapper of notify/README.md, with the stubs' paths
+    # the wrapper of contrib/notify/README.md, with the stubs' paths
     cat > "$w" <<EOF
 #!/bin/sh
 NOTIFY_TO="postmaster admin@example.com" $N/notify-mail
