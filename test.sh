@@ -91,12 +91,15 @@ runners() { # BUILD: the runners of tests/runners that name it
 	sed 's/#.*//' tests/runners | awk -v b="$1" 'NF { for (i = 2; i <= NF; i++) if ($i == b) print $1 }'
 }
 rname() { r=${1##*/}; echo "${r%.sh}"; }
+slowfirst() { # the runners that take longest under memcheck first
+	awk '{ print (/faults/ ? 0 : /lookup/ ? 1 : /signals/ ? 2 : /responses/ ? 3 : 4), $0 }' |
+	    sort -s -n -k1,1 | cut -d' ' -f2
+}
 
 # the slow ones first (valgrind), so that the pool ends together
 if [ "$ok_vg" = 1 ]; then
 	# the slowest under memcheck first
-	for r in $(runners valgrind | awk '{ print (/faults/ ? 0 : /lookup/ ? 1 :
-	    /signals/ ? 2 : /responses/ ? 3 : 4), $0 }' | sort -s -n -k1,1 | cut -d' ' -f2); do
+	for r in $(runners valgrind | slowfirst); do
 		stage "$(rname "$r") (valgrind)" "env $(echo $VGENV) sh $r"
 	done
 	stage "unit (valgrind)" "env CK_FORK=no valgrind $VGOPT ./build/vg/tests/unit"
@@ -116,6 +119,16 @@ fi
 # clang: the warning-free build (above) and the unit tests; its black-box
 # runs repeated the gcc ones
 [ "$ok_clang" = 1 ] && stage "unit (clang)" "./build/clang/tests/unit"
+# every runner of tests/runners is queued under each build it names
+for b in gcc asan valgrind; do
+	want=$(runners $b | wc -l)
+	case $b in gcc) tag=gcc ;; asan) tag=ASan+UBSan ;; valgrind) tag=valgrind ;; esac
+	got=$(printf '%s\n' "${NAMES[@]}" | grep -v '^unit ' | grep -c "($tag)\$")
+	if [ "$got" -ne "$want" ]; then
+		echo "### $b: $got runners queued of the $want in tests/runners"
+		BUILDS_BROKEN="$BUILDS_BROKEN queue:$b"
+	fi
+done
 stage "lint (cppcheck, clang-tidy)" "sh scripts/lint.sh"
 if [ "$ok_fuzz" = 1 ]; then
 	stage "fuzz (libFuzzer, ${FUZZ_SECONDS:-20}s each)" \
