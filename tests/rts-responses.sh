@@ -254,12 +254,15 @@ au q@x.com OVERLIMIT_NOTIFY="$W/missing"
 check notify.missing.verdict 113 "$R"
 check notify.missing.logged "yes" "$(grep -q 'cannot run' "$IO/err" && echo yes)"
 # a new crossing after the client fell back below the limit notifies again:
-# the window of 2 s has slid on a clock set 3 s ahead (libfaketime)
+# the window of 2 s has slid, on a fixed clock (libfaketime) at T0, then
+# T0 + 3
 if [ -n "$FAKELIB" ]; then
     rsetup ':1/2s'
+    T0=$(date +%s)
+    at "$T0"
     au q@x.com "$NOTE"
     au q@x.com "$NOTE"
-    at $(($(date +%s) + 3))
+    at $((T0 + 3))
     au q@x.com "$NOTE"
     au q@x.com "$NOTE"
     at

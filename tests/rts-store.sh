@@ -63,12 +63,15 @@ for u in a b c d e; do
     seqx "window.units.$u" "112 112 113" auc "$u@x.com"
 done
 
-# a window that really slides: 2 per 5 seconds, filled on the real clock,
-# then tried again at a fixed time 6 s later (libfaketime, no sleep)
+# a window that really slides: 2 per 5 seconds, filled at a fixed time T0,
+# then tried again at T0 + 6 (libfaketime: no sleep, and how long the runs
+# take changes nothing)
 if [ -n "$FAKELIB" ]; then
     setup window.slide ':2/5s'
+    T0=$(date +%s)
+    at "$T0"
     seqx window.slide.fill "112 112 113" ipc 1.2.3.4
-    at $(($(date +%s) + 6))
+    at $((T0 + 6))
     seqx window.slide.after "112 112 113" ipc 1.2.3.4
     at
 else
@@ -77,18 +80,20 @@ fi
 
 # compaction: 300 records that all left the window are dropped, by the
 # helper (DESIGN: >= 256 dead and at least half the file) or by the cleanup;
-# the records are 3 s old on a clock set 3 s ahead (libfaketime)
+# filled at a fixed time T0, looked at at T0 + 3 (libfaketime)
 if [ -n "${RTS_LIGHT:-}" ]; then
     skip compact "RTS_LIGHT is set (the valgrind run: hundreds of helpers at once under memcheck); the gcc and ASan+UBSan runs have it"
 elif [ -z "$FAKELIB" ]; then
     skip compact "$NOFAKE"
 else
 setup compact ':400/2s'
+T0=$(date +%s)
+at "$T0"
 check compact.fill "112=300 113=0 other=0" "$(cnv 300 TCPREMOTEIP=1.2.3.4)"
 check compact.cleanupfill "112=300 113=0 other=0" "$(cnv 300 TCPREMOTEIP=1.2.3.5)"
 check compact.size.before "$((256 + 300 * 16)) $((256 + 300 * 16))" \
     "$(wc -c < "$OL/1.2.3.4" | tr -d ' ') $(wc -c < "$OL/1.2.3.5" | tr -d ' ')"
-at $(($(date +%s) + 3))
+at $((T0 + 3))
 seqx compact.helper "112" ipc 1.2.3.4
 check compact.helper.size "small" "$(sz=$(wc -c < "$OL/1.2.3.4"); [ "$sz" -le $((256 + 16 * 16)) ] && echo small || echo "$sz")"
 limits ':2/2s'
