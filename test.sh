@@ -72,7 +72,9 @@ if [ "$ok_vg" = 1 ]; then
 	mkdir -m 755 "$OUT/bin" "$OUT/vgbin"
 	for p in rcptcheck-overlimit cdbmake-limits overlimit-cleanup overlimitctl; do
 		cp "build/vg/$p" "$OUT/bin/$p"
-		printf '#!/bin/sh\nexec %s %s --log-file=%s/%s.%%p %s "$@"\n' \
+		# a log file of its own per run: a recycled pid must find no
+		# file of another user (valgrind exits 1) nor overwrite a report
+		printf '#!/bin/sh\nexec %s %s --log-file=%s/%s.%%p.$(date +%%s%%N) %s "$@"\n' \
 		    "$(command -v valgrind)" "$VGOPT" "$VG" "$p" "$OUT/bin/$p" > "$OUT/vgbin/$p"
 		chmod 755 "$OUT/vgbin/$p"
 	done
