@@ -74,7 +74,7 @@ FUZZ_SECONDS ?= 20
 
 fuzz: $(FUZZERS)
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c src/*.c src/*.h
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c src/*.c src/*.h tests/*.h
 	@mkdir -p $(@D)
 	$(FUZZCC) $(STD) $(WARN) $(BSDINC) -Isrc $(FUZZFLAGS) -o $@ $< \
 	    src/*.c $(LIBS)
@@ -111,7 +111,7 @@ $(BUILD)/tests/%: tests/%.c
 	$(CC) $(STD) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 $(BUILD)/tests/unit: tests/unit.c tests/check_*.c tests/testdir.c \
-	    tests/testdir.h $(LIB)
+	    tests/*.h $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $$(pkg-config --cflags check) $(LDFLAGS) -pie -o $@ \
 	    tests/unit.c tests/check_*.c tests/testdir.c $(LIB) $(LIBS) \

@@ -32,52 +32,13 @@
 
 #include "logline.h"
 #include "notify.h"
+#include "../logdecode.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define REQUIRE(c) do { if (!(c)) { \
 	fprintf(stderr, "fuzz_logline: %s:%d: %s\n", __FILE__, __LINE__, #c); \
 	abort(); } } while (0)
-
-/* decode log escapes of s[0..n) into out (room for n bytes); -1 on a bad
- * escape or a raw byte the escaper must not leave */
-static ssize_t
-decode(const char *s, size_t n, int spok, char *out)
-{
-	size_t i = 0, o = 0;
-	unsigned char c;
-
-	while (i < n) {
-		c = (unsigned char)s[i++];
-		if (c != '\\') {
-			if (c < ' ' || c > '~' || c == '"' || (c == ' ' && !spok))
-				return -1;
-			out[o++] = (char)c;
-			continue;
-		}
-		if (i == n)
-			return -1;
-		c = (unsigned char)s[i++];
-		if (c == '\\' || c == '"')
-			out[o++] = (char)c;
-		else if (c == 'n')
-			out[o++] = '\n';
-		else if (c == 'r')
-			out[o++] = '\r';
-		else if (c == 't')
-			out[o++] = '\t';
-		else if (c == 's')
-			out[o++] = ' ';
-		else if (c >= '0' && c <= '3' && i + 2 <= n && s[i] >= '0' &&
-		    s[i] <= '7' && s[i + 1] >= '0' && s[i + 1] <= '7') {
-			out[o++] = (char)(((c - '0') << 6) | ((s[i] - '0') << 3) |
-			    (s[i + 1] - '0'));
-			i += 2;
-		} else
-			return -1;
-	}
-	return (ssize_t)o;
-}
 
 /* l->buf[from..len): no control byte, DEL or 8-bit byte; the line fits */
 static void
@@ -122,7 +83,7 @@ alone(const char *v, size_t len, int quoted)
 		REQUIRE(n >= 3 && memcmp(s + n - 3, "...", 3) == 0);
 		n -= 3;
 	}
-	REQUIRE(decode(s, n, quoted, dec) == (ssize_t)want);
+	REQUIRE(decode(s, n, quoted, dec, sizeof(dec)) == (ssize_t)want);
 	REQUIRE(memcmp(dec, v, want) == 0);
 }
 
