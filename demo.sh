@@ -5,7 +5,7 @@
 set -e
 cd "$(dirname "$0")"
 sh scripts/deps.sh build
-make -s all tests/rcptsim
+make -s all build/tests/rcptsim
 
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -19,7 +19,7 @@ say() { printf '\n== %s\n' "$*"; }
 rcpt() {
 	out=$(env -i USE_FD4=1 HELO=client.example SENDER=someone@example.com \
 	    OVERLIMIT_DIR="$OVERLIMIT_DIR" OVERLIMIT_CDB="$OVERLIMIT_CDB" \
-	    "$@" ./tests/rcptsim ./rcptcheck-overlimit 2>>"$T/smtpd.log")
+	    "$@" ./build/tests/rcptsim ./build/rcptcheck-overlimit 2>>"$T/smtpd.log")
 	code=${out#exit=}; code=${code%%
 *}
 	text=${out#*fd4=}
@@ -33,7 +33,7 @@ rcpt() {
 
 say "the sample limits (control/relaylimits), compiled:"
 grep -v '^#' control/relaylimits | grep -v '^$' | sed 's/^/    /'
-./cdbmake-limits "$OVERLIMIT_CDB" "$T/relaylimits.tmp" < control/relaylimits
+./build/cdbmake-limits "$OVERLIMIT_CDB" "$T/relaylimits.tmp" < control/relaylimits
 echo "    -> cdbmake-limits: ok"
 
 say "alice@example.com, a normal user, sends one message to 3 recipients"
@@ -78,19 +78,19 @@ printf '    RCPT TO:<x@example.net>  ->  %s\n' "$(rcpt RELAYCLIENT= \
 tail -n 1 "$T/smtpd.log" | sed 's/^/    log: /'
 
 say "the admin's view: overlimitctl list (fullest first)"
-./overlimitctl list | sed 's/^/    /'
+./build/overlimitctl list | sed 's/^/    /'
 
 say "why was mallory refused? overlimitctl explain mallory@example.com"
-./overlimitctl explain mallory@example.com | sed 's/^/    /'
+./build/overlimitctl explain mallory@example.com | sed 's/^/    /'
 
 say "the admin confirms the password change and lifts the block: overlimitctl reset"
-./overlimitctl reset mallory@example.com | sed 's/^/    /'
+./build/overlimitctl reset mallory@example.com | sed 's/^/    /'
 printf '    RCPT TO:<friend@example.net>  ->  %s\n' "$(rcpt RELAYCLIENT= \
     SMTPAUTHUSER=mallory@example.com TCPREMOTEIP=198.51.100.7 \
     RECIPIENT=friend@example.net)"
 
 say "alice's newsletter needs more today: overlimitctl raise alice@example.com 5 +1d"
-./overlimitctl raise alice@example.com 5 +1d | sed 's/^/    /'
+./build/overlimitctl raise alice@example.com 5 +1d | sed 's/^/    /'
 printf '    RCPT TO:<reader@example.net>  ->  %s\n' "$(rcpt RELAYCLIENT= \
     SMTPAUTHUSER=alice@example.com TCPREMOTEIP=198.51.100.7 \
     RECIPIENT=reader@example.net)"
@@ -101,7 +101,7 @@ say "catching a stolen password early: the sample's commented-out default
 sed 's/^# \(:200\/1h,1000\/1d:nets=\)/\1/; /^:200\/1h,1000\/1d$/d' \
     control/relaylimits > "$T/signals"
 grep '^:' "$T/signals" | sed 's/^/    /'
-./cdbmake-limits "$T/signals.cdb" "$T/signals.tmp" < "$T/signals"
+./build/cdbmake-limits "$T/signals.cdb" "$T/signals.tmp" < "$T/signals"
 echo "    -> cdbmake-limits: ok"
 echo "    trudy@example.com's password, used from four networks within minutes:"
 for ip in 198.51.100.7 203.0.113.9 192.0.2.77 100.64.3.3; do
@@ -142,4 +142,4 @@ echo "    why? overlimitctl explain pupil@example.edu friend@freemail.example:"
     sed -n '/^destination/,$p' | sed 's/^/    /'
 
 say "metrics for Prometheus (overlimitctl metrics):"
-./overlimitctl metrics | grep -v '^#' | sed 's/^/    /'
+./build/overlimitctl metrics | grep -v '^#' | sed 's/^/    /'

@@ -5,27 +5,16 @@
 # own domains, dry run, refusals counted nowhere, the exact fd-4 bytes,
 # hostile recipients, the failure policy, the CDB's format, a 100,000-
 # pattern control file, cdbmake-limits' errors and warnings, overlimitctl
-# explain CLIENT RECIPIENT. Same harness as rts.sh (tests/rts-lib.sh):
+# explain CLIENT RECIPIENT.
 #
-#   make && sh tests/rts-dest.sh
+#   make tests && sh tests/rts-dest.sh
 #
-# Ends with "N passed, M failed"; exits 1 when M > 0.
-# Environment: RTS_HELPER, RTS_CDBMAKE, RTS_CLEANUP, RTS_CTL.
+# Output, exit status and environment: the harness of every runner,
+# tests/rts-lib.sh.
 
-set -u
-LC_ALL=C
-export LC_ALL
-unset CDPATH
-
-cd "$(dirname "$0")/.." || { echo "rts: cannot cd to the repo root" >&2; exit 2; }
-ROOT=$(pwd -P)
-HELPER=${RTS_HELPER:-$ROOT/rcptcheck-overlimit}
-CDBMAKE=${RTS_CDBMAKE:-$ROOT/cdbmake-limits}
-CLEANUP=${RTS_CLEANUP:-$ROOT/overlimit-cleanup}
-OLCTL=${RTS_CTL:-$ROOT/overlimitctl}
-SIMTIMEOUT=10
-
+ROOT=$(cd "$(dirname "$0")/.." && pwd -P) || exit 2
 . "$ROOT/tests/rts-lib.sh"
+rts_programs
 
 # to USER RCPT [VAR=VALUE...]: an auth user's recipient; R = exit (and
 # "fd4=" text when not a valid refusal line), FD4, the log in $IO/err
