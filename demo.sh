@@ -123,7 +123,7 @@ say "who may write to whom: the sample's commented-out destination rules
 sed -n '/^# who may write to whom (remove/,$p' control/relaylimits |
     sed -n 's/^# \([^ ]*>.*\)$/\1/p' > "$T/dest"
 sed 's/^/    /' "$T/dest"
-cat control/relaylimits "$T/dest" | ./cdbmake-limits "$OVERLIMIT_CDB" "$T/relaylimits.tmp"
+cat control/relaylimits "$T/dest" | ./build/cdbmake-limits "$OVERLIMIT_CDB" "$T/relaylimits.tmp"
 echo "    -> cdbmake-limits: ok"
 for x in "webform@example.com order@shop.example.com" \
     "webform@example.com someone@example.net" \
@@ -138,7 +138,7 @@ for x in "webform@example.com order@shop.example.com" \
 done
 grep 'dest=deny' "$T/smtpd.log" | tail -n 2 | sed 's/^/    log: /'
 echo "    why? overlimitctl explain pupil@example.edu friend@freemail.example:"
-./overlimitctl explain pupil@example.edu friend@freemail.example |
+./build/overlimitctl explain pupil@example.edu friend@freemail.example |
     sed -n '/^destination/,$p' | sed 's/^/    /'
 
 say "metrics for Prometheus (overlimitctl metrics):"
