@@ -1,17 +1,26 @@
 # rcptcheck-overlimit -- see README.md and INSTALL.
 #
-#   make                 build the four programs
-#   make check           unit tests (Check) and black-box tests
-#   make SAN=1 check     the same under AddressSanitizer + UBSan
+#   make                 build the four programs into build/
+#   make tests           and the test programs (build/tests/)
+#   make check           unit tests (Check) and every black-box runner of
+#                        tests/runners
+#   make SAN=1 BUILD=build/asan check   the same under AddressSanitizer + UBSan
 #   make install         into $(DESTDIR)$(PREFIX) (default /var/qmail)
-#   make fuzz            the libFuzzer harnesses (clang) in tests/fuzz/
+#   make fuzz            the libFuzzer harnesses (clang), build/fuzz/
 #   make fuzz-run        run each for FUZZ_SECONDS (default 20) seconds
+#   make clean           remove build/
+#
+# Everything built goes to $(BUILD) (default build/): the objects, the
+# library, the programs, the test programs, the fuzzers, the bench
+# binaries. BUILD=build/NAME keeps a second build (test.sh: one per
+# compiler or sanitizer) beside the first.
 
 PREFIX	?= /var/qmail
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/man
 CRONDIR	?= /etc/cron.d
 SYSTEMDDIR ?= /etc/systemd/system
+BUILD	?= build
 UNITS	= overlimit-cleanup.service overlimit-cleanup.timer \
 	  overlimit-metrics.service overlimit-metrics.timer
 DESTDIR	?=
@@ -40,129 +49,144 @@ STATIC	=
 endif
 
 PROGS	= rcptcheck-overlimit cdbmake-limits overlimit-cleanup overlimitctl
-OBJS	= src/prog.o src/name.o src/ident.o src/option.o src/grammar.o \
-	  src/codec.o src/compile.o src/lookup.o src/dest.o src/destset.o src/policy.o src/counter.o \
-	  src/side.o src/decide.o src/logline.o src/reply.o src/report.o \
-	  src/notify.o src/rcli.o src/rstore.o
-TESTPROGS = tests/rcptsim tests/concurrent tests/unit
+BINS	= $(addprefix $(BUILD)/,$(PROGS))
+MODS	= prog name ident option grammar codec compile lookup dest destset \
+	  policy counter side decide logline reply report notify rcli rstore
+OBJS	= $(MODS:%=$(BUILD)/obj/%.o)
+LIB	= $(BUILD)/liboverlimit.a
+# the test programs; rcptcheck-overlimit.dyn: the helper linked dynamically
+# (for libfaketime's LD_PRELOAD, which a static binary ignores)
+TESTPROGS = $(BUILD)/tests/rcptsim $(BUILD)/tests/concurrent \
+	  $(BUILD)/tests/waitall $(BUILD)/tests/unit \
+	  $(BUILD)/tests/rcptcheck-overlimit.dyn
 
-all: $(PROGS)
+all: $(BINS)
+
+tests: all $(TESTPROGS)
 
 # libFuzzer harnesses: clang only, every src/*.c linked in directly and
 # built with the fuzzer's coverage, ASan and UBSan (any report aborts).
 FUZZCC	?= clang
 FUZZFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZERS	= tests/fuzz/fuzz_rule tests/fuzz/fuzz_name tests/fuzz/fuzz_store \
-	  tests/fuzz/fuzz_limits tests/fuzz/fuzz_dest
+FUZZNAMES = rule name store limits logline dest
+FUZZERS	= $(FUZZNAMES:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_SECONDS ?= 20
 
 fuzz: $(FUZZERS)
 
-tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c src/*.c src/*.h src/decide.lua.h
-	$(FUZZCC) $(STD) $(WARN) $(BSDINC) -Isrc $(FUZZFLAGS) -o $@ $< \
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c src/*.c src/*.h tests/*.h \
+	    $(BUILD)/gen/decide.lua.h
+	@mkdir -p $(@D)
+	$(FUZZCC) $(STD) $(WARN) $(BSDINC) -Isrc -I$(BUILD)/gen $(FUZZFLAGS) -o $@ $< \
 	    src/*.c $(LIBS)
 
 fuzz-run: $(FUZZERS)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZERS)
 
-# the headers, but the generated one (only src/rstore.o includes it): a
-# glob that picked it up once generated would make every object older
-# than it, and a later make (make install) rebuild them all
-HDRS	= $(filter-out src/decide.lua.h,$(wildcard src/*.h))
-
-src/%.o: src/%.c $(HDRS)
-	$(CC) $(ALLCFLAGS) -c -o $@ $<
+# the headers (the generated one apart: only rstore includes it)
+$(BUILD)/obj/%.o: src/%.c src/*.h
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -I$(BUILD)/gen -c -o $@ $<
 
 # The Redis store's script, compiled in as a C string (no runtime file)
-src/decide.lua.h: src/decide.lua scripts/lua2c.sh
+$(BUILD)/gen/decide.lua.h: src/decide.lua scripts/lua2c.sh
+	@mkdir -p $(@D)
 	sh scripts/lua2c.sh src/decide.lua > $@.tmp && mv $@.tmp $@
 
-src/rstore.o: src/decide.lua.h
+$(BUILD)/obj/rstore.o: $(BUILD)/gen/decide.lua.h
 
-liboverlimit.a: $(OBJS)
+$(LIB): $(OBJS)
 	rm -f $@
 	ar rc $@ $(OBJS)
 
-rcptcheck-overlimit: rcptcheck-overlimit.c liboverlimit.a
-	$(CC) $(ALLCFLAGS) $(LDFLAGS) $(STATIC) -o $@ $< liboverlimit.a $(LIBS)
+$(BUILD)/rcptcheck-overlimit: rcptcheck-overlimit.c $(LIB)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) $(STATIC) -o $@ $< $(LIB) $(LIBS)
 
-cdbmake-limits: cdbmake-limits.c liboverlimit.a
-	$(CC) $(ALLCFLAGS) $(LDFLAGS) -pie -o $@ $< liboverlimit.a $(LIBS)
+$(BUILD)/tests/rcptcheck-overlimit.dyn: rcptcheck-overlimit.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -pie -o $@ $< $(LIB) $(LIBS)
 
-overlimit-cleanup: overlimit-cleanup.c liboverlimit.a
-	$(CC) $(ALLCFLAGS) $(LDFLAGS) -pie -o $@ $< liboverlimit.a $(LIBS)
+$(BUILD)/cdbmake-limits: cdbmake-limits.c $(LIB)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -pie -o $@ $< $(LIB) $(LIBS)
 
-overlimitctl: overlimitctl.c liboverlimit.a
-	$(CC) $(ALLCFLAGS) $(LDFLAGS) -pie -o $@ $< liboverlimit.a $(LIBS)
+$(BUILD)/overlimit-cleanup: overlimit-cleanup.c $(LIB)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -pie -o $@ $< $(LIB) $(LIBS)
 
-tests/rcptsim: tests/rcptsim.c
+$(BUILD)/overlimitctl: overlimitctl.c $(LIB)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -pie -o $@ $< $(LIB) $(LIBS)
+
+$(BUILD)/tests/%: tests/%.c
+	@mkdir -p $(@D)
 	$(CC) $(STD) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-tests/concurrent: tests/concurrent.c
-	$(CC) $(STD) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $<
-
-tests/unit: tests/unit.c tests/check_*.c tests/testdir.c tests/testdir.h \
-	    liboverlimit.a
+$(BUILD)/tests/unit: tests/unit.c tests/check_*.c tests/testdir.c \
+	    tests/*.h $(LIB)
+	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $$(pkg-config --cflags check) $(LDFLAGS) -pie -o $@ \
-	    tests/unit.c tests/check_*.c tests/testdir.c liboverlimit.a $(LIBS) \
+	    tests/unit.c tests/check_*.c tests/testdir.c $(LIB) $(LIBS) \
 	    $$(pkg-config --libs check)
 
+# the programs bench/ measures against the helper (bench/run.sh builds
+# them too)
+bench: all
+	@mkdir -p $(BUILD)/bench
+	$(CC) -O2 -static -o $(BUILD)/bench/noop bench/noop.c
+	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -o $(BUILD)/bench/execbench \
+	    bench/execbench.c
+
 lint:
-	mandoc -T lint -W warning man/*.[58]
+	mandoc -T lint -W warning docs/man/*.[58]
 
 # cppcheck and clang-tidy (.clang-tidy) on src/ and the programs
 lint-c:
 	sh scripts/lint.sh
 
-check: all $(TESTPROGS)
+# every runner of tests/runners (the list test.sh runs too), after the
+# unit tests; each ends with "N passed, M failed"
+check: tests
 	@rc=0; \
-	echo "== unit tests"; ./tests/unit || rc=1; \
-	echo "== black-box tests"; sh tests/rts.sh || rc=1; \
-	echo "== operations tests"; sh tests/rts-ops.sh || rc=1; \
-	echo "== response tests"; sh tests/rts-responses.sh || rc=1; \
-	echo "== notification program tests"; sh tests/rts-notify.sh || rc=1; \
-	echo "== fault tests"; sh tests/rts-faults.sh || rc=1; \
-	echo "== signal tests"; sh tests/rts-signals.sh || rc=1; \
-	echo "== destination rule tests"; sh tests/rts-dest.sh || rc=1; \
-	echo "== soak"; sh tests/soak.sh || rc=1; \
+	echo "== unit tests"; ./$(BUILD)/tests/unit || rc=1; \
+	for r in $$(sed 's/#.*//' tests/runners | awk 'NF { print $$1 }'); do \
+	    echo "== $$r"; RTS_BUILD=$(BUILD) sh $$r || rc=1; \
+	done; \
 	exit $$rc
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PREFIX)/control
 	install -d -m 700 $(DESTDIR)$(PREFIX)/overlimit
-	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
 	test -e $(DESTDIR)$(PREFIX)/control/relaylimits || \
 	    install -m 644 control/relaylimits $(DESTDIR)$(PREFIX)/control/
-	install -m 755 notify/notify-mail notify/notify-vpopmail-disable \
-	    notify/notify-sms $(DESTDIR)$(BINDIR)/
+	install -m 755 contrib/notify/notify-mail \
+	    contrib/notify/notify-vpopmail-disable contrib/notify/notify-sms \
+	    $(DESTDIR)$(BINDIR)/
 	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
-	install -m 644 man/relaylimits.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 644 man/rcptcheck-overlimit.8 man/cdbmake-limits.8 \
-	    man/overlimit-cleanup.8 man/overlimitctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 docs/man/relaylimits.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 docs/man/rcptcheck-overlimit.8 docs/man/cdbmake-limits.8 \
+	    docs/man/overlimit-cleanup.8 docs/man/overlimitctl.8 \
+	    $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(CRONDIR)
 	test -e $(DESTDIR)$(CRONDIR)/rcptcheck-overlimit || \
-	    install -m 644 cron/rcptcheck-overlimit $(DESTDIR)$(CRONDIR)/
+	    install -m 644 etc/cron.d/rcptcheck-overlimit $(DESTDIR)$(CRONDIR)/
 	install -d $(DESTDIR)$(SYSTEMDDIR)
 	for u in $(UNITS); do test -e $(DESTDIR)$(SYSTEMDDIR)/$$u || \
-	    install -m 644 cron/$$u $(DESTDIR)$(SYSTEMDDIR)/; done
+	    install -m 644 etc/systemd/$$u $(DESTDIR)$(SYSTEMDDIR)/; done
 
 uninstall:
 	for p in $(PROGS) notify-mail notify-vpopmail-disable notify-sms; do \
 	    rm -f $(DESTDIR)$(BINDIR)/$$p; done
 	rm -f $(DESTDIR)$(MANDIR)/man5/relaylimits.5
 	for p in $(PROGS); do rm -f $(DESTDIR)$(MANDIR)/man8/$$p.8; done
-	if cmp -s cron/rcptcheck-overlimit \
+	if cmp -s etc/cron.d/rcptcheck-overlimit \
 	    $(DESTDIR)$(CRONDIR)/rcptcheck-overlimit; then \
 	    rm -f $(DESTDIR)$(CRONDIR)/rcptcheck-overlimit; fi
-	for u in $(UNITS); do if cmp -s cron/$$u $(DESTDIR)$(SYSTEMDDIR)/$$u; \
+	for u in $(UNITS); do if cmp -s etc/systemd/$$u $(DESTDIR)$(SYSTEMDDIR)/$$u; \
 	    then rm -f $(DESTDIR)$(SYSTEMDDIR)/$$u; fi; done
 	@echo "left in place: $(PREFIX)/control/relaylimits, the overlimit" \
 	    "directory, and cron/systemd files you changed"
 
 clean:
-	rm -f $(PROGS) $(OBJS) liboverlimit.a $(TESTPROGS) bench/noop \
-	    src/decide.lua.h \
-	    bench/execbench $(FUZZERS)
+	rm -rf $(BUILD)
 
-.PHONY: all check lint lint-c install uninstall clean fuzz fuzz-run
+.PHONY: all tests bench check lint lint-c install uninstall clean fuzz fuzz-run

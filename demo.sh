@@ -5,7 +5,7 @@
 set -e
 cd "$(dirname "$0")"
 sh scripts/deps.sh build
-make -s all tests/rcptsim
+make -s all build/tests/rcptsim
 
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -19,7 +19,7 @@ say() { printf '\n== %s\n' "$*"; }
 rcpt() {
 	out=$(env -i USE_FD4=1 HELO=client.example SENDER=someone@example.com \
 	    OVERLIMIT_DIR="$OVERLIMIT_DIR" OVERLIMIT_CDB="$OVERLIMIT_CDB" \
-	    "$@" ./tests/rcptsim ./rcptcheck-overlimit 2>>"$T/smtpd.log")
+	    "$@" ./build/tests/rcptsim ./build/rcptcheck-overlimit 2>>"$T/smtpd.log")
 	code=${out#exit=}; code=${code%%
 *}
 	text=${out#*fd4=}
@@ -33,7 +33,7 @@ rcpt() {
 
 say "the sample limits (control/relaylimits), compiled:"
 grep -v '^#' control/relaylimits | grep -v '^$' | sed 's/^/    /'
-./cdbmake-limits "$OVERLIMIT_CDB" "$T/relaylimits.tmp" < control/relaylimits
+./build/cdbmake-limits "$OVERLIMIT_CDB" "$T/relaylimits.tmp" < control/relaylimits
 echo "    -> cdbmake-limits: ok"
 
 say "alice@example.com, a normal user, sends one message to 3 recipients"
@@ -78,19 +78,19 @@ printf '    RCPT TO:<x@example.net>  ->  %s\n' "$(rcpt RELAYCLIENT= \
 tail -n 1 "$T/smtpd.log" | sed 's/^/    log: /'
 
 say "the admin's view: overlimitctl list (fullest first)"
-./overlimitctl list | sed 's/^/    /'
+./build/overlimitctl list | sed 's/^/    /'
 
 say "why was mallory refused? overlimitctl explain mallory@example.com"
-./overlimitctl explain mallory@example.com | sed 's/^/    /'
+./build/overlimitctl explain mallory@example.com | sed 's/^/    /'
 
 say "the admin confirms the password change and lifts the block: overlimitctl reset"
-./overlimitctl reset mallory@example.com | sed 's/^/    /'
+./build/overlimitctl reset mallory@example.com | sed 's/^/    /'
 printf '    RCPT TO:<friend@example.net>  ->  %s\n' "$(rcpt RELAYCLIENT= \
     SMTPAUTHUSER=mallory@example.com TCPREMOTEIP=198.51.100.7 \
     RECIPIENT=friend@example.net)"
 
 say "alice's newsletter needs more today: overlimitctl raise alice@example.com 5 +1d"
-./overlimitctl raise alice@example.com 5 +1d | sed 's/^/    /'
+./build/overlimitctl raise alice@example.com 5 +1d | sed 's/^/    /'
 printf '    RCPT TO:<reader@example.net>  ->  %s\n' "$(rcpt RELAYCLIENT= \
     SMTPAUTHUSER=alice@example.com TCPREMOTEIP=198.51.100.7 \
     RECIPIENT=reader@example.net)"
@@ -101,7 +101,7 @@ say "catching a stolen password early: the sample's commented-out default
 sed 's/^# \(:200\/1h,1000\/1d:nets=\)/\1/; /^:200\/1h,1000\/1d$/d' \
     control/relaylimits > "$T/signals"
 grep '^:' "$T/signals" | sed 's/^/    /'
-./cdbmake-limits "$T/signals.cdb" "$T/signals.tmp" < "$T/signals"
+./build/cdbmake-limits "$T/signals.cdb" "$T/signals.tmp" < "$T/signals"
 echo "    -> cdbmake-limits: ok"
 echo "    trudy@example.com's password, used from four networks within minutes:"
 for ip in 198.51.100.7 203.0.113.9 192.0.2.77 100.64.3.3; do
@@ -123,7 +123,7 @@ say "who may write to whom: the sample's commented-out destination rules
 sed -n '/^# who may write to whom (remove/,$p' control/relaylimits |
     sed -n 's/^# \([^ ]*>.*\)$/\1/p' > "$T/dest"
 sed 's/^/    /' "$T/dest"
-cat control/relaylimits "$T/dest" | ./cdbmake-limits "$OVERLIMIT_CDB" "$T/relaylimits.tmp"
+cat control/relaylimits "$T/dest" | ./build/cdbmake-limits "$OVERLIMIT_CDB" "$T/relaylimits.tmp"
 echo "    -> cdbmake-limits: ok"
 for x in "webform@example.com order@shop.example.com" \
     "webform@example.com someone@example.net" \
@@ -138,11 +138,11 @@ for x in "webform@example.com order@shop.example.com" \
 done
 grep 'dest=deny' "$T/smtpd.log" | tail -n 2 | sed 's/^/    log: /'
 echo "    why? overlimitctl explain pupil@example.edu friend@freemail.example:"
-./overlimitctl explain pupil@example.edu friend@freemail.example |
+./build/overlimitctl explain pupil@example.edu friend@freemail.example |
     sed -n '/^destination/,$p' | sed 's/^/    /'
 
 say "metrics for Prometheus (overlimitctl metrics):"
-./overlimitctl metrics | grep -v '^#' | sed 's/^/    /'
+./build/overlimitctl metrics | grep -v '^#' | sed 's/^/    /'
 
 say "several servers, one limit: mx1 and mx2 (two counter directories,
    two host names) share their counters in a redis-server started here
@@ -159,7 +159,7 @@ if command -v redis-server > /dev/null && command -v redis-cli > /dev/null; then
 		i=$((i + 1)); sleep 0.01
 	done
 	printf ':5/1h\n' > "$T/farm"
-	./cdbmake-limits "$T/farm.cdb" "$T/farm.tmp" < "$T/farm"
+	./build/cdbmake-limits "$T/farm.cdb" "$T/farm.tmp" < "$T/farm"
 	echo "    control file on both: :5/1h; eve@example.com alternates between them"
 	i=0
 	while [ $i -lt 7 ]; do
@@ -176,7 +176,7 @@ if command -v redis-server > /dev/null && command -v redis-cli > /dev/null; then
 	redis-cli -s "$T/redis/redis.sock" --scan --pattern 'rol:*' | sort | sed 's/^/    key: /'
 	echo "    files in mx1's and mx2's directories: $(ls -A "$T/mx1" "$T/mx2" | grep -vc '^/\|^$')"
 	env OVERLIMIT_REDIS="unix:$T/redis/redis.sock" OVERLIMIT_CDB="$T/farm.cdb" \
-	    OVERLIMIT_DIR="$T/mx1" ./overlimitctl list | sed 's/^/    /'
+	    OVERLIMIT_DIR="$T/mx1" ./build/overlimitctl list | sed 's/^/    /'
 	echo "    Redis stopped: mx1 falls back to its own counts (OVERLIMIT_ONERROR=local)"
 	kill "$rpid"
 	wait "$rpid" 2>/dev/null || :

@@ -23,15 +23,16 @@ N=${BENCH_N:-1000}
 ROUNDS=${BENCH_ROUNDS:-5}
 DOVG=${BENCH_VALGRIND:-1}
 CC=${CC:-cc}
-helper=${BENCH_HELPER:-$root/rcptcheck-overlimit}
-cdbmake=${BENCH_CDBMAKE:-$root/cdbmake-limits}
+helper=${BENCH_HELPER:-$root/build/rcptcheck-overlimit}
+cdbmake=${BENCH_CDBMAKE:-$root/build/cdbmake-limits}
 
 [ -x "$helper" ] && [ -x "$cdbmake" ] || make -C "$root" all >&2
-$CC -std=c99 -O2 -Wall -Wextra -Werror -o "$here/execbench" "$here/execbench.c"
+mkdir -p "$root/build/bench"
+$CC -std=c99 -O2 -Wall -Wextra -Werror -o "$root/build/bench/execbench" "$here/execbench.c"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp "$helper" "$tmp/helper"
-cp "$here/execbench" "$tmp/eb"
+cp "$root/build/bench/execbench" "$tmp/eb"
 
 U=user@example.com
 ten() {

@@ -23,11 +23,8 @@ ROUNDS=${BENCH_ROUNDS:-5}
 RECS=${BENCH_RECORDS:-1000000}
 DOVG=${BENCH_VALGRIND:-1}
 CC=${CC:-cc}
-find_prog() { # NAME: the built program (build/NAME, else ./NAME)
-	if [ -x "$root/build/$1" ]; then echo "$root/build/$1"; else echo "$root/$1"; fi
-}
-helper=${BENCH_HELPER:-$(find_prog rcptcheck-overlimit)}
-cdbmake=${BENCH_CDBMAKE:-$(find_prog cdbmake-limits)}
+helper=${BENCH_HELPER:-$root/build/rcptcheck-overlimit}
+cdbmake=${BENCH_CDBMAKE:-$root/build/cdbmake-limits}
 [ -x "$helper" ] && [ -x "$cdbmake" ] || { echo "build first (make)" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "python3 is needed to write the history" >&2; exit 2; }
 

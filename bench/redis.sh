@@ -12,7 +12,7 @@
 #
 # Environment: BENCH_N (calls per round, default 2000), BENCH_ROUNDS
 # (default 5; the programs alternate inside each round), BENCH_HELPER
-# (default ../rcptcheck-overlimit), BENCH_BASE (another helper build to
+# (default build/rcptcheck-overlimit), BENCH_BASE (another helper build to
 # measure with the file store, e.g. main's: its row and ratio are added),
 # CC.
 
@@ -25,13 +25,15 @@ root=$(dirname "$here")
 N=${BENCH_N:-2000}
 ROUNDS=${BENCH_ROUNDS:-5}
 CC=${CC:-cc}
-helper=${BENCH_HELPER:-$root/rcptcheck-overlimit}
+helper=${BENCH_HELPER:-$root/build/rcptcheck-overlimit}
 base=${BENCH_BASE:-}
 
 command -v redis-server > /dev/null || { echo "redis.sh: redis-server is missing" >&2; exit 111; }
 [ -x "$helper" ] || make -C "$root" all >&2
-$CC -O2 -static -o "$here/noop" "$here/noop.c"
-$CC -std=c99 -O2 -Wall -Wextra -Werror -o "$here/execbench" "$here/execbench.c"
+out=$root/build/bench
+mkdir -p "$out"
+$CC -O2 -static -o "$out/noop" "$here/noop.c"
+$CC -std=c99 -O2 -Wall -Wextra -Werror -o "$out/execbench" "$here/execbench.c"
 
 tmp=$(mktemp -d)
 rpid=
@@ -43,9 +45,9 @@ trap cleanup EXIT
 mkdir "$tmp/bin" "$tmp/ol" "$tmp/olb" "$tmp/olr" "$tmp/redis"
 cp "$helper" "$tmp/bin/helper"
 [ -z "$base" ] || cp "$base" "$tmp/bin/base"
-cp "$here/noop" "$here/execbench" "$tmp/bin/"
+cp "$out/noop" "$out/execbench" "$tmp/bin/"
 printf ':1000000000/1h\n' > "$tmp/limits"
-"$root/cdbmake-limits" "$tmp/limits.cdb" "$tmp/limits.tmp" < "$tmp/limits"
+"$root/build/cdbmake-limits" "$tmp/limits.cdb" "$tmp/limits.tmp" < "$tmp/limits"
 
 # a port on 127.0.0.1 that this server can have
 for try in 1 2 3 4 5 6 7 8 9 10; do

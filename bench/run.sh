@@ -16,7 +16,7 @@
 #                      valgrind is installed, 0 to skip
 #   CC                 compiler for bench/*.c (default cc)
 #   BENCH_HELPER, BENCH_CDBMAKE  other binaries to measure (default: the
-#                      ones at the repository root, built by make)
+#                      ones in build/, built by make)
 
 set -eu
 set -o pipefail
@@ -31,8 +31,8 @@ CN=${BENCH_CLASSIC_N:-$(( N / 20 ))}
 DO10K=${BENCH_CLASSIC_10K:-1}
 DOVG=${BENCH_VALGRIND:-1}
 CC=${CC:-cc}
-helper=${BENCH_HELPER:-$root/rcptcheck-overlimit}
-cdbmake=${BENCH_CDBMAKE:-$root/cdbmake-limits}
+helper=${BENCH_HELPER:-$root/build/rcptcheck-overlimit}
+cdbmake=${BENCH_CDBMAKE:-$root/build/cdbmake-limits}
 t_start=$(date +%s)
 
 say() { printf '%s\n' "$*"; }
@@ -46,8 +46,10 @@ if [ ! -x "$helper" ] || [ ! -x "$cdbmake" ]; then
 fi
 [ -x "$helper" ] || { say "run.sh: $helper missing after make" >&2; exit 111; }
 [ -x "$cdbmake" ] || { say "run.sh: $cdbmake missing after make" >&2; exit 111; }
-$CC -O2 -static -o "$here/noop" "$here/noop.c"
-$CC -std=c99 -O2 -Wall -Wextra -Werror -o "$here/execbench" "$here/execbench.c"
+out=$root/build/bench
+mkdir -p "$out"
+$CC -O2 -static -o "$out/noop" "$here/noop.c"
+$CC -std=c99 -O2 -Wall -Wextra -Werror -o "$out/execbench" "$here/execbench.c"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -57,7 +59,7 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/bin"
 cp "$helper" "$tmp/bin/rcptcheck-overlimit"
 cp "$cdbmake" "$tmp/bin/cdbmake-limits"
-cp "$here/noop" "$here/execbench" "$here/classic.sh" "$tmp/bin/"
+cp "$out/noop" "$out/execbench" "$here/classic.sh" "$tmp/bin/"
 helper_orig=$helper
 helper_sum=$(sha256sum < "$helper" | cut -c1-16)
 helper=$tmp/bin/rcptcheck-overlimit

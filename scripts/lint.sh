@@ -13,7 +13,7 @@ rcptcheck-overlimit.c cdbmake-limits.c overlimit-cleanup.c overlimitctl.c"
 DEFS="-D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -DLIBBSD_OPENBSD_VIS"
 OUT=$(mktemp) || exit 2
 # src/rstore.c includes the script as generated C (make's rule)
-make -s src/decide.lua.h || exit 2
+make -s build/gen/decide.lua.h || exit 2
 trap 'rm -f "$OUT"' EXIT
 pass=0 fail=0
 
@@ -25,7 +25,7 @@ if command -v cppcheck >/dev/null 2>&1; then
 	# shellcheck disable=SC2086
 	if cppcheck --enable=warning,style,performance,portability \
 	    --error-exitcode=1 --inline-suppr -q --std=c99 -D__linux__ $DEFS \
-	    --suppress=variableScope -Isrc $SRC > "$OUT" 2>&1 && ! [ -s "$OUT" ]; then
+	    --suppress=variableScope -Isrc -Ibuild/gen $SRC > "$OUT" 2>&1 && ! [ -s "$OUT" ]; then
 		pass=$((pass + 1)); echo "ok cppcheck ($(cppcheck --version))"
 	else
 		fail=$((fail + 1)); echo "FAIL cppcheck"; cat "$OUT"
@@ -37,7 +37,7 @@ fi
 if command -v clang-tidy >/dev/null 2>&1; then
 	# shellcheck disable=SC2086
 	if clang-tidy -quiet $SRC -- -std=c99 $DEFS $(pkg-config --cflags \
-	    libbsd-overlay) -Isrc > "$OUT" 2>&1 &&
+	    libbsd-overlay) -Isrc -Ibuild/gen > "$OUT" 2>&1 &&
 	    ! grep -Eq '(warning|error):' "$OUT"; then
 		pass=$((pass + 1)); echo "ok clang-tidy ($(clang-tidy --version | grep -o 'version [0-9.]*'))"
 	else

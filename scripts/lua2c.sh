@@ -1,6 +1,6 @@
 #!/bin/sh
 # lua2c.sh SCRIPT: the Redis script as a C string for src/rstore.c
-# (make writes src/decide.lua.h with it): comment lines and indentation
+# (make writes build/gen/decide.lua.h with it): comment lines and indentation
 # dropped, its SHA-1 (EVALSHA's name for it) computed on the very bytes
 # of the string.
 set -e

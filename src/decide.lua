@@ -1,7 +1,7 @@
 -- decide.lua: the decision of rcptcheck-overlimit in Redis, in one call
 -- (DESIGN.md "The Redis store"). A port of src/policy.c, the side checks
 -- of src/side.c and the order of src/decide.c: keep them in step.
--- Compiled into the programs as a C string (src/decide.lua.h).
+-- Compiled into the programs as a C string (build/gen/decide.lua.h).
 --
 -- KEYS: 1 the client's state (a string of 16 numbers, F below), 2 its records (sorted set: one member
 -- per second that saw recipients, score the second, member the cumulative

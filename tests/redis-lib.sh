@@ -11,6 +11,8 @@
 # empties it (each test's setup). filestore NAME: true with the file
 # store, else the case is skipped (it looks at the counter files).
 REDISPIDS=${REDISPIDS:-}
+RS_ENV=
+RCLOCK=
 REDISENV=
 RSOCK=
 RTS_STORE=${RTS_STORE:-file}
@@ -19,7 +21,8 @@ redis_start() {
     rs_dir=$1
     shift
     mkdir -p "$rs_dir" || return 1
-    redis-server --port 0 --unixsocket "$rs_dir/redis.sock" --unixsocketperm 777 \
+    # shellcheck disable=SC2086 # RS_ENV: VAR=VALUE words for the server
+    env $RS_ENV redis-server --port 0 --unixsocket "$rs_dir/redis.sock" --unixsocketperm 777 \
         --save '' --appendonly no --dir "$rs_dir" "$@" \
         > "$rs_dir/log" 2>&1 &
     RPID=$!
@@ -53,7 +56,15 @@ redis_store() {
         echo "rts: RTS_STORE=redis: redis-server is missing" >&2
         return 1
     fi
+    # its wall clock is at's (tests/property/fakeclock.c: gettimeofday
+    # reads $FAKECLOCK_FILE, the real clock while there is none)
+    mkdir -p "$1" || return 1
+    ${CC:-cc} -shared -fPIC -O2 -o "$1/fakeclock.so" \
+        "$ROOT/tests/property/fakeclock.c" || return 1
+    RCLOCK=$1/clock
+    RS_ENV="LD_PRELOAD=$1/fakeclock.so FAKECLOCK_FILE=$RCLOCK"
     redis_start "$1" || return 1
+    RS_ENV=
     RSOCK=$1/redis.sock
     # long timeouts: a loaded machine slows a run down, never fails it
     REDISENV="OVERLIMIT_REDIS=unix:$RSOCK OVERLIMIT_REDIS_CONNECT_TIMEOUT=30000"
@@ -65,6 +76,16 @@ redis_flush() {
     [ -z "$RSOCK" ] || rcli flushall > /dev/null
 }
 
+# redis_at [SECONDS]: Redis's clock fixed at SECONDS, or real again
+redis_at() {
+    [ -n "$RSOCK" ] || return 0
+    if [ $# -eq 0 ]; then
+        rm -f "$RCLOCK"
+    else
+        printf '%s\n' "$1" > "$RCLOCK.tmp" && mv "$RCLOCK.tmp" "$RCLOCK"
+    fi
+}
+
 filestore() {
     [ "$RTS_STORE" = file ] && return 0
     skip "$1" "looks at the file store's counter files (RTS_STORE=$RTS_STORE)"
@@ -73,19 +94,12 @@ filestore() {
 
 rcli() { redis-cli -s "$RSOCK" "$@"; }
 
-# ollist: the counters as file names, sorted (with Redis: its counters and
-# side states under the same names, NAME and NAME#x); olhas NAME: is there
-# such a counter or side state; where NAME: how overlimitctl show names
-# where it is kept
-ollist() {
-    if [ -n "$RSOCK" ]; then
-        { rcli --scan --pattern 'rol:h:*' | sed 's/^rol:h://'
-          rcli --scan --pattern 'rol:x:*' | sed 's/^rol:x:\(.*\)$/\1#x/'; } |
-            LC_ALL=C sort
-        return
-    fi
-    (cd "$OL" && ls -A)
-}
+# With RTS_STORE=redis: ollist (the counters as file names: Redis's
+# counters and side states under the same names, NAME and NAME#x), olsane
+# (nothing at all in the directory), fileof, size (a checksum of the
+# counter's records, which change as the file's size does); olhas NAME: is
+# there such a counter; where NAME: how overlimitctl show names where it is
+# kept. The file store keeps the harness's own.
 olhas() {
     if [ -n "$RSOCK" ]; then
         case $1 in
@@ -102,4 +116,19 @@ where() {
     else
         printf 'file         %s/%s' "$OL" "$1"
     fi
+}
+if [ "$RTS_STORE" = redis ]; then
+    ollist() {
+        { rcli --scan --pattern 'rol:h:*' | sed 's/^rol:h://'
+          rcli --scan --pattern 'rol:x:*' | sed 's/^rol:x:\(.*\)$/\1#x/'; } |
+            LC_ALL=C sort
+    }
+    olsane() { check "$1" "" "$(find "$OL" ! -path "$OL" -print)"; }
+    fileof() { if olhas "$1"; then echo yes; else echo no; fi; }
+    size() { rcli zrange "rol:r:$1" 0 -1 withscores | cksum | tr -d ' '; }
+fi
+# fcheck: check with the file store only (a file's size, what the cleanup
+# does to files: Redis's keys expire by themselves)
+fcheck() {
+    if [ -z "$RSOCK" ]; then check "$@"; else skip "$1" "the file store's files (RTS_STORE=redis)"; fi
 }

@@ -5,27 +5,16 @@
 # own domains, dry run, refusals counted nowhere, the exact fd-4 bytes,
 # hostile recipients, the failure policy, the CDB's format, a 100,000-
 # pattern control file, cdbmake-limits' errors and warnings, overlimitctl
-# explain CLIENT RECIPIENT. Same harness as rts.sh (tests/rts-lib.sh):
+# explain CLIENT RECIPIENT.
 #
-#   make && sh tests/rts-dest.sh
+#   make tests && sh tests/rts-dest.sh
 #
-# Ends with "N passed, M failed"; exits 1 when M > 0.
-# Environment: RTS_HELPER, RTS_CDBMAKE, RTS_CLEANUP, RTS_CTL.
+# Output, exit status and environment: the harness of every runner,
+# tests/rts-lib.sh.
 
-set -u
-LC_ALL=C
-export LC_ALL
-unset CDPATH
-
-cd "$(dirname "$0")/.." || { echo "rts: cannot cd to the repo root" >&2; exit 2; }
-ROOT=$(pwd -P)
-HELPER=${RTS_HELPER:-$ROOT/rcptcheck-overlimit}
-CDBMAKE=${RTS_CDBMAKE:-$ROOT/cdbmake-limits}
-CLEANUP=${RTS_CLEANUP:-$ROOT/overlimit-cleanup}
-OLCTL=${RTS_CTL:-$ROOT/overlimitctl}
-SIMTIMEOUT=10
-
+ROOT=$(cd "$(dirname "$0")/.." && pwd -P) || exit 2
 . "$ROOT/tests/rts-lib.sh"
+rts_programs
 
 # to USER RCPT [VAR=VALUE...]: an auth user's recipient; R = exit (and
 # "fd4=" text when not a valid refusal line), FD4, the log in $IO/err
@@ -236,7 +225,7 @@ CMIN=/dev/null
 
 # ------------------------------------------------------------ explain
 setup explain ':100' '@x.org>@.y.org:allow' '@x.org>*:deny' '>help@x.org'
-ex() { env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$OLCTL" explain "$@" > "$IO/out" 2>&1; EX=$?; }
+ex() { env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$OLCTL" explain "$@" > "$IO/out" 2>&1; EX=$?; }
 ex u@x.org A@B.Y.ORG
 check explain.allow "0|result: allowed by line 2 (the set of @x.org)" "$EX|$(grep '^result' "$IO/out" | tail -n 1)"
 check explain.sets "set user no|set domain applies" "$(awk '$1 == "set" { print $1, $2, ($NF == "applies" ? "applies" : "no") }' "$IO/out" | paste -sd '|' -)"

@@ -1,33 +1,225 @@
 #!/bin/sh
-# rts-faults.sh: black-box fault and hostile-input tests of rcptcheck-overlimit,
-# cdbmake-limits and overlimit-cleanup that tests/rts.sh does not have:
-# hostile control files, hostile identities not tried there, a read-only
-# filesystem, the CDB truncated and rewritten in place under running
-# helpers. Same style as rts.sh, with its harness (tests/rts-lib.sh):
+# rts-faults.sh: faults and hostile input: the failure policy (missing,
+# corrupt or foreign CDB; missing, unwritable or tampered directory and
+# files; no identity; a bad IP), hostile control files and identities,
+# descriptors 0-3, a full disk, a read-only filesystem, the CDB truncated in
+# place under running helpers.
 #
-#   make && sh tests/rts-faults.sh
+#   make tests && sh tests/rts-faults.sh
 #
-# Prints "ok NAME" / "FAIL NAME: ..." / "skip NAME: ..." and ends with
-# "N passed, M failed"; exits 1 when M > 0, 2 when it cannot start.
-# Environment: RTS_HELPER, RTS_CDBMAKE, RTS_CLEANUP as for rts.sh;
-# RTS_FAULT_SECONDS (default 6): how long the in-place CDB rewriter runs;
-# RTS_CONC_REPEAT (default 5) repetitions of the concurrency test;
-# RTS_LIGHT=1 skips it (valgrind).
-set -u
-LC_ALL=C
-export LC_ALL
-unset CDPATH
+# Output ("ok NAME", "FAIL NAME: ...", "skip NAME: why", then "# N
+# skipped" and "N passed, M failed"), exit status and environment: the
+# harness of every runner, tests/rts-lib.sh.
 
-cd "$(dirname "$0")/.." || { echo "rts: cannot cd to the repo root" >&2; exit 2; }
-ROOT=$(pwd -P)
-HELPER=${RTS_HELPER:-$ROOT/rcptcheck-overlimit}
-CDBMAKE=${RTS_CDBMAKE:-$ROOT/cdbmake-limits}
-CLEANUP=${RTS_CLEANUP:-$ROOT/overlimit-cleanup}
-SIMTIMEOUT=10
-
+ROOT=$(cd "$(dirname "$0")/.." && pwd -P) || exit 2
 . "$ROOT/tests/rts-lib.sh"
+rts_programs
+REPEAT=${RTS_CONC_REPEAT:-5}
 
-# ================================================================ Tests
+echo "# rts-faults: $ROOT (uid $(id -u))"
+
+# -------------------------------------------------- fd 0, fd 3
+setup fds ':2'
+printf 'EHLO x\r\nMAIL FROM:<a@b>\r\n' > "$IO/stdin"
+{
+    STDIN=
+    ipc 1.2.3.4
+    STDIN=/dev/null
+    cat > "$IO/rest"
+} < "$IO/stdin"
+check fds.fd0.exit 112 "$R"
+check fds.fd0.unread "$(cat "$IO/stdin")" "$(cat "$IO/rest")"
+: > "$IO/fd3"
+ipc 1.2.3.4 3>> "$IO/fd3"
+check fds.fd3.exit 112 "$R"
+check fds.fd3.untouched 0 "$(wc -c < "$IO/fd3" | tr -d ' ')"
+
+# -------------------------------------------------- failure policy
+setup fail.nocdb
+errcase fail.nocdb ipc 1.2.3.4
+outside fail.nocdb.outside
+check fail.nocdb.nofile 0 "$(olcount)"
+
+setup fail.badcdb ':1'
+printf 'this is not a cdb\n' > "$CDB"
+errcase fail.badcdb.text ipc 1.2.3.4
+head -c 4096 /dev/zero | tr '\0' '\377' > "$CDB"
+errcase fail.badcdb.ff ipc 1.2.3.4
+head -c 4096 /dev/zero > "$CDB"
+errcase fail.badcdb.zero ipc 1.2.3.4
+: > "$CDB"
+errcase fail.badcdb.empty ipc 1.2.3.4
+limits ':1' '1.2.3.0/24:1' '@x.com:1'
+head -c 2048 "$CDB" > "$W/trunc"
+mv "$W/trunc" "$CDB"
+errcase fail.badcdb.truncated ipc 1.2.3.4
+
+# a CDB that is not in this program's format (built with tinycdb's cdb -c)
+if command -v cdb > /dev/null 2>&1; then
+    setup fail.format
+    printf '+0,1:->5\n\n' | cdb -c "$CDB" || check fail.format.setup 0 1
+    errcase fail.format.noformat ipc 1.2.3.4
+    printf '+7,2:/format->99\n+0,3:->1 5\n\n' | cdb -c "$CDB" || check fail.format.setup 0 2
+    errcase fail.format.unknown ipc 1.2.3.4
+    printf '+7,1:/format->1\n+0,7:->garbage\n\n' | cdb -c "$CDB" || check fail.format.setup 0 3
+    errcase fail.format.badvalue ipc 1.2.3.4
+else
+    skip fail.format "tinycdb's cdb tool is not installed"
+fi
+
+setup fail.nodir ':1'
+rm -rf "$OL"
+snap
+errcase fail.nodir ipc 1.2.3.4
+outside fail.nodir.outside
+
+if [ -n "$CAN_UNWRITABLE" ]; then
+    setup fail.rodir ':1'
+    asnobody
+    chmod 555 "$OL"
+    errcase fail.rodir ipc 1.2.3.4
+    check fail.rodir.nofile 0 "$(olcount)"
+    chmod 755 "$OL"
+    printf 'XX' > "$OL/1.2.3.4"
+    chmod 444 "$OL/1.2.3.4"
+    errcase fail.rofile ipc 1.2.3.4
+    check fail.rofile.unchanged "XX" "$(cat "$OL/1.2.3.4")"
+    chmod 000 "$CDB"
+    errcase fail.unreadablecdb ipc 5.6.7.8
+    asroot
+else
+    skip fail.rodir "$NOBODY_WHY"
+fi
+
+# the targets are what a helper that follows the link would happily use: an
+# empty file (a new client) and a classic counter
+setup fail.symlink ':5'
+: > "$W/victim"
+printf 'XX' > "$W/victim2"
+ln -s "$W/victim" "$OL/1.2.3.4"
+ln -s "$W/victim2" "$OL/1.2.3.6"
+ln -s "$W/notthere" "$OL/1.2.3.5"
+snap
+errcase fail.symlink ipc 1.2.3.4
+check fail.symlink.victim "" "$(cat "$W/victim")"
+errcase fail.symlink.classic ipc 1.2.3.6
+check fail.symlink.victim2 "XX" "$(cat "$W/victim2")"
+errcase fail.symlink.dangling ipc 1.2.3.5
+outside fail.symlink.outside
+
+setup fail.dir ':5'
+mkdir "$OL/1.2.3.4"
+errcase fail.dir ipc 1.2.3.4
+check fail.dir.empty "" "$(ls -A "$OL/1.2.3.4")"
+
+setup fail.fifo ':5'
+mkfifo "$OL/1.2.3.4"
+errcase fail.fifo ipc 1.2.3.4
+
+setup fail.corrupt ':5/1h'
+printf 'garbage\n' > "$OL/1.2.3.4"
+sum=$(cksum < "$OL/1.2.3.4")
+errcase fail.corrupt.text ipc 1.2.3.4
+check fail.corrupt.text.kept "$sum" "$(cksum < "$OL/1.2.3.4")"
+{ printf 'RCPTOL1\n'; head -c 248 /dev/zero; } > "$OL/1.2.3.5"
+sum=$(cksum < "$OL/1.2.3.5")
+errcase fail.corrupt.zerohdr ipc 1.2.3.5
+check fail.corrupt.zerohdr.kept "$sum" "$(cksum < "$OL/1.2.3.5")"
+# a header claiming 1000 records in a file that has none
+{ printf 'RCPTOL1\n\000\001\000\000\020\000\000\000\350\003\000\000'; head -c 236 /dev/zero; } > "$OL/1.2.3.6"
+sum=$(cksum < "$OL/1.2.3.6")
+errcase fail.corrupt.nrec ipc 1.2.3.6
+check fail.corrupt.nrec.kept "$sum" "$(cksum < "$OL/1.2.3.6")"
+printf 'XXXXY' > "$OL/1.2.3.7"
+errcase fail.corrupt.notx ipc 1.2.3.7
+
+setup fail.noident ':5'
+errcase fail.noident rc RELAYCLIENT=
+errcase fail.noident.emptyauth rc RELAYCLIENT= SMTPAUTHUSER= SMTP_AUTH_USER=
+errcase fail.noident.emptyip rc RELAYCLIENT= TCPREMOTEIP=
+errcase fail.badip.range ipc 1.2.3.999
+errcase fail.badip.path ipc evil/../x
+errcase fail.badip.tcp6 rc RELAYCLIENT= TCP6REMOTEIP=2001:db8::zz
+check fail.noident.nofile 0 "$(olcount)"
+outside fail.noident.outside
+rc RELAYCLIENT= TCPREMOTEIP=1.2.3.999 OVERLIMIT_ONERROR=accept
+check fail.policy.accept 112 "$R"
+
+# one rule for every setting: a bad value is an error line and the policy
+# (OVERLIMIT_TIMEOUT fell back silently), never a silent default
+setup fail.settings ':5'
+for fs_v in OVERLIMIT_TIMEOUT=0 OVERLIMIT_TIMEOUT=x OVERLIMIT_TIMEOUT=3601 \
+    OVERLIMIT_NOTIFY_TIMEOUT=0 OVERLIMIT_NOTIFY_TIMEOUT=1x \
+    OVERLIMIT_DRYRUN=yes OVERLIMIT_STRICT=2 OVERLIMIT_COUNT_LOCAL=true \
+    OVERLIMIT_BAN=101 OVERLIMIT_WARN=-1 OVERLIMIT_ONERROR=maybe; do
+    fs_n=${fs_v%%=*}
+    ipc 1.2.3.4 "$fs_v"
+    check "fail.settings.$fs_v" "112 $fs_n" "$R $(logkv error | grep -o '^OVERLIMIT_[A-Z_]*')"
+done
+check fail.settings.nofile 0 "$(olcount)"
+seqx fail.settings.good "112" ipc 1.2.3.4 OVERLIMIT_TIMEOUT=5 \
+    OVERLIMIT_NOTIFY_TIMEOUT=60 OVERLIMIT_DRYRUN=0 OVERLIMIT_STRICT=1 \
+    OVERLIMIT_COUNT_LOCAL=0 OVERLIMIT_BAN=2 OVERLIMIT_WARN=80
+# qmail-smtpd's counts garbled: logged on the line, msg= left out, counted
+setup fail.rcptcount ':5:msg=1'
+ipc 1.2.3.4 SMTPRCPTCOUNT=abc
+check fail.rcptcount.garbage "112 1/5" "$R $(logkv total)"
+check fail.rcptcount.logged yes "$(case "$(logkv env_error)" in *SMTPRCPTCOUNT*) echo yes;; *) logkv env_error;; esac)"
+ipc 1.2.3.4 SMTPRCPTCOUNT=-3
+check fail.rcptcount.negative "112 yes" "$R $([ -n "$(logkv env_error)" ] && echo yes)"
+ipc 1.2.3.4 SMTPRCPTCOUNT=5
+check fail.rcptcount.good "113 " "$R $(logkv env_error)"
+
+# -------------------------------------------------- a full disk
+# (root only: a 64 KiB tmpfs is mounted under the test dir)
+if [ -n "${RTS_LIGHT:-}" ]; then
+    skip diskfull "RTS_LIGHT is set (the valgrind run: a tmpfs filled under memcheck); the gcc and ASan+UBSan runs have it"
+elif [ "$(id -u)" = 0 ] && command -v mount >/dev/null 2>&1; then
+    setup diskfull ':100' '1.2.3.6:1000/1h'
+    mkdir "$W/full"
+    if mount -t tmpfs -o size=64k,mode=755 tmpfs "$W/full" 2>/dev/null; then
+        OLSAVE=$OL
+        OL=$W/full/ol
+        mkdir "$OL"
+        ipc 1.2.3.4
+        check diskfull.before 112 "$R"
+        # 240 recipients in 240 seconds of the last hour: a file that
+        # fills its block (256 + 240 * 16 = 4096), written as the store
+        # writes it (one record a second)
+        python3 - "$OL/1.2.3.6" <<'PYEOF'
+import struct, sys, time
+now, n = int(time.time()), 240
+h = bytearray(256)
+h[0:8] = b"RCPTOL1\n"
+struct.pack_into("<IIIIQ", h, 8, 256, 16, n, 0, n)
+struct.pack_into("<q", h, 40, now - 60)
+struct.pack_into("<q", h, 48, now - 3000)
+recs = b"".join(struct.pack("<qQ", now - 3000 + 10 * i, i + 1) for i in range(n))
+open(sys.argv[1], "wb").write(bytes(h) + recs)
+PYEOF
+        chmod 600 "$OL/1.2.3.6"
+        check diskfull.block "4096" "$(wc -c < "$OL/1.2.3.6" | tr -d ' ')"
+        dd if=/dev/zero of="$W/full/filler" bs=4096 2>/dev/null
+        # a new client: its file cannot be written
+        errcase diskfull.new ipc 1.2.3.5
+        # a known client whose file has room in its block still counts
+        ipc 1.2.3.4
+        check diskfull.known "112 2/100" "$R $(logkv total)"
+        # one whose next record needs a new block: error, nothing counted
+        errcase diskfull.grow ipc 1.2.3.6
+        check diskfull.grow.size "4096" "$(wc -c < "$OL/1.2.3.6" | tr -d ' ')"
+        rm -f "$W/full/filler"
+        ipc 1.2.3.6
+        check diskfull.after "112 241/1000" "$R $(logkv 1h)"
+        olsane diskfull.olsane
+        umount "$W/full"
+        OL=$OLSAVE
+    else
+        skip diskfull "cannot mount a tmpfs here"
+    fi
+else
+    skip diskfull "needs root to mount a small tmpfs"
+fi
 
 # -------------------------------------------------- hostile control files
 # A key given three times, with more keys after it: every repetition is a
@@ -127,15 +319,18 @@ if [ -n "$PY" ]; then
     errcase store.socket ipc 1.2.3.4
     check store.socket.kept yes "$([ -S "$OL/1.2.3.4" ] && echo yes)"
 else
-    skip store.socket "python3 (to bind a unix socket) is not available"
+    skip store.socket "python3 (to bind a unix socket) is not installed"
 fi
 # a huge sparse file of zeros reads as an interrupted creation (a new
 # client): counted at once, nothing read beyond the header
-truncate -s 2G "$OL/1.2.3.5"
-t0=$(date +%s)
-seqx store.hugezero "112 112" ipc 1.2.3.5
+# (1 TB: no machine reads that within rcptsim's 10 s, so a run that ends
+# by itself read none of it: a bound that holds whatever the speed)
+truncate -s 1T "$OL/1.2.3.5"
+ipc 1.2.3.5
+hz_r=$R
+seqx store.hugezero "112" ipc 1.2.3.5
 check store.hugezero.total "2/5" "$(logkv total)"
-check store.hugezero.fast yes "$([ $(($(date +%s) - t0)) -le 10 ] && echo yes || echo no)"
+check store.hugezero.fast "112 112" "$hz_r $R"
 # a huge file that is neither: corrupt, left as it is, at once
 { printf 'XXXX'; } > "$OL/1.2.3.6"
 truncate -s 2G "$OL/1.2.3.6"
@@ -153,29 +348,35 @@ check store.trunc.kept "$sum" "$(cksum < "$OL/1.2.3.9")"
 : > "$OL/1.2.3.9"
 ipc 1.2.3.9
 check store.trunc.empty "112 1/100" "$R $(logkv 1h)"
-# a counter file with no permissions, or another user's (as nobody)
-if [ -n "$ASNOBODY" ]; then
+# a counter file of another user, or with no permissions, or in a
+# directory with none: the helper runs as an unprivileged user (as root:
+# nobody; else the user running this)
+if [ -n "$CAN_UNWRITABLE" ]; then
     setup store.perm ':5'
-    chmod 755 "$TMPBASE"
-    chmod -R go+rX "$W"
-    chown 65534 "$OL"
-    printf 'XX' > "$OL/1.2.3.4"
-    chmod 600 "$OL/1.2.3.4"                 # root's, 0600
-    RUNAS=$ASNOBODY
-    errcase store.perm.otheruser ipc 1.2.3.4
-    check store.perm.otheruser.kept XX "$(cat "$OL/1.2.3.4")"
-    chown 65534 "$OL/1.2.3.4"
-    chmod 000 "$OL/1.2.3.4"                 # nobody's, mode 000
+    if [ "$(id -u)" = 0 ]; then
+        chown 65534 "$OL"
+        printf 'XX' > "$OL/1.2.3.4"
+        chmod 600 "$OL/1.2.3.4"             # root's, 0600
+        asnobody
+        errcase store.perm.otheruser ipc 1.2.3.4
+        check store.perm.otheruser.kept XX "$(cat "$OL/1.2.3.4")"
+        asroot
+        chown 65534 "$OL/1.2.3.4"
+    else
+        skip store.perm.otheruser "not root: cannot give a file to another user"
+        printf 'XX' > "$OL/1.2.3.4"
+    fi
+    asnobody
+    chmod 000 "$OL/1.2.3.4"                 # the helper's own, mode 000
     errcase store.perm.mode000 ipc 1.2.3.4
     chmod 600 "$OL/1.2.3.4"
     chmod 000 "$OL"                         # the directory, mode 000
     errcase store.perm.dir000 ipc 1.2.3.4
     chmod 755 "$OL"
     seqx store.perm.restored "112" ipc 1.2.3.4
-    RUNAS=
-    chmod 700 "$TMPBASE"
+    asroot
 else
-    skip store.perm "needs an unprivileged user (root with setpriv, or not root)"
+    skip store.perm "$NOBODY_WHY"
 fi
 
 # -------------------------------------------------- a directory others could plant files in
@@ -263,7 +464,7 @@ if [ "$(id -u)" = 0 ] && command -v mount >/dev/null 2>&1; then
             errcase rofs.known.window ipc 1.2.3.6
             errcase rofs.new ipc 1.2.3.5
             cl_t0=$(date +%s)
-            env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CLEANUP" > "$IO/clout" 2> "$IO/clerr"
+            env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CLEANUP" > "$IO/clout" 2> "$IO/clerr"
             check rofs.cleanup 111 "$?"
             check rofs.unchanged "$sums" "$(cat "$OL"/* | cksum)"
             check rofs.nonew "1.2.3.4 1.2.3.6" "$(ollist | tr '\n' ' ' | sed 's/ $//')"
@@ -298,11 +499,14 @@ setup cdbtrunc ':1000000'
 "$CDBMAKE" "$W/good.cdb" "$W/good.tmp" < "$CTL"
 cp "$W/good.cdb" "$CDB"
 size=$(wc -c < "$W/good.cdb" | tr -d ' ')
-SECS=${RTS_FAULT_SECONDS:-6}
+# the rewriter runs until the readers are done: 150 runs with each policy
+# (20 under RTS_LIGHT: valgrind), the defer runs going on until both
+# outcomes were seen (at most 1000; not under RTS_LIGHT), then 20 cleanup
+# runs: bounded by counts, whatever the speed
+: > "$W/run"
 (
-    end=$(($(date +%s) + SECS))
     k=1
-    while [ "$(date +%s)" -lt "$end" ]; do
+    while [ -e "$W/run" ]; do
         : > "$CDB"                                          # truncated to nothing
         head -c $((size * k / 7)) "$W/good.cdb" > "$CDB"    # in place, in part
         cat "$W/good.cdb" > "$CDB"                          # whole again
@@ -313,69 +517,42 @@ SECS=${RTS_FAULT_SECONDS:-6}
 ) &
 tr_pid=$!
 tr_ok=0 tr_err=0 tr_bad=0 tr_n=0 tr_bads=
+tr_runs=150
+[ -z "${RTS_LIGHT:-}" ] || tr_runs=20
 for pol in accept defer; do
-    while kill -0 "$tr_pid" 2>/dev/null && [ "$tr_n" -lt 3000 ]; do
+    tr_p=0
+    while [ "$tr_p" -lt "$tr_runs" ] || { [ "$pol" = defer ] && [ -z "${RTS_LIGHT:-}" ] && [ "$tr_p" -lt 1000 ] &&
+        [ $((tr_ok * tr_err)) -eq 0 ]; }; do
         ipc 10.1.1.1 OVERLIMIT_ONERROR=$pol
-        tr_n=$((tr_n + 1))
+        tr_n=$((tr_n + 1)) tr_p=$((tr_p + 1))
         case "$pol:$R:$(logkv line):$(lognk error)" in
         *:112:2:0) tr_ok=$((tr_ok + 1)) ;;
         accept:112::1|defer:111::1) tr_err=$((tr_err + 1)) ;;
         *) tr_bad=$((tr_bad + 1)); tr_bads="$tr_bads $R" ;;
         esac
-        [ "$pol" = accept ] && [ "$tr_n" -ge 150 ] && break
     done
 done
 cl_bad=0
-while kill -0 "$tr_pid" 2>/dev/null; do
-    env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CLEANUP" > /dev/null 2>&1
+cl_i=0
+while [ "$cl_i" -lt 20 ]; do
+    env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CLEANUP" > /dev/null 2>&1
     case $? in 0|111) ;; *) cl_bad=$((cl_bad + 1)) ;; esac
+    cl_i=$((cl_i + 1))
 done
+rm -f "$W/run"
 wait "$tr_pid"
+cat "$W/good.cdb" > "$CDB"
 echo "# cdbtrunc: $tr_n runs, $tr_ok with the rule, $tr_err error+policy, $tr_bad other"
 check cdbtrunc.never_else "0" "$tr_bad${tr_bads:+:$(show "$tr_bads")}"
-check cdbtrunc.both_seen yes "$([ "$tr_ok" -gt 0 ] && [ "$tr_err" -gt 0 ] && echo yes || echo "ok=$tr_ok err=$tr_err")"
+if [ -z "${RTS_LIGHT:-}" ]; then
+    check cdbtrunc.both_seen yes "$([ "$tr_ok" -gt 0 ] && [ "$tr_err" -gt 0 ] && echo yes || echo "ok=$tr_ok err=$tr_err")"
+else
+    skip cdbtrunc.both_seen "RTS_LIGHT is set (the valgrind run: one run under memcheck spans many rewrites, so the rule is seen whole only by chance; cdbtrunc.after reads it whole)"
+fi
 check cdbtrunc.cleanup "0" "$cl_bad"
 ipc 10.1.1.1
 check cdbtrunc.after "112 2" "$R $(logkv line)"
 olsane cdbtrunc.olsane
-
-# -------------------------------------------------- helpers racing the cleanup job
-# 200 simultaneous attempts at 50 per hour while overlimit-cleanup runs in
-# a loop (lock, reset, tidy, compaction of the same files): exactly 50
-# accepted, every time. A window's records are never dropped by the
-# cleanup, so it cannot open the door.
-if [ -z "${RTS_LIGHT:-}" ]; then
-    cc_i=1
-    while [ "$cc_i" -le "${RTS_CONC_REPEAT:-5}" ]; do
-        setup conc.cleanup ':50/1h'
-        : > "$W/run"
-        (
-            while [ -e "$W/run" ]; do
-                env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CLEANUP" \
-                    > /dev/null 2>> "$IO/clerr"
-                echo $? >> "$IO/clrc"
-            done
-        ) &
-        cl_pid=$!
-        : > "$IO/clrc"
-        : > "$IO/clerr"
-        cc_out=$(env -i USE_FD4=1 SENDER=s@example.org RECIPIENT=r@remote.example \
-            HELO=h.example SMTPRCPTCOUNT=0 SMTPRCPTCOUNTALL=1 RELAYCLIENT= \
-            TCPREMOTEIP=10.9.8.7 OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV \
-            "$CONCURRENT" 200 "$HELPER")
-        rm -f "$W/run"
-        wait "$cl_pid"
-        echo "# conc.cleanup.$cc_i: $(wc -l < "$IO/clrc" | tr -d ' ') cleanup runs during the helpers"
-        check "conc.cleanup.$cc_i" "112=50 113=150 other=0" "$cc_out"
-        check "conc.cleanup.$cc_i.jobs" "0" "$(grep -cv '^0$' "$IO/clrc")"
-        ipc 10.9.8.7
-        check "conc.cleanup.$cc_i.after" "113 50/50" "$R $(logkv 1h)"
-        olsane "conc.cleanup.$cc_i.olsane"
-        cc_i=$((cc_i + 1))
-    done
-else
-    skip conc.cleanup "RTS_LIGHT is set (valgrind run)"
-fi
 
 # ------------------------------------------------ descriptors 0-2 closed
 # (the first file a program opens would take 0, 1 or 2, and a log line
@@ -383,7 +560,7 @@ fi
 setup closedfds ':3/1h' '@x.com:3/1h:mass=1x5/1h'
 cf_env() {
     env -i RELAYCLIENT= TCPREMOTEIP=1.2.3.4 SMTPRCPTCOUNT=0 SMTPRCPTCOUNTALL=1 \
-        OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$@"
+        OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$@"
 }
 cf_env "$HELPER" <&- >&- 2>&-
 check closedfds.helper.exit 112 "$?"
@@ -396,37 +573,24 @@ auc u@x.com
 check closedfds.user.next "112 2/3" "$R $(logkv 1h)"
 check closedfds.user.noerror "" "$(logkv error)"
 olsane closedfds.olsane
-env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$CLEANUP" <&- >&- 2>&-
+env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" "$CLEANUP" <&- >&- 2>&-
 check closedfds.cleanup.exit 0 "$?"
 ipc 1.2.3.4
 check closedfds.cleanup.next "112 3/3 " "$R $(logkv 1h) $(logkv error)"
 # the watchdog fires while the client's file is open (another process holds
 # the server cap's lock): its line must not land in the counter file
-PY=$(command -v python3 2>/dev/null || true)
-if [ -n "$PY" ]; then
+if command -v python3 > /dev/null 2>&1; then
     setup closedfds.watchdog ':5/1h' '*:100/1h'
     ipc 1.2.3.4
-    "$PY" -c 'import fcntl, sys, time
-f = open(sys.argv[1], "r+b")
-fcntl.lockf(f, fcntl.LOCK_EX)
-print("locked", flush=True)
-time.sleep(30)' "$OL/*" > "$IO/lockready" 2>&1 &
-    LOCKPID=$!
-    cf_i=0
-    while ! grep -q locked "$IO/lockready" && [ "$cf_i" -lt 100 ]; do
-        sleep 0.1
-        cf_i=$((cf_i + 1))
-    done
+    holdlock "$OL/*"
     cf_env OVERLIMIT_TIMEOUT=1 "$HELPER" <&- >&- 2>&-
     check closedfds.watchdog.exit 112 "$?"
-    kill "$LOCKPID" 2>/dev/null
-    wait "$LOCKPID" 2>/dev/null
-    LOCKPID=
+    unlock
     ipc 1.2.3.4
     check closedfds.watchdog.next "112 2/5 " "$R $(logkv 1h) $(logkv error)"
     olsane closedfds.watchdog.olsane
 else
-    skip closedfds.watchdog "python3 (to hold a POSIX lock) is not installed"
+    skip closedfds.watchdog "$HOLDLOCK_WHY"
 fi
 printf ':1/1h\n' | "$CDBMAKE" "$W/c2.cdb" "$W/c2.tmp" >&- 2>&-
 check closedfds.cdbmake.exit 0 "$?"
@@ -434,3 +598,4 @@ check closedfds.cdbmake.cdb yes "$(cdb -q "$W/c2.cdb" /format 2>/dev/null | grep
 
 teardown
 finish
+

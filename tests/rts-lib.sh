@@ -1,10 +1,46 @@
-# rts-lib.sh: the harness shared by tests/rts.sh and tests/rts-faults.sh
-# (sourced, not run): reporting (check, skip, finish), one temporary tree
-# per run, test directories (setup, limits, olsane, outside), running the
-# helper the way qmail-smtpd does (rc, ipc, auc, seqx) and reading its log
-# line (logkv, logsum, errcase), running cdbmake-limits (cm, mentions, pad).
-# The sourcing script sets ROOT, HELPER, CDBMAKE, CLEANUP and SIMTIMEOUT
-# first.
+# rts-lib.sh: the harness of every black-box runner (tests/runners),
+# sourced, not run. The runner sets ROOT (the top of the source tree) and
+# sources it; then:
+#
+#   reporting    check NAME EXPECTED ACTUAL, pass NAME, fail NAME WHY,
+#                skip NAME REASON (the true cause), finish: "# N skipped"
+#                and "N passed, M failed", exit 1 when M > 0
+#   temp dirs    TMPBASE (removed on exit, also on a signal), IO inside it
+#   programs     rts_programs: the built programs (HELPER, HELPER_DYN,
+#                CDBMAKE, CLEANUP, OLCTL from $RTS_BUILD, default build/, or
+#                RTS_HELPER... : e.g. valgrind wrappers) and test programs
+#                (RCPTSIM, CONCURRENT, WAITALL); ASNOBODY/RUNAS to run them
+#                as an unprivileged user where root would bypass
+#                permissions (from copies in TMPBASE/bin: the build tree
+#                may be where that user cannot go, e.g. a clone in /root)
+#   test dirs    setup NAME [CONTROL-LINE...], limits, snap, outside,
+#                olsane, ollist, olcount
+#   running      rc, ipc, auc (the helper run as qmail-smtpd runs it, and
+#                waited for with every notification program it started),
+#                seqx, rep, cnv (N sessions at once), cleanup, ctl,
+#                notifyprog and notes (a notification program that records
+#                its environment), at SECONDS (a fixed clock: libfaketime)
+#   the log      logkv, lognk, logsum, logok, errsum, errcase
+#   cdbmake      cm, mentions, pad
+#
+# Black-box tests in the style of ucspi-tcp's rts tests: the programs are
+# run as qmail-smtpd runs the helper (tests/rcptsim: env -i, fd 4 a pipe),
+# each test in a fresh directory. A runner prints "ok NAME" / "FAIL NAME:
+# ..." / "skip NAME: why" per check and ends with "# N skipped" and "N
+# passed, M failed"; exits 1 when M > 0, 2 when it cannot start.
+# Environment: RTS_STORE=redis (the whole run against the Redis store:
+# tests/redis-lib.sh), RTS_BUILD (default build/: where make put the programs),
+# RTS_HELPER, RTS_HELPER_DYN, RTS_CDBMAKE, RTS_CLEANUP, RTS_CTL (other
+# programs, e.g. valgrind wrappers), RTS_LIGHT=1 (valgrind: none of the
+# tests that start hundreds of helpers at once), RTS_CONC_REPEAT
+# (repetitions of the concurrency tests), CC (builds a missing test
+# program into the temporary directory).
+set -u
+LC_ALL=C
+export LC_ALL
+unset CDPATH
+cd "$ROOT" || { echo "rts: cannot cd to $ROOT" >&2; exit 2; }
+
 PASS=0
 FAIL=0
 SKIP=0
@@ -27,12 +63,23 @@ check() { # NAME EXPECTED ACTUAL
     fi
 }
 
+pass() { # NAME
+    PASS=$((PASS + 1))
+    echo "ok $1"
+}
+
+fail() { # NAME WHY
+    FAIL=$((FAIL + 1))
+    echo "FAIL $1: $(show "$2")"
+}
+
 skip() { # NAME REASON
     SKIP=$((SKIP + 1))
     echo "skip $1: $2"
 }
 
 finish() {
+    teardown
     echo "# $SKIP skipped"
     echo "$PASS passed, $FAIL failed"
     [ "$FAIL" -eq 0 ]
@@ -45,55 +92,72 @@ TMPBASE=$(mktemp -d "${TMPDIR:-/tmp}/rts.XXXXXX") || exit 2
 LOCKPID=
 REDISPIDS=
 rts_cleanup() {
+    # shellcheck disable=SC2317 # run by the trap
     [ -n "$LOCKPID" ] && kill "$LOCKPID" 2>/dev/null
+    # shellcheck disable=SC2317
     for rp in $REDISPIDS; do kill "$rp" 2>/dev/null; done
+    # shellcheck disable=SC2317
     chmod -R u+rwx "$TMPBASE" 2>/dev/null
+    # shellcheck disable=SC2317
     rm -rf "$TMPBASE"
 }
 trap rts_cleanup EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-# tool NAME: tests/NAME when it is up to date (make check builds it), else
-# a build of tests/NAME.c in the temporary directory: nothing is written
-# into the work tree
-tool() {
-    tl_src=$ROOT/tests/$1.c
-    tl_bin=$ROOT/tests/$1
-    if [ -x "$tl_bin" ] && ! [ "$tl_src" -nt "$tl_bin" ]; then
-        echo "$tl_bin"
-        return 0
-    fi
-    ${CC:-cc} -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O2 \
-        -o "$TMPBASE/$1" "$tl_src" >&2 || return 1
-    echo "$TMPBASE/$1"
-}
-
-RCPTSIM=$(tool rcptsim) || { echo "rts: cannot build tests/rcptsim" >&2; exit 2; }
-CONCURRENT=$(tool concurrent) || { echo "rts: cannot build tests/concurrent" >&2; exit 2; }
-for p in "$HELPER" "$CDBMAKE" "$CLEANUP"; do
-    if [ ! -x "$p" ]; then
-        echo "rts: $p is missing: run make first" >&2
-        FAIL=$((FAIL + 1))
-        echo "FAIL setup: $p missing"
-        finish
-    fi
-done
-
 IO=$TMPBASE/io          # outputs of the programs: never inside a test dir
 mkdir "$IO" || exit 2
 
-. "$ROOT/tests/redis-lib.sh"
-redis_store "$TMPBASE/redis" || exit 2
-
+case ${RTS_BUILD:-build} in
+/*) BUILD=$RTS_BUILD ;;
+*) BUILD=$ROOT/${RTS_BUILD:-build} ;;
+esac
+HELPER=${RTS_HELPER:-$BUILD/rcptcheck-overlimit}
+HELPER_DYN=${RTS_HELPER_DYN:-$BUILD/tests/rcptcheck-overlimit.dyn}
+CDBMAKE=${RTS_CDBMAKE:-$BUILD/cdbmake-limits}
+CLEANUP=${RTS_CLEANUP:-$BUILD/overlimit-cleanup}
+OLCTL=${RTS_CTL:-$BUILD/overlimitctl}
+# bounds against a hang, never timing assertions: rcptsim's wait for the
+# helper (RTS_SIMTIMEOUT, default 10 s; test.sh raises it under valgrind),
+# and RTS_HELPER_TIMEOUT, when set, the helper's own watchdog
+# (OVERLIMIT_TIMEOUT, default 10 s) in every rc unless a test sets it
+SIMTIMEOUT=${RTS_SIMTIMEOUT:-10}
 
 nl='
 '
 cr=$(printf '\r')
 BIG=$(head -c 102400 /dev/zero | tr '\0' 'a')   # 100 KB name
 
-cat > "$IO/logfmt.awk" <<'EOF'
+# tool NAME: $BUILD/tests/NAME when it is up to date (make tests builds
+# it), else a build of tests/NAME.c in the temporary directory: nothing is
+# written into the work tree
+tool() {
+    tl_src=$ROOT/tests/$1.c
+    tl_bin=$BUILD/tests/$1
+    if [ -x "$tl_bin" ] && ! [ "$tl_src" -nt "$tl_bin" ]; then
+        echo "$tl_bin"
+        return 0
+    fi
+    ${CC:-cc} -std=c99 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall \
+        -Wextra -Werror -O2 -o "$TMPBASE/$1" "$tl_src" >&2 || return 1
+    echo "$TMPBASE/$1"
+}
+
+# rts_programs: the programs under test and the test programs; a missing
+# one is a failure (run make tests first), not a skip
+rts_programs() {
+    for p in "$HELPER" "$HELPER_DYN" "$CDBMAKE" "$CLEANUP" "$OLCTL"; do
+        if [ ! -x "$p" ]; then
+            echo "rts: $p is missing: run make tests first" >&2
+            fail setup "$p missing"
+            finish
+        fi
+    done
+    RCPTSIM=$(tool rcptsim) || { echo "rts: cannot build tests/rcptsim" >&2; exit 2; }
+    CONCURRENT=$(tool concurrent) || { echo "rts: cannot build tests/concurrent" >&2; exit 2; }
+    WAITALL=$(tool waitall) || { echo "rts: cannot build tests/waitall" >&2; exit 2; }
+    WAIT="$WAITALL -t $((SIMTIMEOUT + 60))"
+    cat > "$IO/logfmt.awk" <<'EOF'
 # Split one key=value log line into "key<TAB>value" lines. A value is either
 # bare (up to the next blank) or double-quoted with backslash escapes (kept
 # as they are). A word without '=' gives "<TAB>word". An unterminated quote
@@ -119,26 +183,56 @@ cat > "$IO/logfmt.awk" <<'EOF'
     }
 }
 EOF
+    rts_nobody
+}
 
-# Run as an unprivileged user where root would bypass permissions.
-SETPRIV=$(command -v setpriv 2>/dev/null || true)
-ASNOBODY=
-if [ "$(id -u)" = 0 ]; then
-    if [ -n "$SETPRIV" ]; then
-        ASNOBODY="$SETPRIV --reuid=65534 --regid=65534 --clear-groups --"
-        # nobody must be able to run the programs where they are (the
-        # tests that use it open TMPBASE up for the time being)
-        chmod 755 "$TMPBASE"
-        if ! $ASNOBODY /bin/sh -c 'test -x "$1" && test -x "$2" && test -x "$3"' \
-             sh "$RCPTSIM" "$HELPER" "$CDBMAKE" 2>/dev/null; then
-            ASNOBODY=
-        fi
-        chmod 700 "$TMPBASE"
-    fi
-    CAN_UNWRITABLE=${ASNOBODY:+yes}
-else
+# The unprivileged user (nobody, 65534) for the checks where root would
+# bypass permissions. As root: setpriv, and copies of the programs in
+# NBIN=$TMPBASE/bin (the build tree may be where nobody cannot go: a clone
+# in /root, mode 0700); RUNAS=$ASNOBODY makes rc and cm run those copies
+# as nobody. NOBODY_WHY says why there is none. CAN_UNWRITABLE: "yes" when
+# unwritable files are unwritable to the program (not root, or nobody).
+rts_nobody() {
+    ASNOBODY=
+    NBIN=$TMPBASE/bin
+    NOBODY_WHY=
     CAN_UNWRITABLE=yes
-fi
+    [ "$(id -u)" = 0 ] || return 0
+    CAN_UNWRITABLE=
+    SETPRIV=$(command -v setpriv 2>/dev/null || true)
+    if [ -z "$SETPRIV" ]; then
+        NOBODY_WHY="root without setpriv (util-linux) to run the programs as nobody: root bypasses permissions"
+        return 0
+    fi
+    mkdir "$NBIN" || exit 2
+    cp "$RCPTSIM" "$NBIN/rcptsim" && cp "$HELPER" "$NBIN/rcptcheck-overlimit" &&
+        cp "$CDBMAKE" "$NBIN/cdbmake-limits" && chmod 755 "$NBIN" "$NBIN"/* ||
+        exit 2
+    chmod 755 "$TMPBASE"
+    if $SETPRIV --reuid=65534 --regid=65534 --clear-groups -- /bin/sh -c \
+        'test -x "$1/rcptsim" && test -x "$1/rcptcheck-overlimit" && test -x "$1/cdbmake-limits"' \
+        sh "$NBIN" 2>/dev/null; then
+        ASNOBODY="$SETPRIV --reuid=65534 --regid=65534 --clear-groups --"
+        CAN_UNWRITABLE=yes
+    else
+        NOBODY_WHY="nobody (65534) cannot run the programs copied into $NBIN (a noexec ${TMPDIR:-/tmp}, or a path nobody cannot reach): root bypasses permissions"
+    fi
+    chmod 700 "$TMPBASE"
+}
+
+# asnobody / asroot: run rc and cm as nobody (TMPBASE opened up for it
+# meanwhile), and back
+asnobody() {
+    if [ "$(id -u)" = 0 ]; then
+        chmod 755 "$TMPBASE"
+        chmod -R go+rX "$W"
+        RUNAS=$ASNOBODY
+    fi
+}
+asroot() {
+    RUNAS=
+    chmod 700 "$TMPBASE"
+}
 
 # setup NAME [CONTROL-LINE...]: a fresh test directory W, the overlimit dir
 # OL nested five levels deep (so that "../.." escapes stay inside W and show
@@ -188,16 +282,25 @@ outside() {
 }
 
 # olsane NAME: the overlimit dir holds only regular files, one level deep,
-# none hidden (with Redis: nothing at all)
+# none hidden
 olsane() {
-    if [ -n "$RSOCK" ]; then
-        check "$1" "" "$(find "$OL" ! -path "$OL" -print)"
-        return
-    fi
     check "$1" "" "$(find "$OL" ! -path "$OL" \( -path "$OL/*/*" -o ! -type f -o -name '.*' \) -print)"
 }
 
+ollist() { (cd "$OL" && ls -A); }
+
+# fileof NAME: "yes" when the overlimit dir has NAME, else "no"
+fileof() { if [ -e "$OL/$1" ] || [ -L "$OL/$1" ]; then echo yes; else echo no; fi; }
+# size NAME: the size of a file in the overlimit dir
+size() { wc -c < "$OL/$1" | tr -d ' '; }
+# hm SECONDS: the reply's retry time: to the minute, rounded up
+hm() { date -u -d "@$(( ($1 + 59) / 60 * 60 ))" '+%Y-%m-%d %H:%M'; }
 olcount() { ollist | wc -l | tr -d ' '; }
+
+# RTS_STORE=redis: one redis-server for the run (its clock is at's),
+# ollist/olsane/fileof/size see its keys (tests/redis-lib.sh)
+. "$ROOT/tests/redis-lib.sh"
+redis_store "$TMPBASE/redis" || exit 2
 
 # ---------------------------------------------------------------- running
 
@@ -231,16 +334,28 @@ rc() {
         R="$R fd4=$rc_fd4"
     fi
     [ -n "$R" ] || R="rcptsim-failed"
+    # a process the helper left behind that did not end by itself
+    if grep -q '^waitall: ' "$IO/err"; then R="$R left-running"; fi
     return 0
 }
 rc_run() {
+    if [ -n "$RUNAS" ]; then
+        rr_sim=$NBIN/rcptsim rr_h=$NBIN/rcptcheck-overlimit
+    else
+        rr_sim=$RCPTSIM rr_h=$(rc_helper)
+    fi
+    # shellcheck disable=SC2086 # $FAKEENV, $WAIT, $RUNAS: words
     env -i USE_FD4=1 SENDER=sender@example.org RECIPIENT=rcpt@remote.example \
         HELO=mail.client.example SMTPRCPTCOUNT=0 SMTPRCPTCOUNTALL=1 \
-        OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" RCPTSIM_TIMEOUT="$SIMTIMEOUT" \
-        $REDISENV "$@" $RUNAS "$RCPTSIM" "$HELPER" > "$IO/out" 2> "$IO/err"
+        OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV RCPTSIM_TIMEOUT="$SIMTIMEOUT" \
+        ${RTS_HELPER_TIMEOUT:+OVERLIMIT_TIMEOUT=$RTS_HELPER_TIMEOUT} \
+        $FAKEENV "$@" $WAIT $RUNAS "$rr_sim" "$rr_h" > "$IO/out" 2> "$IO/err"
 }
+rc_helper() { if [ -n "$FAKEENV" ]; then echo "$HELPER_DYN"; else echo "$HELPER"; fi; }
 RUNAS=
 STDIN=/dev/null
+FAKEENV=
+WAIT=
 
 # ipc IP [VAR=VALUE...]: a relay client by IP
 ipc() {
@@ -281,11 +396,116 @@ rep() {
     printf '%s' "$tm_s"
 }
 
+# cnv N [VAR=VALUE...]: N helpers at once (tests/concurrent) for a relay
+# client, waited for with their notification programs; prints
+# "112=A 113=B other=C"
+cnv() {
+    cn_k=$1
+    shift
+    # shellcheck disable=SC2086
+    env -i USE_FD4=1 SENDER=s@example.org RECIPIENT=r@remote.example \
+        HELO=h.example SMTPRCPTCOUNT=0 SMTPRCPTCOUNTALL=1 RELAYCLIENT= \
+        OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV CONCURRENT_TIMEOUT=120 \
+        $FAKEENV "$@" $WAIT "$CONCURRENT" "$cn_k" "$(rc_helper)"
+}
+
+# cleanup [ARG...]: overlimit-cleanup on the test directory; CU = its
+# exit, its output in $IO/cuout and $IO/cuerr
+cleanup() {
+    # shellcheck disable=SC2086
+    env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV $FAKEENV "$CLEANUP" "$@" \
+        > "$IO/cuout" 2> "$IO/cuerr"
+    CU=$?
+}
+
+# ctl ARG...: overlimitctl on the test directory; RC, OUT, ERR
+ctl() {
+    # shellcheck disable=SC2086
+    env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV $FAKEENV "$OLCTL" "$@" \
+        > "$IO/ctlout" 2> "$IO/ctlerr"
+    RC=$?
+    OUT=$(cat "$IO/ctlout")
+    ERR=$(cat "$IO/ctlerr")
+}
+
+# holdlock FILE: another process (python3) holds a POSIX write lock on
+# FILE until LOCKPID is killed (rts_cleanup does it at the latest); returns
+# once it holds it, 1 when it could not (python3 missing: HOLDLOCK_WHY)
+HOLDLOCK_WHY="python3 (to hold a POSIX lock) is not installed"
+holdlock() {
+    command -v python3 > /dev/null 2>&1 || return 1
+    python3 -c 'import fcntl, sys, time
+f = open(sys.argv[1], "r+b")
+fcntl.lockf(f, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(60)' "$1" > "$IO/lockready" 2>&1 &
+    LOCKPID=$!
+    hl_i=0
+    while ! grep -q locked "$IO/lockready" && [ "$hl_i" -lt 200 ] &&
+        kill -0 "$LOCKPID" 2>/dev/null; do
+        sleep 0.1
+        hl_i=$((hl_i + 1))
+    done
+}
+# unlock: end the holder of holdlock
+unlock() {
+    kill "$LOCKPID" 2>/dev/null
+    wait "$LOCKPID" 2>/dev/null
+    LOCKPID=
+}
+
+# at SECONDS: every following rc, cnv, cleanup and ctl sees the clock fixed
+# at SECONDS (epoch) through libfaketime (the helper: its dynamic build,
+# HELPER_DYN; a static binary ignores LD_PRELOAD); "at" alone: the real
+# clock again. FAKELIB is empty when libfaketime is not installed: the
+# runner skips those checks, saying so (NOFAKE).
+at() {
+    redis_at "$@"
+    if [ $# -eq 0 ]; then
+        FAKEENV=
+        return 0
+    fi
+    FAKEENV="LD_PRELOAD=$FAKELIB FAKETIME_FMT=%s FAKETIME=$1 DONT_FAKE_MONOTONIC=1 ASAN_OPTIONS=verify_asan_link_order=0"
+}
+FAKELIB=
+for f in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1; do
+    [ -f "$f" ] && FAKELIB=$f && break
+done
+NOFAKE="libfaketime is not installed (Debian: apt-get install libfaketime)"
+
+# notifyprog: $W/notify, a notification program that writes its sorted
+# environment into one new file of $NT (outside W) per call; NOTE names it
+notifyprog() {
+    NT=$IO/notes
+    rm -rf "$NT"
+    mkdir "$NT" && chmod 777 "$NT"
+    cat > "$W/notify" <<EOF
+#!/bin/sh
+env | LC_ALL=C sort > "$NT/n.\$\$.\$(date +%s%N)"
+EOF
+    chmod 755 "$W/notify"
+    NOTE="OVERLIMIT_NOTIFY=$W/notify"
+    snap
+}
+# nnotes: how many notifications were recorded (rc and cnv return once
+# every notification program they started has ended: nothing to wait for)
+nnotes() { find "$NT" -type f | wc -l | tr -d ' '; }
+# noteevents: the EVENT:REASON of each, sorted, on one line
+noteevents() {
+    for nt_f in "$NT"/n.*; do
+        [ -f "$nt_f" ] || continue
+        printf '%s:%s\n' "$(sed -n 's/^OVERLIMIT_EVENT=//p' "$nt_f")" \
+            "$(sed -n 's/^OVERLIMIT_REASON=//p' "$nt_f")"
+    done | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
 # ---------------------------------------------------------------- the log
 
 lines() { printf '%s/%s' "$(wc -l < "$IO/err" | tr -d ' ')" "$(awk 'END { print NR }' "$IO/err")"; }
 logparse() { awk -f "$IO/logfmt.awk" "$IO/err" > "$IO/kv"; }
 logkv() { logparse; awk -F '\t' -v k="$1" '$1 == k { print $2; exit }' "$IO/kv"; }
+# has KEY: how many times KEY is in the last run's log line
+has() { logparse; lognk "$1"; }
 lognk() { awk -F '\t' -v k="$1" '$1 == k { n++ } END { print n + 0 }' "$IO/kv"; }
 # raw control bytes in the log other than the line ends
 logcntrl() { tr -d '\n' < "$IO/err" | tr -cd '\000-\037\177' | wc -c | tr -d ' '; }
@@ -307,16 +527,19 @@ errsum() {
 }
 ERRLOG='lines=1/1 error=1'
 
+# ec_why EXIT: when R is not EXIT, what the run wrote on stderr (to see why)
+ec_why() { [ "$R" = "$1" ] || printf ' stderr: %s' "$(head -c 300 "$IO/err")"; }
+
 # errcase NAME COMMAND...: the failure policy: 112 by default, 111 with
 # OVERLIMIT_ONERROR=defer, one log line with error= each time, fd 4 silent
 errcase() {
     ec_n=$1
     shift
     "$@"
-    check "$ec_n" 112 "$R"
+    check "$ec_n" 112 "$R$(ec_why 112)"
     check "$ec_n.log" "$ERRLOG" "$(errsum)"
     "$@" OVERLIMIT_ONERROR=defer
-    check "$ec_n.defer" 111 "$R"
+    check "$ec_n.defer" 111 "$R$(ec_why 111)"
     check "$ec_n.defer.log" "$ERRLOG" "$(errsum)"
 }
 
@@ -325,7 +548,8 @@ errcase() {
 # cm ARG...: run cdbmake-limits; stdin from $CMIN. Sets CM (exit code).
 CMIN=/dev/null
 cm() {
-    $RUNAS "$CDBMAKE" "$@" < "$CMIN" > "$IO/cout" 2> "$IO/cerr"
+    if [ -n "$RUNAS" ]; then cm_p=$NBIN/cdbmake-limits; else cm_p=$CDBMAKE; fi
+    $RUNAS "$cm_p" "$@" < "$CMIN" > "$IO/cout" 2> "$IO/cerr"
     CM=$?
 }
 

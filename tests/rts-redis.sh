@@ -19,17 +19,11 @@ LC_ALL=C
 export LC_ALL
 unset CDPATH
 
-cd "$(dirname "$0")/.." || { echo "rts: cannot cd to the repo root" >&2; exit 2; }
-ROOT=$(pwd -P)
-HELPER=${RTS_HELPER:-$ROOT/rcptcheck-overlimit}
-CDBMAKE=${RTS_CDBMAKE:-$ROOT/cdbmake-limits}
-CLEANUP=${RTS_CLEANUP:-$ROOT/overlimit-cleanup}
-OLCTL=${RTS_CTL:-$ROOT/overlimitctl}
-ROUNDS=${RTS_REDIS_ROUNDS:-5}
-SIMTIMEOUT=10
+ROOT=$(cd "$(dirname "$0")/.." && pwd -P) || exit 2
 RTS_STORE=file          # the servers are this runner's own
-
 . "$ROOT/tests/rts-lib.sh"
+rts_programs
+ROUNDS=${RTS_REDIS_ROUNDS:-5}
 
 echo "# rts-redis: $ROOT (uid $(id -u))"
 for p in redis-server redis-cli redis-sentinel; do
@@ -238,7 +232,7 @@ onhost a; use "unix:$S"
 seqx flush.before "112" ipc 1.2.3.4
 r script flush > /dev/null
 seqx flush.after "112 112 113" ipc 1.2.3.4
-check flush.cached 1 "$(r script exists "$(sed -n 's/^#define DECIDE_LUA_SHA1 "\(.*\)"$/\1/p' "$ROOT/src/decide.lua.h")")"
+check flush.cached 1 "$(r script exists "$(sed -n 's/^#define DECIDE_LUA_SHA1 "\(.*\)"$/\1/p' "$BUILD/gen/decide.lua.h")")"
 redis_stop "$SP"
 
 # ------------------------------------------------- out of memory

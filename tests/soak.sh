@@ -5,29 +5,18 @@
 # expected notifications (none twice). Same style as rts.sh; last line
 # "N passed, M failed".
 #
-#   make && sh tests/soak.sh          (SOAK_ROUNDS, default 5)
+#   make tests && sh tests/soak.sh          (SOAK_ROUNDS, default 5)
+#
+# With the harness of every runner (tests/rts-lib.sh); RTS_BUILD,
+# RTS_HELPER... as there.
 
-set -u
-LC_ALL=C
-export LC_ALL
-cd "$(dirname "$0")/.." || exit 2
-ROOT=$(pwd -P)
-HELPER=$ROOT/rcptcheck-overlimit
-CTL=$ROOT/overlimitctl
-CONCURRENT=$ROOT/tests/concurrent
+ROOT=$(cd "$(dirname "$0")/.." && pwd -P) || exit 2
+. "$ROOT/tests/rts-lib.sh"
+rts_programs
 ROUNDS=${SOAK_ROUNDS:-5}
 K=40			# attempts per client, all at once
-PASS=0 FAIL=0
-
-check() {
-    if [ "x$2" = "x$3" ]; then PASS=$((PASS + 1)); echo "ok $1"
-    else FAIL=$((FAIL + 1)); echo "FAIL $1: expected '$2', got '$3'"; fi
-}
-for p in "$HELPER" "$CTL" "$CONCURRENT" ./cdbmake-limits; do
-    [ -x "$p" ] || { echo "FAIL setup: $p missing"; echo "0 passed, 1 failed"; exit 1; }
-done
-T=$(mktemp -d "${TMPDIR:-/tmp}/soak.XXXXXX") || exit 2
-trap 'rm -rf "$T"' EXIT
+T=$TMPBASE/soak
+mkdir "$T" || exit 2
 
 # the model: client, rule line, accepted of K, events expected
 # (the rules are written so that the model is simple arithmetic)
@@ -46,7 +35,7 @@ o2@y.com	-	30	over
 big@x.com	big@x.com:1000/1h	40	-
 MEOF
 cut -f2 "$T/model" | grep -v '^-$' > "$T/limits"
-./cdbmake-limits "$T/l.cdb" "$T/l.tmp" < "$T/limits" || exit 2
+"$CDBMAKE" "$T/l.cdb" "$T/l.tmp" < "$T/limits" || exit 2
 cat > "$T/notify" <<NEOF
 #!/bin/sh
 echo "\$OVERLIMIT_CLIENT \$OVERLIMIT_EVENT" > "$T/n/\$\$.\$(date +%s%N)"
@@ -57,14 +46,20 @@ r=1
 while [ "$r" -le "$ROUNDS" ]; do
     rm -rf "$T/ol" "$T/n" "$T/out"
     mkdir "$T/ol" "$T/n" "$T/out"
-    while IFS='	' read -r client rule acc ev; do
-        env -i USE_FD4=1 RELAYCLIENT= SMTPAUTHUSER="$client" \
-            OVERLIMIT_DIR="$T/ol" OVERLIMIT_CDB="$T/l.cdb" \
-            OVERLIMIT_NOTIFY="$T/notify" "$CONCURRENT" "$K" "$HELPER" \
-            > "$T/out/$client" &
-    done < "$T/model"
-    wait
-    sleep 1                                 # the detached notifications
+    # every client's K sessions at once, all clients together; the round
+    # is over when every helper and notification program has ended
+    # (waitall), so the notifications are counted without waiting
+    # shellcheck disable=SC2086 # $WAIT: words
+    (
+        while IFS='	' read -r client rule acc ev; do
+            env -i USE_FD4=1 RELAYCLIENT= SMTPAUTHUSER="$client" \
+                OVERLIMIT_DIR="$T/ol" OVERLIMIT_CDB="$T/l.cdb" \
+                OVERLIMIT_NOTIFY="$T/notify" $WAIT "$CONCURRENT" "$K" "$HELPER" \
+                > "$T/out/$client" &
+        done < "$T/model"
+        wait
+    ) 2> "$T/err"
+    check "round$r.nothing.left" "" "$(grep '^waitall: ' "$T/err")"
     bad=0 tot=0
     while IFS='	' read -r client rule acc ev; do
         exp="112=$acc 113=$((K - acc)) other=0"
@@ -74,13 +69,12 @@ while [ "$r" -le "$ROUNDS" ]; do
         check "round$r.$client.events" "$([ "$ev" = - ] && echo || echo "$ev")" "$got"
         tot=$((tot + acc))
     done < "$T/model"
-    got=$(env -i OVERLIMIT_DIR="$T/ol" OVERLIMIT_CDB="$T/l.cdb" "$CTL" -o tsv list |
+    got=$(env -i OVERLIMIT_DIR="$T/ol" OVERLIMIT_CDB="$T/l.cdb" "$OLCTL" -o tsv list |
         awk -F '\t' 'NR > 1 { s += $5 } END { print s + 0 }')
     check "round$r.store.total" "$tot" "$got"
-    got=$(env -i OVERLIMIT_DIR="$T/ol" OVERLIMIT_CDB="$T/l.cdb" "$CTL" -o tsv list banned |
+    got=$(env -i OVERLIMIT_DIR="$T/ol" OVERLIMIT_CDB="$T/l.cdb" "$OLCTL" -o tsv list banned |
         sed 1d | cut -f1 | sort | paste -sd, -)
     check "round$r.store.banned" "b1@x.com,b2@x.com" "$got"
     r=$((r + 1))
 done
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+finish

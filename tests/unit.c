@@ -18,6 +18,8 @@ Suite	*reply_suite(void);
 Suite	*side_suite(void);
 Suite	*compile_suite(void);
 Suite	*dest_suite(void);
+Suite	*logline_suite(void);
+Suite	*notify_suite(void);
 
 int
 main(void)
@@ -33,6 +35,8 @@ main(void)
 	srunner_add_suite(sr, side_suite());
 	srunner_add_suite(sr, compile_suite());
 	srunner_add_suite(sr, dest_suite());
+	srunner_add_suite(sr, logline_suite());
+	srunner_add_suite(sr, notify_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	run = srunner_ntests_run(sr);
 	failed = srunner_ntests_failed(sr);

@@ -2,9 +2,9 @@
 """mkseeds.py: (re)write the seed corpora of the fuzz harnesses into
 corpus/{rule,name,store,limits,dest}/ (the committed seeds are its output).
 
-    make cdbmake-limits && python3 tests/fuzz/mkseeds.py
+    make && python3 tests/fuzz/mkseeds.py
 
-The limits seeds are CDBs compiled by ./cdbmake-limits (skipped when it
+The limits seeds are CDBs compiled by build/cdbmake-limits (skipped when it
 has not been built).
 """
 import os
@@ -117,9 +117,31 @@ put("store", "garbage", b"\0garbage\n")
 # regress-cumwrap, regress-unsorted, regress-bigbase: inputs fuzz_store
 # found (docs/RELIABILITY.md)
 
+# ---- log and notify values (fuzz_logline): operations, each one byte
+# (0,4 log_esc; 1,5 log_quote; 2 log_bytes; 3 log_add/log_fmt; 6
+# notify_env_add; 7 notify_env_pass), one length byte (ops 4-7: two, the
+# length x 8 + the second's low bits), then the value
+def op(code, value):
+    value = value.encode("latin-1") if isinstance(value, str) else value
+    if code >= 4:
+        return bytes([code, len(value) // 8, len(value) % 8]) + value
+    return bytes([code, len(value)]) + value
+
+
+put("logline", "client", op(0, "user@example.com") + op(3, ""))
+put("logline", "hostile", op(0, "evil\r\nverdict=accept client=root") +
+    op(1, 'cannot open "x\\y"') + op(2, "\x00\x1b[2J\x7f\xff"))
+put("logline", "long", op(4, "a" * 300) + op(5, "b c " * 100) +
+    op(4, "\n" * 600))
+put("logline", "full", b"".join(op(4, "\xff" * 400) for _ in range(8)))
+put("logline", "notify", op(6, "u@x.com") + op(6, "evil\nsender") +
+    op(7, "") + op(6, "\xff" * 300))
+put("logline", "envfull", b"".join(op(6, "\x01" * 256) for _ in range(30)) +
+    b"".join(op(7, "") for _ in range(40)))
+
 # ---- limits CDBs (fuzz_limits): compiled by cdbmake-limits, plus a cut one
 ROOT = os.path.dirname(os.path.dirname(HERE))
-CDBMAKE = os.path.join(ROOT, "cdbmake-limits")
+CDBMAKE = os.path.join(ROOT, "build", "cdbmake-limits")
 ctls = {
     "sample": open(os.path.join(ROOT, "control", "relaylimits")).read(),
     "default": ":5\n",

@@ -1,21 +1,21 @@
 #!/bin/sh
 # run.sh: a bounded run of each libFuzzer harness (make fuzz-run).
 #
-#   FUZZ_SECONDS=20 sh tests/fuzz/run.sh tests/fuzz/fuzz_rule ...
+#   FUZZ_SECONDS=20 sh tests/fuzz/run.sh build/fuzz/fuzz_rule ...
 #
 # Each harness starts from its seed corpus tests/fuzz/corpus/NAME (read
 # only: new inputs go to a temporary corpus, or to $FUZZ_CORPUS_OUT/NAME
 # when that is set) and runs for FUZZ_SECONDS seconds (-max_total_time).
 # A crash, a leak, a sanitizer report, a failed invariant, an input that
 # takes over 10 s (a hang) or over 2 GB fails the harness; the input is
-# kept in $FUZZ_ARTIFACTS (default tests/fuzz/crashes/) as the reproducer:
-#   tests/fuzz/fuzz_NAME tests/fuzz/crashes/crash-...
+# kept in $FUZZ_ARTIFACTS (default build/fuzz/crashes/) as the reproducer:
+#   build/fuzz/fuzz_NAME build/fuzz/crashes/crash-...
 # Prints per harness "ok NAME: figures" or "FAIL NAME: ...", and ends with
 # "N passed, M failed"; exits 1 when M > 0.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 SECS=${FUZZ_SECONDS:-20}
-ART=${FUZZ_ARTIFACTS:-tests/fuzz/crashes}
+ART=${FUZZ_ARTIFACTS:-build/fuzz/crashes}
 mkdir -p "$ART" || exit 2
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/fuzzrun.XXXXXX") || exit 2
 trap 'rm -rf "$TMP"' EXIT
