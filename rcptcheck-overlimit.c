@@ -26,12 +26,27 @@
 #include "prog.h"
 #include "reply.h"
 #include "report.h"
+#include "tally.h"
 
 #define TIMEOUT		10	/* seconds, OVERLIMIT_TIMEOUT */
 #define NOTIFY_TIMEOUT	30	/* seconds, OVERLIMIT_NOTIFY_TIMEOUT */
 
 static int onerror = EX_ACCEPT;
 static struct logline wd, bus;	/* what the signal handlers write */
+static const char *dir = "";	/* the counter directory, for tally() */
+
+/* One more event of a kind no counter file holds (tally.h): an error's
+ * verdict, a missing SMTPRCPTCOUNT. Async-signal-safe. */
+static void
+tally(const char *name)
+{
+	char path[TALLY_PATHMAX];
+
+	/* both use only strlen, strrchr, memcpy, stat, open, fstat, geteuid,
+	 * write and close: async-signal-safe (tally.h) */
+	if (tally_path(path, dir, name) == 0) /* NOLINT(bugprone-signal-handler,cert-sig30-c) */
+		tally_add(path); /* NOLINT(bugprone-signal-handler,cert-sig30-c) */
+}
 
 /* The watchdog (SIGALRM), and the CDB truncated in place under its
  * mapping (SIGBUS): one log line, then the failure policy. */
@@ -44,6 +59,7 @@ caught(int sig)
 		l->buf[l->len] = '\n';
 		(void)write(2, l->buf, l->len + 1);
 	}
+	tally(onerror == EX_ACCEPT ? TALLY_ACCEPT : TALLY_DEFER);
 	_exit(onerror);
 }
 
@@ -61,6 +77,7 @@ failed(struct logline *l, const char *what, const char *arg, int err)
 	log_quote(l, "error", msg);
 	log_add(l, "verdict", onerror == EX_ACCEPT ? "accept" : "defer");
 	log_flush(l, 2);
+	tally(onerror == EX_ACCEPT ? TALLY_ACCEPT : TALLY_DEFER);
 	return onerror;
 }
 
@@ -217,6 +234,12 @@ request(struct lookup *lk, struct ident *id, const char *rip,
 	if (prog_envnum("SMTPRCPTCOUNT", 0, 1000000000L, -1, &n) < 0)
 		log_quote(lg, "env_error", "SMTPRCPTCOUNT is not a number "
 		    "from 0 to 1000000000: msg= and mass= left out");
+	else if (n < 0 && (ru->client.msgmax || ru->client.massn)) {
+		log_quote(lg, "env_error", "SMTPRCPTCOUNT is not set (a "
+		    "qmail-smtpd without it, INSTALL): msg= and mass= left "
+		    "out");
+		tally(TALLY_NOCOUNT);
+	}
 	rq->count = n;
 	if (prog_envnum("SMTPRCPTCOUNTALL", 0, 1000000000L, -1, &n) < 0)
 		log_quote(lg, "env_error", "SMTPRCPTCOUNTALL is not a number "
@@ -400,6 +423,7 @@ main(void)
 		return EX_ACCEPT;		/* inbound: not ours to count */
 	memset(&rq, 0, sizeof(rq));
 	cdb = prog_env("OVERLIMIT_CDB", OVERLIMIT_CDB);
+	dir = prog_env("OVERLIMIT_DIR", OVERLIMIT_DIR);
 	if ((rc = local(&lk, cdb)) < 0)
 		return EX_ACCEPT;
 	rq.kind = rc ? RCPT_LOCAL : RCPT_RELAYED;
@@ -440,8 +464,7 @@ main(void)
 		report_rule(&lg, &rq);
 	rq.strict = onerror == EX_DEFER;
 	rq.now = time(NULL);
-	e = prog_env("OVERLIMIT_DIR", OVERLIMIT_DIR);
-	if (store_open(&st, e) < 0)
+	if (store_open(&st, dir) < 0)
 		return failed(&lg, st.err, NULL, 0);
 	if (decide(&st, &rq, &out) < 0)
 		return failed(&lg, out.fail, NULL, 0);
