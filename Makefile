@@ -15,9 +15,19 @@
 # binaries. BUILD=build/NAME keeps a second build (test.sh: one per
 # compiler or sanitizer) beside the first.
 
+# The paths, set in one place: compiled into the four programs as their
+# defaults (the run file's OVERLIMIT_DIR and OVERLIMIT_CDB still override
+# them), written into the cron.d file, the systemd units and the man pages
+# at install. SMTPD_USER and SMTPD_GROUP: the user qmail-smtpd runs the
+# helper as; the counter directory and the jobs belong to it.
 PREFIX	?= /var/qmail
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/man
+OVERLIMIT_DIR ?= $(PREFIX)/overlimit
+OVERLIMIT_CDB ?= $(PREFIX)/control/relaylimits.cdb
+SMTPD_USER ?= vpopmail
+SMTPD_GROUP ?= vchkpw
+QMAIL_SMTPD ?= /var/qmail/bin/qmail-smtpd
 CRONDIR	?= /etc/cron.d
 SYSTEMDDIR ?= /etc/systemd/system
 BUILD	?= build
@@ -30,7 +40,9 @@ CFLAGS	?= -O2 -g
 WARN	= -Wall -Wextra -Werror
 STD	= -std=c99 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
 BSDINC	= $$(pkg-config --cflags libbsd-overlay) -DLIBBSD_OPENBSD_VIS
-ALLCFLAGS = $(STD) $(WARN) $(BSDINC) -Isrc -fPIE $(CFLAGS)
+PATHS	= -DOVERLIMIT_DIR='"$(OVERLIMIT_DIR)"' -DOVERLIMIT_CDB='"$(OVERLIMIT_CDB)"' \
+	  -DSMTPD_USER='"$(SMTPD_USER)"' -DQMAIL_SMTPD='"$(QMAIL_SMTPD)"'
+ALLCFLAGS = $(STD) $(WARN) $(BSDINC) -Isrc -fPIE $(PATHS) $(CFLAGS)
 LIBS	= -lcdb -lbsd -lmd -lhiredis
 
 # The helper is exec'ed once per recipient, inbound mail included: link it
@@ -51,7 +63,8 @@ endif
 PROGS	= rcptcheck-overlimit cdbmake-limits overlimit-cleanup overlimitctl
 BINS	= $(addprefix $(BUILD)/,$(PROGS))
 MODS	= prog name ident option grammar codec compile lookup dest destset \
-	  policy counter side decide logline reply report notify rcli rstore
+	  policy counter side decide logline reply report notify tally selfcheck \
+	  rcli rstore
 OBJS	= $(MODS:%=$(BUILD)/obj/%.o)
 LIB	= $(BUILD)/liboverlimit.a
 # the test programs; rcptcheck-overlimit.dyn: the helper linked dynamically
@@ -84,8 +97,14 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c src/*.c src/*.h tests/*.h \
 fuzz-run: $(FUZZERS)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZERS)
 
+# the compiled-in paths: a file whose contents change only when they do,
+# so that every object that holds them is rebuilt then, and only then
+$(BUILD)/paths: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PATHS)' | cmp -s - $@ || echo '$(PATHS)' > $@
+
 # the headers (the generated one apart: only rstore includes it)
-$(BUILD)/obj/%.o: src/%.c src/*.h
+$(BUILD)/obj/%.o: src/%.c src/*.h $(BUILD)/paths
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -I$(BUILD)/gen -c -o $@ $<
 
@@ -152,41 +171,76 @@ check: tests
 	done; \
 	exit $$rc
 
+# The installed copy of a file with the default paths replaced by this
+# install's (cron.d, the units, the man pages).
+SUBST	= sed -e 's|/var/qmail/overlimit|$(OVERLIMIT_DIR)|g' \
+	  -e 's|/var/qmail/control/relaylimits.cdb|$(OVERLIMIT_CDB)|g' \
+	  -e 's|/var/qmail/bin|$(BINDIR)|g' \
+	  -e 's|/var/qmail/control|$(PREFIX)/control|g' \
+	  -e 's|User=vpopmail|User=$(SMTPD_USER)|; s|Group=vchkpw|Group=$(SMTPD_GROUP)|' \
+	  -e 's|-o vpopmail -g vchkpw|-o $(SMTPD_USER) -g $(SMTPD_GROUP)|' \
+	  -e 's|^\([^	]*\)	vpopmail	|\1	$(SMTPD_USER)	|'
+MAN5	= relaylimits.5
+MAN8	= rcptcheck-overlimit.8 cdbmake-limits.8 overlimit-cleanup.8 overlimitctl.8
+NOTIFY	= notify-mail notify-vpopmail-disable notify-sms
+
+# The counter directory belongs to SMTPD_USER, mode 0700, whatever the
+# umask: without that every relayed recipient went to the failure policy.
+# Installing as root without that user, or as another user, says plainly
+# what is left to do.
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PREFIX)/control
-	install -d -m 700 $(DESTDIR)$(PREFIX)/overlimit
+	install -d -m 755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(PREFIX)/control \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(CRONDIR) $(DESTDIR)$(SYSTEMDDIR)
+	install -d -m 700 $(DESTDIR)$(OVERLIMIT_DIR)
+	@if [ "$$(id -u)" = 0 ] && id -u $(SMTPD_USER) >/dev/null 2>&1; then \
+	    chown $(SMTPD_USER):$(SMTPD_GROUP) $(DESTDIR)$(OVERLIMIT_DIR) && \
+	    echo "counter directory: $(OVERLIMIT_DIR), $(SMTPD_USER):$(SMTPD_GROUP) 0700"; \
+	else \
+	    echo "left to do: chown $(SMTPD_USER):$(SMTPD_GROUP) $(OVERLIMIT_DIR)" \
+	        "(not root, or no user $(SMTPD_USER): make install SMTPD_USER=...)"; \
+	fi
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
 	test -e $(DESTDIR)$(PREFIX)/control/relaylimits || \
 	    install -m 644 control/relaylimits $(DESTDIR)$(PREFIX)/control/
-	install -m 755 contrib/notify/notify-mail \
-	    contrib/notify/notify-vpopmail-disable contrib/notify/notify-sms \
-	    $(DESTDIR)$(BINDIR)/
-	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
-	install -m 644 docs/man/relaylimits.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 644 docs/man/rcptcheck-overlimit.8 docs/man/cdbmake-limits.8 \
-	    docs/man/overlimit-cleanup.8 docs/man/overlimitctl.8 \
-	    $(DESTDIR)$(MANDIR)/man8/
-	install -d $(DESTDIR)$(CRONDIR)
-	test -e $(DESTDIR)$(CRONDIR)/rcptcheck-overlimit || \
-	    install -m 644 etc/cron.d/rcptcheck-overlimit $(DESTDIR)$(CRONDIR)/
-	install -d $(DESTDIR)$(SYSTEMDDIR)
-	for u in $(UNITS); do test -e $(DESTDIR)$(SYSTEMDDIR)/$$u || \
-	    install -m 644 etc/systemd/$$u $(DESTDIR)$(SYSTEMDDIR)/; done
+	for n in $(NOTIFY); do install -m 755 contrib/notify/$$n \
+	    $(DESTDIR)$(BINDIR)/; done
+	for m in $(MAN5); do $(SUBST) docs/man/$$m > $(DESTDIR)$(MANDIR)/man5/$$m; \
+	    chmod 644 $(DESTDIR)$(MANDIR)/man5/$$m; done
+	for m in $(MAN8); do $(SUBST) docs/man/$$m > $(DESTDIR)$(MANDIR)/man8/$$m; \
+	    chmod 644 $(DESTDIR)$(MANDIR)/man8/$$m; done
+	test -e $(DESTDIR)$(CRONDIR)/rcptcheck-overlimit || { \
+	    $(SUBST) etc/cron.d/rcptcheck-overlimit > \
+	    $(DESTDIR)$(CRONDIR)/rcptcheck-overlimit && \
+	    chmod 644 $(DESTDIR)$(CRONDIR)/rcptcheck-overlimit; }
+	for u in $(UNITS); do test -e $(DESTDIR)$(SYSTEMDDIR)/$$u || { \
+	    $(SUBST) etc/systemd/$$u > $(DESTDIR)$(SYSTEMDDIR)/$$u && \
+	    chmod 644 $(DESTDIR)$(SYSTEMDDIR)/$$u; }; done
+	@echo "then, as root: $(BINDIR)/cdbmake-limits, and" \
+	    "$(BINDIR)/overlimitctl check -u $(SMTPD_USER) (INSTALL)"
 
+# A timer enabled with systemctl leaves a link behind the unit: disable
+# them first (systemctl disable --now overlimit-cleanup.timer
+# overlimit-metrics.timer), or the link dangles. Files an admin changed
+# stay.
 uninstall:
-	for p in $(PROGS) notify-mail notify-vpopmail-disable notify-sms; do \
-	    rm -f $(DESTDIR)$(BINDIR)/$$p; done
-	rm -f $(DESTDIR)$(MANDIR)/man5/relaylimits.5
-	for p in $(PROGS); do rm -f $(DESTDIR)$(MANDIR)/man8/$$p.8; done
-	if cmp -s etc/cron.d/rcptcheck-overlimit \
+	for p in $(PROGS) $(NOTIFY); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	for m in $(MAN5); do rm -f $(DESTDIR)$(MANDIR)/man5/$$m; done
+	for m in $(MAN8); do rm -f $(DESTDIR)$(MANDIR)/man8/$$m; done
+	if $(SUBST) etc/cron.d/rcptcheck-overlimit | cmp -s - \
 	    $(DESTDIR)$(CRONDIR)/rcptcheck-overlimit; then \
 	    rm -f $(DESTDIR)$(CRONDIR)/rcptcheck-overlimit; fi
-	for u in $(UNITS); do if cmp -s etc/systemd/$$u $(DESTDIR)$(SYSTEMDDIR)/$$u; \
-	    then rm -f $(DESTDIR)$(SYSTEMDDIR)/$$u; fi; done
-	@echo "left in place: $(PREFIX)/control/relaylimits, the overlimit" \
-	    "directory, and cron/systemd files you changed"
+	for u in $(UNITS); do if $(SUBST) etc/systemd/$$u | cmp -s - \
+	    $(DESTDIR)$(SYSTEMDDIR)/$$u; then rm -f $(DESTDIR)$(SYSTEMDDIR)/$$u; \
+	    fi; done
+	@if [ -z "$(DESTDIR)" ] && command -v systemctl >/dev/null 2>&1 && \
+	    systemctl is-enabled overlimit-cleanup.timer >/dev/null 2>&1; then \
+	    echo "warning: overlimit-cleanup.timer is enabled: systemctl" \
+	        "disable --now overlimit-cleanup.timer overlimit-metrics.timer"; fi
+	@echo "left in place: $(PREFIX)/control/relaylimits, the counter" \
+	    "directory $(OVERLIMIT_DIR), and cron/systemd files you changed"
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all tests bench check lint lint-c install uninstall clean fuzz fuzz-run
+.PHONY: all tests bench check lint lint-c install uninstall clean fuzz fuzz-run FORCE

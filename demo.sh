@@ -17,7 +17,7 @@ say() { printf '\n== %s\n' "$*"; }
 # rcpt ENV...: one RCPT TO, as qmail-smtpd's RCPTCHECK call; prints the
 # exit code and what the client would be told.
 rcpt() {
-	out=$(env -i USE_FD4=1 HELO=client.example SENDER=someone@example.com \
+	out=$(env -i USE_FD4=1 HELO=client.example SENDER=someone@example.com SMTPRCPTCOUNT=0 \
 	    OVERLIMIT_DIR="$OVERLIMIT_DIR" OVERLIMIT_CDB="$OVERLIMIT_CDB" \
 	    "$@" ./build/tests/rcptsim ./build/rcptcheck-overlimit 2>>"$T/smtpd.log")
 	code=${out#exit=}; code=${code%%
@@ -140,6 +140,34 @@ grep 'dest=deny' "$T/smtpd.log" | tail -n 2 | sed 's/^/    log: /'
 echo "    why? overlimitctl explain pupil@example.edu friend@freemail.example:"
 ./build/overlimitctl explain pupil@example.edu friend@freemail.example |
     sed -n '/^destination/,$p' | sed 's/^/    /'
+
+say "an install slip: the counter directory made with umask 002 (mode 0775)
+   the helper will not trust it: every relayed recipient accepted unlimited"
+C=$T/check
+mkdir -m 755 "$C"
+mkdir -m 775 "$C/overlimit"
+cp "$OVERLIMIT_CDB" "$C/relaylimits.cdb"
+chmod 644 "$C/relaylimits.cdb"
+as=
+if [ "$(id -u)" = 0 ]; then	# root passes every permission: as nobody
+	chmod 755 "$T"
+	chown nobody "$C/overlimit"
+	as="-u nobody"
+fi
+printf '    RCPT TO:<x@example.net>  ->  %s\n' "$(rcpt RELAYCLIENT= \
+    SMTPAUTHUSER=alice@example.com TCPREMOTEIP=198.51.100.7 \
+    RECIPIENT=x@example.net OVERLIMIT_DIR="$C/overlimit")"
+tail -n 1 "$T/smtpd.log" | sed 's/^/    log: /'
+echo "    overlimitctl check (after installing and after every change):"
+# shellcheck disable=SC2086 # $as: the option and its word
+OVERLIMIT_DIR="$C/overlimit" OVERLIMIT_CDB="$C/relaylimits.cdb" \
+    ./build/overlimitctl check $as -s /dev/null | sed 's/^/    /' || true
+chmod 700 "$C/overlimit"
+echo "    after its fix (chmod 700):"
+# shellcheck disable=SC2086
+OVERLIMIT_DIR="$C/overlimit" OVERLIMIT_CDB="$C/relaylimits.cdb" \
+    ./build/overlimitctl check $as -s /dev/null | tail -n 1 | sed 's/^/    /'
+[ "$(id -u)" = 0 ] && chmod 700 "$T"
 
 say "metrics for Prometheus (overlimitctl metrics):"
 ./build/overlimitctl metrics | grep -v '^#' | sed 's/^/    /'

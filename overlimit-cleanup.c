@@ -34,6 +34,7 @@
 #include "prog.h"
 #include "rstore.h"
 #include "side.h"
+#include "tally.h"
 
 #define STALE	3600	/* seconds before a temporary file is stale */
 
@@ -170,7 +171,11 @@ entry(const char *name, int keep, struct tally *t)
 	struct stat sb;
 
 	if (name[0] == '.') {
-		if (strncmp(name, ".cmp.", 5) == 0 &&
+		if (strcmp(name, TALLY_ACCEPT) == 0 ||
+		    strcmp(name, TALLY_DEFER) == 0 ||
+		    strcmp(name, TALLY_NOCOUNT) == 0)
+			(void)tally_trim(st.dirfd, name);
+		else if (strncmp(name, ".cmp.", 5) == 0 &&
 		    fstatat(st.dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    sb.st_mtime < now - STALE)
 			unlinkat(st.dirfd, name, 0);

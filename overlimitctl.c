@@ -8,6 +8,7 @@
  *	overlimitctl raise CLIENT FACTOR UNTIL
  *	overlimitctl metrics [FILE]
  *	overlimitctl migrate [back]
+ *	overlimitctl check [-u USER] [-s QMAIL-SMTPD]
  *
  * It reads the same store and CDB as the helper (OVERLIMIT_DIR,
  * OVERLIMIT_CDB) and locks each counter file as the helper does, briefly:
@@ -15,7 +16,8 @@
  * Redis (SCAN, and the store's own script for each: read-only peeks, the
  * reset, the raise); migrate moves this host's counter files into Redis
  * (back: the other way). See overlimitctl(8).
- * Exit 0 ok, 1 "no such client" (show, reset), 100 usage, 111 error.
+ * Exit 0 ok, 1 "no such client" (show, reset) or a problem found
+ * (check), 100 usage, 111 error.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -25,6 +27,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +45,9 @@
 #include "prog.h"
 #include "rstore.h"
 #include "rule.h"
+#include "selfcheck.h"
 #include "side.h"
+#include "tally.h"
 
 #define PROG	"overlimitctl"
 
@@ -84,7 +90,8 @@ usage(void)
 	    "       " PROG " raise CLIENT FACTOR UNTIL   (UNTIL: +3d, +12h, "
 	    "2026-12-24, 2026-12-24T18:00; UTC)\n"
 	    "       " PROG " metrics [FILE]\n"
-	    "       " PROG " migrate [back]   (with OVERLIMIT_REDIS)\n");
+	    "       " PROG " migrate [back]   (with OVERLIMIT_REDIS)\n"
+	    "       " PROG " check [-u USER] [-s QMAIL-SMTPD]\n");
 	exit(100);
 }
 
@@ -967,6 +974,25 @@ cmd_raise(int argc, char **argv)
 	return 0;
 }
 
+/* A tally of the helper's (tally.h); 0 for none, or one that is not a
+ * plain file. */
+static long long
+tallyof(const char *name)
+{
+	static int dfd = -1;
+	int64_t n;
+
+	/* with Redis, the helpers still count this host's errors in the
+	 * counter directory, when there is one */
+	if (dfd < 0)
+		dfd = redis ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) :
+		    st.dirfd;
+	if (dfd < 0)
+		return 0;
+	n = tally_get(dfd, name);
+	return n > 0 ? (long long)n : 0;
+}
+
 /* Prometheus node_exporter textfile, written atomically. */
 static int
 cmd_metrics(int argc, char **argv)
@@ -1043,11 +1069,23 @@ cmd_metrics(int argc, char **argv)
 	    "not be read.\n"
 	    "# TYPE rcptcheck_overlimit_store_errors gauge\n"
 	    "rcptcheck_overlimit_store_errors %lu\n"
+	    "# HELP rcptcheck_overlimit_errors_total Recipients the helper "
+	    "accepted (or deferred) because of an error (OVERLIMIT_ONERROR); "
+	    "the log's error= lines say why.\n"
+	    "# TYPE rcptcheck_overlimit_errors_total counter\n"
+	    "rcptcheck_overlimit_errors_total{verdict=\"accept\"} %lld\n"
+	    "rcptcheck_overlimit_errors_total{verdict=\"defer\"} %lld\n"
+	    "# HELP rcptcheck_overlimit_no_rcptcount_total Recipients under "
+	    "msg= or mass= without qmail-smtpd's SMTPRCPTCOUNT (those "
+	    "options did nothing).\n"
+	    "# TYPE rcptcheck_overlimit_no_rcptcount_total counter\n"
+	    "rcptcheck_overlimit_no_rcptcount_total %lld\n"
 	    "# HELP rcptcheck_overlimit_scrape_time Unix time of this report.\n"
 	    "# TYPE rcptcheck_overlimit_scrape_time gauge\n"
 	    "rcptcheck_overlimit_scrape_time %lld\n",
 	    nclients, over, raised, banned, aggover, total, refused, notified,
-	    errs, (long long)now);
+	    errs, tallyof(TALLY_ACCEPT), tallyof(TALLY_DEFER),
+	    tallyof(TALLY_NOCOUNT), (long long)now);
 	if (argc == 2) {
 		if (fflush(f) != 0 || fsync(fd) < 0 || fclose(f) != 0 ||
 		    rename(tmp, argv[1]) < 0) {
@@ -1319,14 +1357,120 @@ closeredis(void)
 	rstore_close(&rs);
 }
 
+/* Become user (root only; anyone may check as himself). */
+static void
+become(const struct passwd *pw)
+{
+	if (pw->pw_uid == geteuid())
+		return;
+	if (geteuid() != 0)
+		prog_die(100, "only root can check as another user:",
+		    pw->pw_name, 0);
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 ||
+	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0 ||
+	    getuid() != pw->pw_uid || geteuid() != pw->pw_uid)
+		die("unable to become", pw->pw_name, errno);
+}
+
+/* With OVERLIMIT_REDIS: its settings, read as the helper reads them (the
+ * password file too), and the server reached. */
+static void
+checkredis(struct selfcheck *sc)
+{
+	const char *argv[1] = { "TIME" };
+	struct rrep *r;
+
+	if (redis)
+		rstore_close(&rs);	/* opened before we became the user */
+	if (rstore_init(&rs, dir) == 1)
+		return;
+	redis = 1;
+	if (rs.fail != 0 || rstore_cmd(&rs, 1, argv, &r) < 0) {
+		selfcheck_say(sc, "FAIL", "%s", rs.err);
+		selfcheck_fix(sc, "the OVERLIMIT_REDIS settings "
+		    "(rcptcheck-overlimit(8)), the password file readable by "
+		    "%s alone, the server and its ACL (INSTALL)", sc->user);
+		return;
+	}
+	rrep_free(r);
+	selfcheck_say(sc, "ok", "redis %s", rs.cur.text);
+}
+
+/* Would the helper work, run as the smtpd user with this environment? */
+static int
+cmd_check(int argc, char **argv)
+{
+	struct selfcheck sc;
+	const char *user = NULL;
+	struct passwd *pw;
+	struct group *gr;
+	char uname[64], gname[64];
+	int i;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.smtpd = QMAIL_SMTPD;
+	for (i = 1; i < argc; i += 2) {
+		if (i + 1 >= argc)
+			usage();
+		if (strcmp(argv[i], "-u") == 0)
+			user = argv[i + 1];
+		else if (strcmp(argv[i], "-s") == 0)
+			sc.smtpd = argv[i + 1];
+		else
+			usage();
+	}
+	/* root checks as the smtpd user: root would pass every permission */
+	if (user == NULL && geteuid() == 0)
+		user = SMTPD_USER;
+	errno = 0;
+	if ((pw = user ? getpwnam(user) : getpwuid(geteuid())) == NULL)
+		die(user ? "no such user:" : "who am I? uid", user ? user :
+		    "unknown", errno);
+	if ((gr = getgrgid(pw->pw_gid)) != NULL)
+		strlcpy(gname, gr->gr_name, sizeof(gname));
+	else
+		snprintf(gname, sizeof(gname), "%lu", (unsigned long)pw->pw_gid);
+	strlcpy(uname, pw->pw_name, sizeof(uname));
+	become(pw);
+	sc.user = uname;
+	sc.group = gname;
+	sc.dir = dir;
+	sc.cdb = cdb;
+	sc.notify = prog_env("OVERLIMIT_NOTIFY", NULL);
+	sc.now = now;
+	sc.out = stdout;
+	printf("checking as %s (uid %lu, gid %lu): OVERLIMIT_DIR=%s "
+	    "OVERLIMIT_CDB=%s\n", sc.user, (unsigned long)getuid(),
+	    (unsigned long)getgid(), dir, cdb);
+	(void)selfcheck(&sc);
+	checkredis(&sc);
+	if (sc.problems == 0) {
+		printf("the helper would work as %s (%u warnings)\n", sc.user,
+		    sc.warnings);
+		return 0;
+	}
+	printf("%u problem%s: fix, then check again\n", sc.problems,
+	    sc.problems == 1 ? "" : "s");
+	return 1;
+}
+
 int
 main(int argc, char **argv)
 {
-	int c;
+	int c, n;
 
 	prog_init(PROG);
 	prog_onbus();
-	while ((c = getopt(argc, argv, "o:")) != -1) {
+	/* the options before the command only (GNU getopt would take a
+	 * command's own, check -u, as ours) */
+	for (n = 1; n < argc && argv[n][0] == '-' && argv[n][1] != '\0'; n++)
+		if (strcmp(argv[n], "-o") == 0)
+			n++;
+		else if (strcmp(argv[n], "--") == 0)
+			break;
+	if (n > argc)
+		n = argc;
+	while ((c = getopt(n, argv, "o:")) != -1) {
 		if (c != 'o')
 			usage();
 		if (strcmp(optarg, "table") == 0)
@@ -1364,6 +1508,8 @@ main(int argc, char **argv)
 		return cmd_raise(argc, argv);
 	if (strcmp(argv[0], "metrics") == 0)
 		return cmd_metrics(argc, argv);
+	if (strcmp(argv[0], "check") == 0)
+		return cmd_check(argc, argv);
 	usage();
 	return 100;
 }

@@ -27,6 +27,7 @@
 #include "reply.h"
 #include "report.h"
 #include "rstore.h"
+#include "tally.h"
 
 #define TIMEOUT		10	/* seconds, OVERLIMIT_TIMEOUT */
 #define NOTIFY_TIMEOUT	30	/* seconds, OVERLIMIT_NOTIFY_TIMEOUT */
@@ -34,6 +35,20 @@
 static int onerror = EX_ACCEPT;
 static int localfb;		/* OVERLIMIT_ONERROR=local */
 static struct logline wd, bus;	/* what the signal handlers write */
+static const char *dir = "";	/* the counter directory, for tally() */
+
+/* One more event of a kind no counter file holds (tally.h): an error's
+ * verdict, a missing SMTPRCPTCOUNT. Async-signal-safe. */
+static void
+tally(const char *name)
+{
+	char path[TALLY_PATHMAX];
+
+	/* both use only strlen, strrchr, memcpy, stat, open, fstat, geteuid,
+	 * write and close: async-signal-safe (tally.h) */
+	if (tally_path(path, dir, name) == 0) /* NOLINT(bugprone-signal-handler,cert-sig30-c) */
+		tally_add(path); /* NOLINT(bugprone-signal-handler,cert-sig30-c) */
+}
 
 /* The watchdog (SIGALRM), and the CDB truncated in place under its
  * mapping (SIGBUS): one log line, then the failure policy. */
@@ -46,6 +61,7 @@ caught(int sig)
 		l->buf[l->len] = '\n';
 		(void)write(2, l->buf, l->len + 1);
 	}
+	tally(onerror == EX_ACCEPT ? TALLY_ACCEPT : TALLY_DEFER);
 	_exit(onerror);
 }
 
@@ -63,6 +79,7 @@ failed(struct logline *l, const char *what, const char *arg, int err)
 	log_quote(l, "error", msg);
 	log_add(l, "verdict", onerror == EX_ACCEPT ? "accept" : "defer");
 	log_flush(l, 2);
+	tally(onerror == EX_ACCEPT ? TALLY_ACCEPT : TALLY_DEFER);
 	return onerror;
 }
 
@@ -220,6 +237,12 @@ request(struct lookup *lk, struct ident *id, const char *rip,
 	if (prog_envnum("SMTPRCPTCOUNT", 0, 1000000000L, -1, &n) < 0)
 		log_quote(lg, "env_error", "SMTPRCPTCOUNT is not a number "
 		    "from 0 to 1000000000: msg= and mass= left out");
+	else if (n < 0 && (ru->client.msgmax || ru->client.massn)) {
+		log_quote(lg, "env_error", "SMTPRCPTCOUNT is not set (a "
+		    "qmail-smtpd without it, INSTALL): msg= and mass= left "
+		    "out");
+		tally(TALLY_NOCOUNT);
+	}
 	rq->count = n;
 	if (prog_envnum("SMTPRCPTCOUNTALL", 0, 1000000000L, -1, &n) < 0)
 		log_quote(lg, "env_error", "SMTPRCPTCOUNTALL is not a number "
@@ -336,7 +359,6 @@ decision(struct logline *lg, const struct request *rq, struct outcome *out)
 {
 	static struct rstore rs;	/* static: reachable at exit, and */
 	static struct store st;		/* their reasons outlive the call */
-	const char *dir = prog_env("OVERLIMIT_DIR", OVERLIMIT_DIR);
 	int rc;
 
 	if ((rc = rstore_init(&rs, dir)) == 0) {
@@ -431,6 +453,7 @@ main(void)
 		return EX_ACCEPT;		/* inbound: not ours to count */
 	memset(&rq, 0, sizeof(rq));
 	cdb = prog_env("OVERLIMIT_CDB", OVERLIMIT_CDB);
+	dir = prog_env("OVERLIMIT_DIR", OVERLIMIT_DIR);
 	if ((rc = local(&lk, cdb)) < 0)
 		return EX_ACCEPT;
 	rq.kind = rc ? RCPT_LOCAL : RCPT_RELAYED;

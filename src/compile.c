@@ -103,6 +103,8 @@ compile_line(struct compile *c, const char *line, size_t len)
 		c->feat |= LOOKUP_FALIAS;
 	if (r.massn)
 		c->feat |= LOOKUP_FMASS;
+	if (r.msgmax)
+		c->feat |= LOOKUP_FMSG;
 	if ((e = grow(c)) == NULL)
 		return -1;
 	rule_fmtvalue(&r, val, sizeof(val));

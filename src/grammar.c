@@ -364,7 +364,7 @@ static int
 domainset(const char *name, char *v, struct rulekey *k, struct rule *r,
     const char **err)
 {
-	char *to = v, tmp[260];
+	char *to = v, tmp[260], dk[NAME_ENCMAX + 1];
 
 	if (name[0] == 'a') {
 		if (v == NULL || (to = strchr(v, ':')) == NULL) {
@@ -378,9 +378,14 @@ domainset(const char *name, char *v, struct rulekey *k, struct rule *r,
 			return RULE_ERR;
 		}
 		snprintf(tmp, sizeof(tmp), "x@%s", v);
+		(void)name_domainkey(tmp, strlen(tmp), dk);
+		/* the key must hold it whole (a long domain would not) */
+		if (strlen(RULE_ALIASKEY) + strlen(dk) > NAME_ENCMAX) {
+			*err = "!alias=: alias domain too long";
+			return RULE_ERR;
+		}
 		strlcpy(k->key, RULE_ALIASKEY, sizeof(k->key));
-		(void)name_domainkey(tmp, strlen(tmp), k->key +
-		    strlen(RULE_ALIASKEY));
+		strlcat(k->key, dk, sizeof(k->key));
 	} else
 		strlcpy(k->key, RULE_DOMAINKEY, sizeof(k->key));
 	if (to == NULL || domainname(to) < 0) {

@@ -123,6 +123,7 @@ static const struct {
 	{ "dest", LOOKUP_FDEST },
 	{ "domain", LOOKUP_FDOMAIN },
 	{ "alias", LOOKUP_FALIAS },
+	{ "msg", LOOKUP_FMSG },
 };
 
 /* The control file's features ("/features"): 0, or -1 corrupt. */

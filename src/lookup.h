@@ -19,7 +19,8 @@
  * a CDB without the key (an older cdbmake-limits) uses everything. */
 #define LOOKUP_FEXEMPT	0x1u		/* ">" destination lines */
 #define LOOKUP_FMASS	0x2u		/* mass= on some line */
-#define LOOKUP_FALL	0x3u
+#define LOOKUP_FMSG	0x20u		/* msg= on some line */
+#define LOOKUP_FALL	0x23u
 #define LOOKUP_FDEST	0x4u		/* destination rules (format "2"
 					 * only; never implied) */
 #define LOOKUP_FDOMAIN	0x8u		/* !domain= (never implied: older

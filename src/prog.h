@@ -8,14 +8,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The default paths of every program, one definition (make DIR=, CDB=
- * passes -DOVERLIMIT_DIR=... -DOVERLIMIT_CDB=...); the environment's
+/* The default paths of every program, one definition (make
+ * OVERLIMIT_DIR= OVERLIMIT_CDB= SMTPD_USER= QMAIL_SMTPD=, or PREFIX=,
+ * passes -DOVERLIMIT_DIR=... and the others); the environment's
  * OVERLIMIT_DIR and OVERLIMIT_CDB override them at run time. */
 #ifndef OVERLIMIT_DIR
 #define OVERLIMIT_DIR	"/var/qmail/overlimit"
 #endif
 #ifndef OVERLIMIT_CDB
 #define OVERLIMIT_CDB	"/var/qmail/control/relaylimits.cdb"
+#endif
+/* the user qmail-smtpd runs the helper as (overlimitctl check) */
+#ifndef SMTPD_USER
+#define SMTPD_USER	"vpopmail"
+#endif
+/* qmail-smtpd itself (overlimitctl check: does it set SMTPRCPTCOUNT?) */
+#ifndef QMAIL_SMTPD
+#define QMAIL_SMTPD	"/var/qmail/bin/qmail-smtpd"
 #endif
 
 extern const char *progname;

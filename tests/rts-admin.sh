@@ -1,6 +1,6 @@
 #!/bin/sh
 # rts-admin.sh: operating it: the admin command overlimitctl (list, show,
-# explain, raise, reset, metrics; every output format, hostile names,
+# explain, raise, reset, metrics, check; every output format, hostile names,
 # errors; the * server cap, @domain pools, IPv6 network counters and side
 # files), and root running it on the helper's store.
 #
@@ -164,6 +164,14 @@ check metrics.file.notmp "ol.prom" "$(ls -A "$T/prom")"
 ctl metrics "$T/nodir/ol.prom"
 check metrics.file.err 111 "$RC"
 check metrics.stdout.nofile "" "$(ls "$T" | grep 'tmp\.' )"
+
+# the self-check on this store, as this user (its cases: rts-install.sh;
+# here it runs under valgrind too)
+ctl check -u "$(id -un)" -s /dev/null
+check check.self.rc 0 "$RC"
+check check.self.last yes "$(printf '%s\n' "$OUT" | tail -n 1 | grep -q '^the helper would work as ' && echo yes)"
+env -i OVERLIMIT_DIR="$T/none" OVERLIMIT_CDB="$T/none.cdb" OVERLIMIT_NOTIFY=/none "$OLCTL" check -u "$(id -un)" -s /none > "$IO/ctlout" 2>&1
+check check.self.bad "1 3" "$? $(grep -c '^FAIL' "$IO/ctlout")"
 
 # a hostile name in the store stays one escaped TSV line
 rc RELAYCLIENT= SMTPAUTHUSER="$(printf 'ev\til\nx@example.net')"

@@ -14,7 +14,7 @@
 #                permissions (from copies in TMPBASE/bin: the build tree
 #                may be where that user cannot go, e.g. a clone in /root)
 #   test dirs    setup NAME [CONTROL-LINE...], limits, snap, outside,
-#                olsane, ollist, olcount
+#                olsane, ollist, olcount, tally
 #   running      rc, ipc, auc (the helper run as qmail-smtpd runs it, and
 #                waited for with every notification program it started),
 #                seqx, rep, cnv (N sessions at once), cleanup, ctl,
@@ -284,10 +284,15 @@ outside() {
 # olsane NAME: the overlimit dir holds only regular files, one level deep,
 # none hidden
 olsane() {
-    check "$1" "" "$(find "$OL" ! -path "$OL" \( -path "$OL/*/*" -o ! -type f -o -name '.*' \) -print)"
+    check "$1" "" "$(find "$OL" ! -path "$OL" \( -path "$OL/*/*" -o ! -type f -o -name '.*' \) ! -name .errors-accept ! -name .errors-defer ! -name .no-rcptcount -print)"
 }
 
-ollist() { (cd "$OL" && ls -A); }
+# the files of the overlimit dir, but for the helper's tallies of errors
+# (tally.h: a recipient accepted or deferred because of one), which
+# errcase checks
+ollist() { (cd "$OL" && ls -A | grep -v '^\.errors-accept$\|^\.errors-defer$\|^\.no-rcptcount$'); }
+# tally NAME: the count of one of them
+tally() { if [ -f "$OL/$1" ]; then wc -c < "$OL/$1" | tr -d ' '; else echo 0; fi; }
 
 # fileof NAME: "yes" when the overlimit dir has NAME, else "no"
 fileof() { if [ -e "$OL/$1" ] || [ -L "$OL/$1" ]; then echo yes; else echo no; fi; }
@@ -535,12 +540,19 @@ ec_why() { [ "$R" = "$1" ] || printf ' stderr: %s' "$(head -c 300 "$IO/err")"; }
 errcase() {
     ec_n=$1
     shift
+    ec_a=$(tally .errors-accept) ec_d=$(tally .errors-defer)
     "$@"
     check "$ec_n" 112 "$R$(ec_why 112)"
     check "$ec_n.log" "$ERRLOG" "$(errsum)"
     "$@" OVERLIMIT_ONERROR=defer
     check "$ec_n.defer" 111 "$R$(ec_why 111)"
     check "$ec_n.defer.log" "$ERRLOG" "$(errsum)"
+    # counted for monitoring too, where the helper can write (ERRTALLY=no:
+    # a full file system, where the byte cannot be added either)
+    if [ "${ERRTALLY:-yes}" = yes ] && [ -z "$RUNAS" ] && [ -O "$OL" ] &&
+        [ -w "$OL" ]; then
+        check "$ec_n.tally" "$((ec_a + 1)) $((ec_d + 1))" "$(tally .errors-accept) $(tally .errors-defer)"
+    fi
 }
 
 # ---------------------------------------------------------------- cdbmake

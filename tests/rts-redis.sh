@@ -12,8 +12,8 @@
 #   make && sh tests/rts-redis.sh
 #
 # Environment: RTS_REDIS_ROUNDS (default 5) rounds of each concurrency
-# case; RTS_HELPER as for rts.sh; RTS_LIGHT=1 skips the concurrency and
-# the Sentinel cases (valgrind).
+# case; RTS_HELPER and the rest as for every runner (tests/rts-lib.sh);
+# RTS_LIGHT=1 skips the concurrency and the Sentinel cases (valgrind).
 set -u
 LC_ALL=C
 export LC_ALL

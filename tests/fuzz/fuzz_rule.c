@@ -159,6 +159,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			REQUIRE((k.plen >= 0) == (strchr(k.key, '/') != NULL));
 			if (k.plen < 0)
 				REQUIRE(name_isclient(k.key));
+		} else if (klen > 0 && (strcmp(k.key, RULE_DOMAINKEY) == 0 ||
+		    strncmp(k.key, RULE_ALIASKEY "@",
+		    strlen(RULE_ALIASKEY) + 1) == 0)) {	/* !domain=, !alias= */
+			REQUIRE(!(r.flags & RULE_SETTING) && r.text[0] != '\0');
+			REQUIRE(strchr(r.text, '@') == NULL);
 		} else if (klen > 0 && k.key[0] == '/') {	/* * and ! lines */
 			REQUIRE(strcmp(k.key, RULE_SERVERKEY) == 0 ?
 			    !(r.flags & RULE_SETTING) :
