@@ -180,7 +180,7 @@ if command -v redis-server > /dev/null && command -v redis-cli > /dev/null; then
 	redis-server --port 0 --unixsocket "$T/redis/redis.sock" --save '' \
 	    --appendonly no --dir "$T/redis" > "$T/redis/log" 2>&1 &
 	rpid=$!
-	trap 'kill "$rpid" 2>/dev/null; rm -rf "$T"' EXIT
+	trap 'kill "$rpid" 2>/dev/null || :; rm -rf "$T"' EXIT
 	i=0
 	while [ "$(redis-cli -s "$T/redis/redis.sock" ping 2>/dev/null)" != PONG ] &&
 	    [ $i -lt 500 ]; do
