@@ -64,11 +64,13 @@ struct counter {
 	int		migrated;	/* read from a classic 'X' file */
 	int64_t		clamp;		/* records count as stamped at most
 					 * this (INT64_MAX: as stamped) */
-	/* two blocks of records: a window's first and the last record */
+	char		err[400];	/* what failed, for the log */
+	/* two blocks of records: a window's first and the last record (last:
+	 * the fields above share the first page, the blocks are touched only
+	 * as far as records are read) */
 	uint32_t	cstart[2], cn[2];
 	int		cnext;
 	unsigned char	cbuf[2][COUNTER_CACHEREC * COUNTER_RECSIZE];
-	char		err[400];	/* what failed, for the log */
 };
 
 /* Open (creating it if create), lock and read the counter file name.

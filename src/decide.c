@@ -16,7 +16,8 @@ struct agg {
 	const char		*errkey;
 	int			why;	/* WHY_POOL, WHY_SERVER */
 	int			locked;
-	struct counter		c;
+	struct counter		*c;	/* its own, static: touched only
+					 * when there is such a limit */
 	struct refusal		full;	/* it would refuse one more */
 	struct aggregate	*out;
 };
@@ -104,9 +105,10 @@ decide_peek(struct counter *c, const struct rule *r, time_t now, int why,
 }
 
 static void
-agginit(struct agg *a, const struct rule *r, const char *name,
-    const char *errkey, int why, struct aggregate *out)
+agginit(struct agg *a, struct counter *c, const struct rule *r,
+    const char *name, const char *errkey, int why, struct aggregate *out)
 {
+	a->c = c;
 	a->r = r;
 	a->name = name;
 	a->errkey = errkey;
@@ -126,17 +128,17 @@ aggopen(struct store *st, struct agg *a, const struct request *rq,
 	memset(&a->full, 0, sizeof(a->full));
 	if (a->r == NULL || a->r->nwin == 0)
 		return 0;
-	if (counter_lock(st, a->name, 1, &a->c) < 0)
+	if (counter_lock(st, a->name, 1, a->c) < 0)
 		;
-	else if (a->locked = 1, decide_peek(&a->c, a->r, rq->now, a->why,
+	else if (a->locked = 1, decide_peek(a->c, a->r, rq->now, a->why,
 	    &a->full) >= 0)
 		return 0;
 	else
-		counter_unlock(&a->c);
+		counter_unlock(a->c);
 	a->locked = 0;
 	if (rq->strict)
-		return failed(out, a->c.err);
-	auxerr(out, a->errkey, a->c.err);
+		return failed(out, a->c->err);
+	auxerr(out, a->errkey, a->c->err);
 	return 0;
 }
 
@@ -157,8 +159,8 @@ aggcount(struct store *st, struct agg *a, const struct verdict *v,
 	    !(r.flags & RULE_DRYRUN))
 		r.flags |= RULE_DRYRUN | RULE_QUIET;
 	a->out->counted = 1;
-	if (decide_count(st, &a->c, &r, now, NULL, &a->out->v) < 0) {
-		auxerr(out, a->errkey, a->c.err);
+	if (decide_count(st, a->c, &r, now, NULL, &a->out->v) < 0) {
+		auxerr(out, a->errkey, a->c->err);
 		a->out->counted = 0;
 	}
 }
@@ -231,8 +233,8 @@ freercpt(struct store *st, const struct request *rq, struct outcome *out)
 {
 	const struct rule *r = rq->rule;
 	long msgn = rq->count;
+	static struct counter c;	/* as decide's */
 	struct refusal rf;
-	struct counter c;
 	struct side sd;
 	uint32_t n;
 
@@ -280,7 +282,7 @@ static void
 aggdone(struct agg *a)
 {
 	if (a->locked)
-		counter_unlock(&a->c);
+		counter_unlock(a->c);
 	a->locked = 0;
 }
 
@@ -305,17 +307,20 @@ outside(const struct request *rq, const struct outcome *out,
 int
 decide(struct store *st, const struct request *rq, struct outcome *out)
 {
-	struct agg pool, srv;	/* not zeroed: their record caches are large */
-	struct counter c;
+	/* the counters static (one decision per process): a small stack
+	 * frame, and memory touched only as far as it is used; not zeroed,
+	 * their record caches are large */
+	static struct counter c, poolc, srvc;
+	struct agg pool, srv;
 	struct refusal rf;
 	struct side sd;
 	int64_t netretry = 0;
 	int mass;
 
 	memset(out, 0, sizeof(*out));
-	agginit(&pool, rq->pool, rq->poolkey, "pool_error", WHY_POOL,
+	agginit(&pool, &poolc, rq->pool, rq->poolkey, "pool_error", WHY_POOL,
 	    &out->pool);
-	agginit(&srv, rq->server, "*", "server_error", WHY_SERVER,
+	agginit(&srv, &srvc, rq->server, "*", "server_error", WHY_SERVER,
 	    &out->server);
 	if (decide_msg(rq, out))
 		return 0;
