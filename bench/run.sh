@@ -3,9 +3,13 @@
 # bench/run.sh: per-recipient cost of rcptcheck-overlimit, measured the way
 # qmail-smtpd runs it (fork, fd 4 = pipe, execv, read fd 4 to EOF, waitpid),
 # against a static no-op C program and against classic.sh (the classic
-# shell approach).  See bench/README.md.
+# shell approach), on an idle machine and with two CPU-bound background
+# processes (started and stopped by this script), interleaved; and the
+# system calls of each path (strace).  See bench/README.md.
 #
 # Environment:
+#   BENCH_LOADS        "idle loaded" (default): the load states, each round
+#                      runs every one (loaded: the no-op and helper rows)
 #   BENCH_N            calls per round for the C programs (default 2000)
 #   BENCH_ROUNDS       rounds; the programs alternate inside each round
 #                      (default 5)
@@ -49,22 +53,43 @@ fi
 out=$root/build/bench
 mkdir -p "$out"
 $CC -O2 -static -o "$out/noop" "$here/noop.c"
+$CC -std=c99 -D_DEFAULT_SOURCE -O2 -Wall -Wextra -Werror -static -o "$out/floor" "$here/floor.c"
 $CC -std=c99 -O2 -Wall -Wextra -Werror -o "$out/execbench" "$here/execbench.c"
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+BURN=
+# the background load: two CPU-bound processes, stopped on any exit
+burn_start() {
+	for _ in 1 2; do
+		sh -c 'while :; do :; done' &
+		BURN="$BURN $!"
+	done
+}
+burn_stop() {
+	if [ -n "$BURN" ]; then
+		# shellcheck disable=SC2086 # $BURN: pids
+		kill $BURN 2>/dev/null || true
+		# shellcheck disable=SC2086
+		wait $BURN 2>/dev/null || true
+	fi
+	BURN=
+	return 0
+}
+trap 'burn_stop; rm -rf "$tmp"' EXIT
+LOADS=${BENCH_LOADS:-idle loaded}
 
 # Run copies, so that a rebuild or 'make clean' during the run cannot pull
 # the binaries away under us.
 mkdir "$tmp/bin"
 cp "$helper" "$tmp/bin/rcptcheck-overlimit"
 cp "$cdbmake" "$tmp/bin/cdbmake-limits"
-cp "$out/noop" "$out/execbench" "$here/classic.sh" "$tmp/bin/"
+cp "$out/noop" "$out/floor" "$out/execbench" "$here/classic.sh" "$tmp/bin/"
 helper_orig=$helper
 helper_sum=$(sha256sum < "$helper" | cut -c1-16)
 helper=$tmp/bin/rcptcheck-overlimit
 cdbmake=$tmp/bin/cdbmake-limits
 noop=$tmp/bin/noop
+floorp=$tmp/bin/floor
 eb=$tmp/bin/execbench
 classic=$tmp/bin/classic.sh
 
@@ -178,6 +203,7 @@ env_for() {
 	case $1 in
 	noop)      ENV=("${base[@]}" "${auth[@]}" OVERLIMIT_DIR="$2" OVERLIMIT_CDB="$tmp/small.cdb") ;;
 	inbound)   ENV=("${base[@]}" OVERLIMIT_DIR="$2" OVERLIMIT_CDB="$tmp/small.cdb") ;;
+	floor)     ENV=("${base[@]}" "${auth[@]}" OVERLIMIT_DIR="$2" OVERLIMIT_CDB="$tmp/small.cdb") ;;
 	relay10)   ENV=("${base[@]}" "${auth[@]}" OVERLIMIT_DIR="$2" OVERLIMIT_CDB="$tmp/small.cdb") ;;
 	relay1m)   ENV=("${base[@]}" "${auth[@]}" OVERLIMIT_DIR="$2" OVERLIMIT_CDB="$tmp/big.cdb") ;;
 	classic10) ENV=("${base[@]}" "${auth[@]}" OVERLIMIT_DIR="$2" LIMITS_FILE="$tmp/classic10") ;;
@@ -188,6 +214,7 @@ env_for() {
 prog_for() {
 	case $1 in
 	noop) echo "$noop" ;;
+	floor) echo "$floorp" ;;
 	inbound|relay10|relay1m) echo "$helper" ;;
 	classic*) echo "$classic" ;;
 	esac
@@ -201,6 +228,7 @@ n_for() {
 label_for() {
 	case $1 in
 	noop)       echo "a  static no-op C program (baseline)" ;;
+	floor)      echo "f  floor.c: the relay's system calls only" ;;
 	inbound)    echo "b  helper, inbound (no RELAYCLIENT)" ;;
 	relay10)    echo "c  helper, relay, auth, 10-entry CDB" ;;
 	relay1m)    echo "d  helper, relay, auth, 1M-entry CDB" ;;
@@ -210,7 +238,7 @@ label_for() {
 	esac
 }
 
-figures=(noop inbound relay10 relay1m classic10)
+figures=(noop floor inbound relay10 relay1m classic10)
 [ "$DO10K" = 1 ] && figures+=(classic10k)
 # Without a syslog socket classic.sh logs with echo (one process fewer than
 # the original): then also time it with the logger process forced.
@@ -256,44 +284,62 @@ for f in "${figures[@]}"; do
 	env -i "${ENV[@]}" "$eb" "$n" "$(prog_for "$f")" > /dev/null 2>> "$tmp/warm.log" || true
 done
 
-nf=${#figures[@]}
+# the count in a counter file's header (DESIGN.md: the total at byte 24)
+total_of() { [ -f "$1" ] && od -An -t u8 -j 24 -N 8 "$1" | tr -d ' ' || echo 0; }
+
+# one round: every load state (the order alternating), under each every
+# figure of that state (the order rotating); results in res.FIGURE.LOAD
+read -r -a loads <<< "$LOADS"
+loaded_figures=(noop floor inbound relay10 relay1m)
+figures_of() { # LOAD -> FIG
+	if [ "$1" = idle ]; then FIG=("${figures[@]}"); else FIG=("${loaded_figures[@]}"); fi
+}
+nl=${#loads[@]}
 for (( r = 0; r < ROUNDS; r++ )); do
-	line="round $(( r + 1 )):"
+	for (( li = 0; li < nl; li++ )); do
+	ld=${loads[$(( (r + li) % nl ))]}
+	figures_of "$ld"
+	nf=${#FIG[@]}
+	line="round $(( r + 1 )) $ld:"
+	if [ "$ld" = loaded ]; then burn_start; fi
 	for (( k = 0; k < nf; k++ )); do
-		f=${figures[$(( (r + k) % nf ))]}
-		d="$tmp/r$r/$f"
+		f=${FIG[$(( (r + k) % nf ))]}
+		d="$tmp/r$r/$ld/$f"
 		mkdir -p "$d"
 		env_for "$f" "$d"
 		n=$(n_for "$f")
 		rc=0
 		out=$(env -i "${ENV[@]}" "$eb" "$n" "$(prog_for "$f")" 2>> "$tmp/log.$f") || rc=$?
 		if [ "$rc" -ne 0 ]; then
-			warn "$f round $(( r + 1 )): execbench exit $rc: $(grep '^execbench:' "$tmp/log.$f" | tail -1)"
+			warn "$f round $(( r + 1 )) $ld: execbench exit $rc: $(grep '^execbench:' "$tmp/log.$f" | tail -1)"
 		fi
 		med=$(printf '%s\n' "$out" | sed -n 's/.*median_us=\([0-9.]*\).*/\1/p')
 		mean=$(printf '%s\n' "$out" | sed -n 's/.*mean_us=\([0-9.]*\).*/\1/p')
 		if [ -n "$med" ] && [ -n "$mean" ]; then
-			echo "$med $mean" >> "$tmp/res.$f"
+			echo "$med $mean" >> "$tmp/res.$f.$ld"
 		else
-			warn "$f round $(( r + 1 )): no result from execbench"
+			warn "$f round $(( r + 1 )) $ld: no result from execbench"
 			med=none
 		fi
 		line="$line $f=$med"
 		# The relay runs must have counted every call: a v1 file holds a
-		# 256-byte header and one 16-byte record per accepted recipient.
+		# 256-byte header and one 16-byte record per second in which it
+		# counted: at least one, at most one per call.
 		case $f in
 		relay*)
 			cf="$d/user@example.com"
-			want=$(( 256 + 16 * n ))
-			got=$( [ -f "$cf" ] && stat -c %s "$cf" || echo missing)
-			[ "$got" = "$want" ] || warn "$f round $(( r + 1 )): counter file is $got bytes, expected $want"
+			got=$( [ -f "$cf" ] && stat -c %s "$cf" || echo 0)
+			total=$(total_of "$cf")
+			[ "$total" = "$n" ] || warn "$f round $(( r + 1 )) $ld: counted $total of $n calls ($got bytes)"
 			;;
 		inbound)
-			[ -z "$(ls -A "$d")" ] || warn "inbound round $(( r + 1 )): files in OVERLIMIT_DIR"
+			[ -z "$(ls -A "$d")" ] || warn "inbound round $(( r + 1 )) $ld: files in OVERLIMIT_DIR"
 			;;
 		esac
 	done
+	if [ "$ld" = loaded ]; then burn_stop; fi
 	say "$line"
+	done
 	rm -rf "$tmp/r$r"
 done
 
@@ -311,18 +357,28 @@ colmedian() {
 		else printf "%.1f\n", (v[NR/2] + v[NR/2+1]) / 2 }'
 }
 declare -A MED MEAN
-for f in "${figures[@]}"; do
-	touch "$tmp/res.$f"
-	MED[$f]=$(colmedian 1 "$tmp/res.$f")
-	MEAN[$f]=$(colmedian 2 "$tmp/res.$f")
+for ld in "${loads[@]}"; do
+	figures_of "$ld"
+	for f in "${FIG[@]}"; do
+		touch "$tmp/res.$f.$ld"
+		MED[$f.$ld]=$(colmedian 1 "$tmp/res.$f.$ld")
+		MEAN[$f.$ld]=$(colmedian 2 "$tmp/res.$f.$ld")
+	done
 done
 
 say ""
 say "== per-call time, microseconds (median of the $ROUNDS round medians)"
-printf '%-44s %8s %10s %10s   %s\n' "figure" "n/round" "median_us" "mean_us" "round medians"
-for f in "${figures[@]}"; do
-	printf '%-44s %8s %10s %10s   %s\n' "$(label_for "$f")" "$(n_for "$f")" \
-		"${MED[$f]}" "${MEAN[$f]}" "$(awk '{printf "%s ", $1}' "$tmp/res.$f")"
+for ld in "${loads[@]}"; do
+	figures_of "$ld"
+	case $ld in
+	idle) say "-- idle" ;;
+	loaded) say "-- loaded: two CPU-bound processes running (nproc $(nproc))" ;;
+	esac
+	printf '%-44s %8s %10s %10s   %s\n' "figure" "n/round" "median_us" "mean_us" "round medians"
+	for f in "${FIG[@]}"; do
+		printf '%-44s %8s %10s %10s   %s\n' "$(label_for "$f")" "$(n_for "$f")" \
+			"${MED[$f.$ld]}" "${MEAN[$f.$ld]}" "$(awk '{printf "%s ", $1}' "$tmp/res.$f.$ld")"
+	done
 done
 
 # median over the rounds of (FIGURE1 / FIGURE2 in the same round)
@@ -345,27 +401,55 @@ verdict() { # value op target
 }
 say ""
 say "== ratios: of the medians above; in brackets the median of the per-round ratios"
-r1=$(ratio "${MED[relay10]}" "${MED[noop]}")
-r2=$(ratio "${MED[inbound]}" "${MED[noop]}")
-r3=$(ratio "${MED[relay1m]}" "${MED[relay10]}")
-r4=$(ratio "${MED[classic10]}" "${MED[relay10]}")
-printf '%-36s %8s  (%s)   %-16s %s\n' "helper relay / noop" "$r1" "$(rratio relay10 noop)" "target <= 1.10" "$(verdict "$r1" "<=" 1.10)"
-printf '%-36s %8s  (%s)   %-16s %s\n' "helper inbound / noop" "$r2" "$(rratio inbound noop)" "target <= 1.02" "$(verdict "$r2" "<=" 1.02)"
-printf '%-36s %8s  (%s)   %-16s %s\n' "relay 1M entries / 10 entries" "$r3" "$(rratio relay1m relay10)" "target ~1.00" "$(verdict "$r3" "~" 1.00)"
-printf '%-36s %8s  (%s)\n' "classic.sh 10 lines / helper relay" "$r4" "$(rratio classic10 relay10)"
-if [ "$DO10K" = 1 ]; then
-	r5=$(ratio "${MED[classic10k]}" "${MED[relay10]}")
-	printf '%-36s %8s  (%s)\n' "classic.sh 10k lines / helper relay" "$r5" "$(rratio classic10k relay10)"
-fi
-if [ -n "${MED[classic10log]:-}" ]; then
-	r6=$(ratio "${MED[classic10log]}" "${MED[relay10]}")
-	printf '%-36s %8s  (%s)\n' "classic.sh + logger / helper relay" "$r6" "$(rratio classic10log relay10)"
-	say "(no syslog socket here: classic.sh logs with echo >&2 in e and e', one process"
-	say " fewer than the original; e\" runs logger(1) per call as the original does,"
-	say " its message is lost)"
-fi
+for ld in "${loads[@]}"; do
+	say "-- $ld"
+	r1=$(ratio "${MED[relay10.$ld]}" "${MED[noop.$ld]}")
+	r2=$(ratio "${MED[inbound.$ld]}" "${MED[noop.$ld]}")
+	r3=$(ratio "${MED[relay1m.$ld]}" "${MED[relay10.$ld]}")
+	printf '%-36s %8s  (%s)   %-16s %s\n' "helper relay / noop" "$r1" "$(rratio relay10.$ld noop.$ld)" "target <= 1.05" "$(verdict "$r1" "<=" 1.05)"
+	printf '%-36s %8s  (%s)   %-16s %s\n' "helper inbound / noop" "$r2" "$(rratio inbound.$ld noop.$ld)" "target <= 1.02" "$(verdict "$r2" "<=" 1.02)"
+	printf '%-36s %8s  (%s)   %-16s %s\n' "relay 1M entries / 10 entries" "$r3" "$(rratio relay1m.$ld relay10.$ld)" "target ~1.00" "$(verdict "$r3" "~" 1.00)"
+	r7=$(ratio "${MED[floor.$ld]}" "${MED[noop.$ld]}")
+	r8=$(ratio "${MED[relay10.$ld]}" "${MED[floor.$ld]}")
+	printf '%-36s %8s  (%s)   %s\n' "floor / noop" "$r7" "$(rratio floor.$ld noop.$ld)" "the relay's system calls alone"
+	printf '%-36s %8s  (%s)   %s\n' "helper relay / floor" "$r8" "$(rratio relay10.$ld floor.$ld)" "our code beyond them"
+	say "(extra cost over the static no-op: relay $(awk -v a="${MED[relay10.$ld]}" -v b="${MED[noop.$ld]}" 'BEGIN{printf "%+.1f", a-b}') us, inbound $(awk -v a="${MED[inbound.$ld]}" -v b="${MED[noop.$ld]}" 'BEGIN{printf "%+.1f", a-b}') us per call)"
+	[ "$ld" = idle ] || continue
+	r4=$(ratio "${MED[classic10.$ld]}" "${MED[relay10.$ld]}")
+	printf '%-36s %8s  (%s)\n' "classic.sh 10 lines / helper relay" "$r4" "$(rratio classic10.$ld relay10.$ld)"
+	if [ "$DO10K" = 1 ]; then
+		r5=$(ratio "${MED[classic10k.$ld]}" "${MED[relay10.$ld]}")
+		printf '%-36s %8s  (%s)\n' "classic.sh 10k lines / helper relay" "$r5" "$(rratio classic10k.$ld relay10.$ld)"
+	fi
+	if [ -n "${MED[classic10log.$ld]:-}" ]; then
+		r6=$(ratio "${MED[classic10log.$ld]}" "${MED[relay10.$ld]}")
+		printf '%-36s %8s  (%s)\n' "classic.sh + logger / helper relay" "$r6" "$(rratio classic10log.$ld relay10.$ld)"
+		say "(no syslog socket here: classic.sh logs with echo >&2 in e and e', one process"
+		say " fewer than the original; e\" runs logger(1) per call as the original does,"
+		say " its message is lost)"
+	fi
+done
 
-say "(extra cost over the static no-op: relay $(awk -v a="${MED[relay10]}" -v b="${MED[noop]}" 'BEGIN{printf "%+.1f", a-b}') us, inbound $(awk -v a="${MED[inbound]}" -v b="${MED[noop]}" 'BEGIN{printf "%+.1f", a-b}') us per call)"
+# ---------------------------------------------------------------- syscalls
+# The system calls of one call of each path, exec included (strace): the
+# relay figure in its steady state (its counter file exists).
+say ""
+if command -v strace >/dev/null 2>&1; then
+	say "== system calls per call (strace; the relay call's counter file exists)"
+	sc() { # FIGURE DIR -> "N: name count, ..." of one call
+		env_for "$1" "$2"
+		env -i "${ENV[@]}" strace -qq -o "$tmp/strace" "$(prog_for "$1")" 4>/dev/null 2>/dev/null || true
+		grep -v '^+++\|^---' "$tmp/strace" | sed 's/(.*//' | sort | uniq -c |
+		    awk '{ n += $1; l = l sprintf("%s%s %d", l ? ", " : "", $2, $1) } END { printf "%d: %s\n", n, l }'
+	}
+	for f in noop floor inbound relay10 relay1m; do
+		d="$tmp/sc/$f"; mkdir -p "$d"
+		sc "$f" "$d" > /dev/null
+		printf '%-44s %s\n' "$(label_for "$f")" "$(sc "$f" "$d")"
+	done
+else
+	say "== system calls: strace is not installed (apt-get install strace)"
+fi
 
 # ---------------------------------------------------------------- valgrind
 if [ "$DOVG" = 1 ] && command -v valgrind >/dev/null 2>&1; then
