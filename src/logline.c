@@ -124,6 +124,35 @@ log_quote(struct logline *l, const char *k, const char *val)
 	append(l, "\"", 1);
 }
 
+/* n in decimal, no printf (the relay path formats every count) */
+static void
+appendu(struct logline *l, uint64_t n)
+{
+	char d[20];
+	size_t i = sizeof(d);
+
+	do
+		d[--i] = (char)('0' + n % 10);
+	while ((n /= 10) != 0);
+	append(l, d + i, sizeof(d) - i);
+}
+
+void
+log_num(struct logline *l, const char *k, uint64_t n)
+{
+	key(l, k);
+	appendu(l, n);
+}
+
+void
+log_frac(struct logline *l, const char *k, uint64_t n, uint64_t d)
+{
+	key(l, k);
+	appendu(l, n);
+	append(l, "/", 1);
+	appendu(l, d);
+}
+
 void
 log_fmt(struct logline *l, const char *k, const char *fmt, ...)
 {

@@ -527,14 +527,25 @@ rule_describe(const struct rule *r, FILE *out)
 void
 rule_fmtperiod(uint32_t secs, char *buf, size_t bufsz)
 {
+	static const struct { uint32_t secs; char unit; } u[] = {
+		{ 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
+	char d[12];
+	size_t i = sizeof(d), k = 0;
+
+	if (bufsz == 0)
+		return;
+	buf[0] = '\0';
 	if (secs == 0)
-		snprintf(buf, bufsz, "%s", "");
-	else if (secs % 86400 == 0)
-		snprintf(buf, bufsz, "%lud", (unsigned long)secs / 86400);
-	else if (secs % 3600 == 0)
-		snprintf(buf, bufsz, "%luh", (unsigned long)secs / 3600);
-	else if (secs % 60 == 0)
-		snprintf(buf, bufsz, "%lum", (unsigned long)secs / 60);
-	else
-		snprintf(buf, bufsz, "%lus", (unsigned long)secs);
+		return;
+	while (secs % u[k].secs != 0)	/* no printf: see nums() */
+		k++;
+	secs /= u[k].secs;
+	d[--i] = u[k].unit;
+	do
+		d[--i] = (char)('0' + secs % 10);
+	while ((secs /= 10) != 0);
+	if (sizeof(d) - i < bufsz) {
+		memcpy(buf, d + i, sizeof(d) - i);
+		buf[sizeof(d) - i] = '\0';
+	}
 }

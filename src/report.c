@@ -23,7 +23,7 @@ report_rule(struct logline *lg, const struct request *rq)
 	log_add(lg, "rule", !m->found ? "none" : m->key[0] == '\0' ?
 	    "default" : m->key);
 	if (m->found)
-		log_fmt(lg, "line", "%lu", rq->rule->line);
+		log_num(lg, "line", rq->rule->line);
 	if (rq->id->net[0] != '\0')
 		log_add(lg, "counter", rq->id->net);
 }
@@ -39,14 +39,14 @@ counts(struct logline *lg, const char *pre, const struct rule *r,
 	for (i = 0; i < r->nwin; i++) {
 		rule_fmtperiod(r->win[i].period, per, sizeof(per));
 		plain |= r->win[i].period == 0;
-		snprintf(k, sizeof(k), "%s%s", pre, per[0] ? per : "total");
-		log_fmt(lg, k, "%llu/%lu", (unsigned long long)v->count[i],
-		    (unsigned long)v->limit[i]);
+		strlcpy(k, pre, sizeof(k));
+		strlcat(k, per[0] ? per : "total", sizeof(k));
+		log_frac(lg, k, v->count[i], v->limit[i]);
 	}
 	if (pre[0] != '\0')
 		return;
 	if (!plain)
-		log_fmt(lg, "total", "%llu", (unsigned long long)total);
+		log_num(lg, "total", total);
 	if (v->raised)
 		log_fmt(lg, "raised", "x%lu", (unsigned long)v->raised);
 }

@@ -274,6 +274,34 @@ START_TEST(plain_parts)
 }
 END_TEST
 
+/* log_num and log_frac print what printf's %llu prints, at every length */
+START_TEST(numbers)
+{
+	struct logline l;
+	char want[128];
+	uint64_t v[64], x;
+	size_t i, n = 0;
+
+	v[n++] = 0;
+	v[n++] = UINT64_MAX;
+	for (x = 1; n + 3 <= 64 && x <= UINT64_MAX / 10; x *= 10) {
+		v[n++] = x - 1;
+		v[n++] = x;
+		v[n++] = x * 7 + 3;
+	}
+	for (i = 0; i < n; i++) {
+		log_start(&l, "p");
+		log_num(&l, "n", v[i]);
+		log_frac(&l, "f", v[i], v[n - 1 - i]);
+		snprintf(want, sizeof(want), "p: n=%llu f=%llu/%llu",
+		    (unsigned long long)v[i], (unsigned long long)v[i],
+		    (unsigned long long)v[n - 1 - i]);
+		ck_assert_uint_eq(l.len, strlen(want));
+		ck_assert_mem_eq(l.buf, want, l.len);
+	}
+}
+END_TEST
+
 Suite *
 logline_suite(void)
 {
@@ -287,6 +315,7 @@ logline_suite(void)
 	tcase_add_test(tc, quote);
 	tcase_add_test(tc, bounded);
 	tcase_add_test(tc, plain_parts);
+	tcase_add_test(tc, numbers);
 	suite_add_tcase(s, tc);
 	return s;
 }
