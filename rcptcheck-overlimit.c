@@ -316,7 +316,10 @@ static void
 arm(const struct logline *lg, long timeout)
 {
 	wd = bus = *lg;
-	log_fmt(&wd, "error", "\"timeout after %lds\"", timeout);
+	log_add(&wd, "error", "\"timeout");	/* "timeout after Ns" */
+	log_str(&wd, " after ");
+	log_u64(&wd, (uint64_t)timeout);
+	log_str(&wd, "s\"");
 	log_add(&wd, "verdict", onerror == EX_ACCEPT ? "accept" : "defer");
 	log_add(&bus, "error", "\"limits CDB truncated while read (replace "
 	    "it by rename, as cdbmake-limits does)\"");

@@ -138,6 +138,12 @@ appendu(struct logline *l, uint64_t n)
 }
 
 void
+log_u64(struct logline *l, uint64_t n)
+{
+	appendu(l, n);
+}
+
+void
 log_num(struct logline *l, const char *k, uint64_t n)
 {
 	key(l, k);

@@ -24,9 +24,11 @@ void	log_quote(struct logline *l, const char *key, const char *val);
 /* Text as it is / untrusted bytes escaped as in log_esc, with no key. */
 void	log_str(struct logline *l, const char *s);
 void	log_bytes(struct logline *l, const char *val, size_t len);
-/* key=N and key=N/D, in decimal (no printf: the relay path's counts) */
+/* key=N, key=N/D and N with no key, in decimal (no printf: the relay
+ * path's counts) */
 void	log_num(struct logline *l, const char *key, uint64_t n);
 void	log_frac(struct logline *l, const char *key, uint64_t n, uint64_t d);
+void	log_u64(struct logline *l, uint64_t n);
 void	log_fmt(struct logline *l, const char *key, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* Write the line and a newline to fd in one write(2). */

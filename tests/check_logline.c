@@ -293,9 +293,11 @@ START_TEST(numbers)
 		log_start(&l, "p");
 		log_num(&l, "n", v[i]);
 		log_frac(&l, "f", v[i], v[n - 1 - i]);
-		snprintf(want, sizeof(want), "p: n=%llu f=%llu/%llu",
+		log_str(&l, " ");
+		log_u64(&l, v[i]);
+		snprintf(want, sizeof(want), "p: n=%llu f=%llu/%llu %llu",
 		    (unsigned long long)v[i], (unsigned long long)v[i],
-		    (unsigned long long)v[n - 1 - i]);
+		    (unsigned long long)v[n - 1 - i], (unsigned long long)v[i]);
 		ck_assert_uint_eq(l.len, strlen(want));
 		ck_assert_mem_eq(l.buf, want, l.len);
 	}
