@@ -40,20 +40,14 @@ labels(const char *d, size_t n)
 	return 1;
 }
 
-int
-dest_pattern(const char *s, size_t len, const char **err)
+/* The characters of a pattern: each allowed, at most one '@' (*at, NULL
+ * for none). 0, or -1 with *err. */
+static int
+patscan(const char *s, size_t len, const char **at, const char **err)
 {
-	const char *at = NULL, *d;
-	size_t i, dn;
-	int star = 0, lstar;
+	size_t i;
 
-	if (len == 1 && s[0] == '*')
-		return DESTP_ALL;
-	if (len == 0 || len > DEST_PATMAX) {
-		*err = len ? "destination pattern too long (at most 255)" :
-		    "empty destination pattern";
-		return -1;
-	}
+	*at = NULL;
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
@@ -63,14 +57,32 @@ dest_pattern(const char *s, size_t len, const char **err)
 			*err = "bad character in destination pattern";
 			return -1;
 		}
-		if (c == '@' && at != NULL) {
+		if (c == '@' && *at != NULL) {
 			*err = "two '@' in destination pattern";
 			return -1;
 		}
 		if (c == '@')
-			at = s + i;
-		star |= c == '*';
+			*at = s + i;
 	}
+	return 0;
+}
+
+int
+dest_pattern(const char *s, size_t len, const char **err)
+{
+	const char *at, *d;
+	size_t dn;
+	int lstar, dstar;
+
+	if (len == 1 && s[0] == '*')
+		return DESTP_ALL;
+	if (len == 0 || len > DEST_PATMAX) {
+		*err = len ? "destination pattern too long (at most 255)" :
+		    "empty destination pattern";
+		return -1;
+	}
+	if (patscan(s, len, &at, err) < 0)
+		return -1;
 	if (at == NULL || at == s + len - 1) {
 		*err = "a destination pattern is user@domain, @domain, "
 		    "@.domain or *, with * wildcards in either part";
@@ -79,21 +91,22 @@ dest_pattern(const char *s, size_t len, const char **err)
 	d = at + 1;
 	dn = (size_t)(s + len - d);
 	lstar = memchr(s, '*', (size_t)(at - s)) != NULL;
+	dstar = memchr(d, '*', dn) != NULL;
 	if (dn > DEST_DOMMAX) {
 		*err = "domain too long in destination pattern";
 		return -1;
 	}
-	if (d[0] == '.' ? memchr(d, '*', dn) != NULL || !labels(d + 1, dn - 1) :
-	    memchr(d, '*', dn) == NULL && !labels(d, dn)) {
-		*err = d[0] == '.' && memchr(d, '*', dn) != NULL ?
+	if (d[0] == '.' ? dstar || !labels(d + 1, dn - 1) :
+	    !dstar && !labels(d, dn)) {
+		*err = d[0] == '.' && dstar ?
 		    "@.domain takes no '*' (write @*.domain)" :
 		    "empty label in the domain of a destination pattern";
 		return -1;
 	}
 	if (at == s)
-		return d[0] == '.' ? DESTP_SUB : star ? DESTP_WILD :
+		return d[0] == '.' ? DESTP_SUB : dstar ? DESTP_WILD :
 		    DESTP_DOMAIN;
-	return lstar || star || d[0] == '.' ? DESTP_WILD : DESTP_ADDR;
+	return lstar || dstar || d[0] == '.' ? DESTP_WILD : DESTP_ADDR;
 }
 
 /* A recipient as the matcher sees it: lower-cased, split at its last
