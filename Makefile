@@ -154,6 +154,12 @@ bench: all
 	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -o $(BUILD)/bench/execbench \
 	    bench/execbench.c
 
+# bench/admin.sh's counter directory of 100,000 clients, made by the
+# helper's own decide()
+$(BUILD)/bench/admingen: bench/admingen.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -pie -o $@ bench/admingen.c $(LIB) $(LIBS)
+
 lint:
 	mandoc -T lint -W warning docs/man/*.[58]
 

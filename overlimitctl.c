@@ -1,7 +1,7 @@
 /*
  * overlimitctl: the admin command of rcptcheck-overlimit.
  *
- *	overlimitctl [-o table|tsv|json] list [over|banned]
+ *	overlimitctl [-o table|tsv|json] list [--top N] [over|banned]
  *	overlimitctl [-o table|tsv|json] show CLIENT
  *	overlimitctl explain CLIENT [RECIPIENT]
  *	overlimitctl reset CLIENT
@@ -50,6 +50,7 @@
 #include "tally.h"
 
 #define PROG	"overlimitctl"
+#define LIST_TOPMAX	100000000LL	/* list --top N: at most */
 
 enum fmt { TABLE, TSV, JSON };
 
@@ -83,7 +84,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: " PROG " [-o table|tsv|json] list [over|banned]\n"
+	    "usage: " PROG " [-o table|tsv|json] list [--top N] [over|banned]\n"
 	    "       " PROG " [-o table|tsv|json] show CLIENT\n"
 	    "       " PROG " explain CLIENT [RECIPIENT]\n"
 	    "       " PROG " reset CLIENT\n"
@@ -273,15 +274,20 @@ rreadrow(const struct ident *w, struct row *rw, int found)
 	return 0;
 }
 
-/* Read one client into rw. 0 ok, 1 no such client, -1 error (printed). */
+/* Read one client into rw; its name as shown too when disp (else the
+ * file name stands for it, in messages). 0 ok, 1 no such client, -1
+ * error (printed). */
 static int
-readrow(const struct ident *w, struct row *rw)
+readrow(const struct ident *w, struct row *rw, int disp)
 {
 	struct counter c;
 	int rc;
 
 	strlcpy(rw->enc, w->counter, sizeof(rw->enc));
-	display(w, rw->disp);
+	if (disp)
+		display(w, rw->disp);
+	else
+		strlcpy(rw->disp, w->counter, sizeof(rw->disp));
 	rc = lookup(w, &rw->r, rw->matched, NULL, NULL);
 	if (redis)
 		return rreadrow(w, rw, rc);
@@ -432,10 +438,53 @@ footer(int n)
 		printf("%s]\n", n ? "\n" : "");
 }
 
+/* ------------------------------------------------------------ the walk */
+
+/* Names kept in blocks that never move (the Redis store's names, list's
+ * sort keys): a name costs its bytes and no allocation of its own. */
+#define ARENA_BLOCK	65536
+
+struct arena {
+	char	*block;		/* the newest block (its first bytes:
+				 * the one before) */
+	size_t	used;
+};
+
+static char *
+arena_add(struct arena *a, const char *s)
+{
+	size_t l = strlen(s) + 1;
+	char *b;
+
+	if (a->block == NULL || a->used + l > ARENA_BLOCK) {
+		if ((b = malloc(ARENA_BLOCK)) == NULL)
+			die("out of memory", NULL, 0);
+		memcpy(b, &a->block, sizeof(a->block));
+		a->block = b;
+		a->used = sizeof(a->block);
+	}
+	memcpy(a->block + a->used, s, l);
+	a->used += l;
+	return a->block + a->used - l;
+}
+
+static void
+arena_free(struct arena *a)
+{
+	char *b;
+
+	while ((b = a->block) != NULL) {
+		memcpy(&a->block, b, sizeof(a->block));
+		free(b);
+	}
+	a->used = 0;
+}
+
 /* The names of the counters in Redis, sorted, each once. */
 struct names {
-	char	**v;
-	size_t	n, cap;
+	struct arena	a;
+	char		**v;
+	size_t		n, cap;
 };
 
 static int
@@ -447,13 +496,12 @@ addname(void *arg, const char *name)
 	if (!name_isfile(name))
 		return 0;
 	if (nm->n == nm->cap) {
-		nm->cap = nm->cap ? 2 * nm->cap : 64;
+		nm->cap = nm->cap ? nm->cap + nm->cap / 2 : 1024;
 		if ((p = reallocarray(nm->v, nm->cap, sizeof(*p))) == NULL)
 			die("out of memory", NULL, 0);
 		nm->v = p;
 	}
-	if ((nm->v[nm->n++] = strdup(name)) == NULL)
-		die("out of memory", NULL, 0);
+	nm->v[nm->n++] = arena_add(&nm->a, name);
 	return 0;
 }
 
@@ -463,139 +511,258 @@ bystr(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static struct names *
-rnames(void)
+static void
+rnames(struct names *nm)
 {
-	static struct names nm;
 	size_t i, j;
 
-	if (rstore_each(&rs, addname, &nm) < 0)
+	memset(nm, 0, sizeof(*nm));
+	if (rstore_each(&rs, addname, nm) < 0)
 		die(rs.err, NULL, 0);
-	if (nm.n > 0)
-		qsort(nm.v, nm.n, sizeof(*nm.v), bystr);
-	for (i = j = 0; i < nm.n; i++)		/* SCAN may repeat one */
-		if (j == 0 || strcmp(nm.v[j - 1], nm.v[i]) != 0)
-			nm.v[j++] = nm.v[i];
-		else
-			free(nm.v[i]);
-	nm.n = j;
-	return &nm;
+	if (nm->n > 0)
+		qsort(nm->v, nm->n, sizeof(*nm->v), bystr);
+	for (i = j = 0; i < nm->n; i++)		/* SCAN may repeat one */
+		if (j == 0 || strcmp(nm->v[j - 1], nm->v[i]) != 0)
+			nm->v[j++] = nm->v[i];
+	nm->n = j;
 }
 
-/* The counter name into rw: 1 read, 0 not (absent, not a counter, an
- * error counted in *errs). */
+static void
+namesfree(struct names *nm)
+{
+	arena_free(&nm->a);
+	free(nm->v);
+	memset(nm, 0, sizeof(*nm));
+}
+
+/* What is done with each client's row. */
+typedef void	(*rowfn)(void *, const struct row *);
+
+/* The counter name read into rw and handed to fn; a name that is no
+ * client's is passed over, one that has gone meanwhile too. 1 read, 0
+ * not, -1 error (reported). */
 static int
-readname(const char *name, struct row *rw, unsigned long *errs)
+readname(const char *name, struct row *rw, int disp)
 {
 	struct ident w;
 	int rc;
 
 	if (ident_fromfile(&w, name) < 0)
 		return 0;
-	rc = readrow(&w, rw);
+	rc = readrow(&w, rw, disp);
 	ident_free(&w);
-	if (rc < 0)
-		(*errs)++;
-	return rc == 0;
+	return rc < 0 ? -1 : rc == 0;
 }
 
-/* Every counter in Redis, read into a malloc'd array. */
-static struct row *
-rreadall(size_t *np, unsigned long *errs)
+/* fn for every counter, one after the other in one row: the memory does
+ * not grow with their number (the file store: the directory as readdir
+ * gives it; Redis: the names SCAN gives, sorted, each once, which are
+ * kept). disp: the rows' names as shown (else the file name). Returns
+ * how many could not be read (each reported). */
+static unsigned long
+eachrow(int disp, rowfn fn, void *arg)
 {
-	struct names *nm = rnames();
-	struct row *rows;
-	size_t i, n = 0;
-
-	*errs = 0;
-	if ((rows = reallocarray(NULL, nm->n + 1, sizeof(*rows))) == NULL)
-		die("out of memory", NULL, 0);
-	for (i = 0; i < nm->n; i++) {
-		n += (size_t)readname(nm->v[i], &rows[n], errs);
-		free(nm->v[i]);
-	}
-	free(nm->v);
-	nm->v = NULL;
-	nm->n = nm->cap = 0;
-	*np = n;
-	return rows;
-}
-
-/* Every client file, read into a malloc'd array. */
-static struct row *
-readall(size_t *np, unsigned long *errs)
-{
-	struct row *rows = NULL, *p;
+	struct row rw;
+	struct names nm;
 	struct dirent *d;
-	size_t n = 0, cap = 0;
-	DIR *dp = NULL;
-	int fd;
+	unsigned long errs = 0;
+	DIR *dp;
+	size_t i;
+	int fd, rc;
 
-	if (redis)
-		return rreadall(np, errs);
-	*errs = 0;
+	if (redis) {
+		rnames(&nm);
+		for (i = 0; i < nm.n; i++)
+			if ((rc = readname(nm.v[i], &rw, disp)) < 0)
+				errs++;
+			else if (rc > 0)
+				fn(arg, &rw);
+		namesfree(&nm);
+		return errs;
+	}
 	if ((fd = dup(st.dirfd)) < 0 || (dp = fdopendir(fd)) == NULL)
 		die("unable to read", dir, errno);
 	while ((errno = 0, d = readdir(dp)) != NULL) {
 		if (d->d_name[0] == '.' || !name_isfile(d->d_name))
 			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 64;
-			if ((p = reallocarray(rows, cap, sizeof(*rows))) == NULL)
-				die("out of memory", NULL, 0);
-			rows = p;
-		}
-		n += (size_t)readname(d->d_name, &rows[n], errs);
+		if ((rc = readname(d->d_name, &rw, disp)) < 0)
+			errs++;
+		else if (rc > 0)
+			fn(arg, &rw);
 	}
 	if (errno != 0)
 		die("unable to read", dir, errno);
 	closedir(dp);
-	*np = n;
-	return rows;
+	return errs;
 }
 
+/* ------------------------------------------------------------ list */
+
+/* What list orders a client by, and nothing more: banned first, then the
+ * fullest window, the most recipients, the name. */
+struct key {
+	double		usage;
+	uint64_t	total;
+	char		*name;		/* its counter */
+	int		banned;
+};
+
+struct listing {
+	int		onlyover, onlybanned;
+	size_t		top;		/* --top N: N; else 0 */
+	struct key	*k;		/* --top: a heap, last at [0] */
+	size_t		n, cap;
+	struct arena	a;		/* the names (without --top) */
+};
+
 static int
-byusage(const void *a, const void *b)
+bykey(const void *a, const void *b)
 {
-	const struct row *x = a, *y = b;
+	const struct key *x = a, *y = b;
 
 	if (x->banned != y->banned)
 		return y->banned - x->banned;
 	if (x->usage != y->usage)
 		return x->usage < y->usage ? 1 : -1;
-	if (x->h.total != y->h.total)
-		return x->h.total < y->h.total ? 1 : -1;
-	return strcmp(x->enc, y->enc);
+	if (x->total != y->total)
+		return x->total < y->total ? 1 : -1;
+	return strcmp(x->name, y->name);
 }
 
 static int
+wanted(const struct listing *ls, const struct row *rw)
+{
+	return (!ls->onlyover || rw->over || rw->banned) &&
+	    (!ls->onlybanned || rw->banned);
+}
+
+static void
+swapkey(struct key *k, size_t i, size_t j)
+{
+	struct key t = k[i];
+
+	k[i] = k[j];
+	k[j] = t;
+}
+
+/* The heap of --top N: every key before (bykey) the one above it. */
+static void
+siftup(struct key *k, size_t i)
+{
+	for (; i > 0 && bykey(&k[i], &k[(i - 1) / 2]) > 0; i = (i - 1) / 2)
+		swapkey(k, i, (i - 1) / 2);
+}
+
+static void
+siftdown(struct key *k, size_t n, size_t i)
+{
+	size_t c;
+
+	while ((c = 2 * i + 1) < n) {
+		if (c + 1 < n && bykey(&k[c + 1], &k[c]) > 0)
+			c++;
+		if (bykey(&k[c], &k[i]) <= 0)
+			break;
+		swapkey(k, i, c);
+		i = c;
+	}
+}
+
+/* A client's key kept: every one, or with --top N the first N so far
+ * (one that comes before the last of them takes its place). */
+static void
+addkey(void *arg, const struct row *rw)
+{
+	struct listing *ls = arg;
+	struct key nk, *p;
+	size_t cap;
+
+	if (!wanted(ls, rw))
+		return;
+	nk.usage = rw->usage;
+	nk.total = rw->h.total;
+	nk.banned = rw->banned;
+	nk.name = (char *)rw->enc;	/* compared only, until copied */
+	if (ls->top > 0 && ls->n == ls->top) {
+		if (bykey(&nk, &ls->k[0]) >= 0)
+			return;
+		free(ls->k[0].name);
+		if ((nk.name = strdup(rw->enc)) == NULL)
+			die("out of memory", NULL, 0);
+		ls->k[0] = nk;
+		siftdown(ls->k, ls->n, 0);
+		return;
+	}
+	if (ls->n == ls->cap) {
+		cap = ls->cap ? ls->cap + ls->cap / 2 : 1024;
+		if (ls->top > 0 && cap > ls->top)
+			cap = ls->top;
+		if ((p = reallocarray(ls->k, cap, sizeof(*p))) == NULL)
+			die("out of memory", NULL, 0);
+		ls->k = p;
+		ls->cap = cap;
+	}
+	if (ls->top == 0)
+		nk.name = arena_add(&ls->a, rw->enc);
+	else if ((nk.name = strdup(rw->enc)) == NULL)
+		die("out of memory", NULL, 0);
+	ls->k[ls->n] = nk;
+	if (ls->top > 0)
+		siftup(ls->k, ls->n);
+	ls->n++;
+}
+
+/* list [--top N] [over|banned]: the keys of every client (or of the first
+ * N, in a heap) sorted, then each row read again to be printed; a client
+ * gone meanwhile, or no longer over or banned, is left out. */
+static int
 cmd_list(int argc, char **argv)
 {
-	struct row *rows;
-	size_t n, i;
+	struct listing ls;
+	struct row rw;
+	const char *e;
+	size_t i;
 	unsigned long errs;
-	int onlyover = 0, onlybanned = 0, shown = 0;
+	int shown = 0, rc;
 
-	if (argc > 2)
+	memset(&ls, 0, sizeof(ls));
+	argc--, argv++;
+	if (argc >= 1 && strcmp(argv[0], "--top") == 0) {
+		if (argc < 2)
+			usage();
+		ls.top = (size_t)strtonum(argv[1], 1, LIST_TOPMAX, &e);
+		if (e != NULL) {
+			fprintf(stderr, PROG ": --top N: N is %s: a whole "
+			    "number from 1 to %lld\n", e, LIST_TOPMAX);
+			usage();
+		}
+		argc -= 2, argv += 2;
+	}
+	if (argc > 1)
 		usage();
-	if (argc > 1 && strcmp(argv[1], "over") == 0)
-		onlyover = 1;
-	else if (argc > 1 && strcmp(argv[1], "banned") == 0)
-		onlybanned = 1;
-	else if (argc > 1)
+	if (argc == 1 && strcmp(argv[0], "over") == 0)
+		ls.onlyover = 1;
+	else if (argc == 1 && strcmp(argv[0], "banned") == 0)
+		ls.onlybanned = 1;
+	else if (argc == 1)
 		usage();
 	opendb();
 	openstore();
-	rows = readall(&n, &errs);
-	if (n > 0)
-		qsort(rows, n, sizeof(*rows), byusage);
+	errs = eachrow(0, addkey, &ls);
+	if (ls.n > 0)
+		qsort(ls.k, ls.n, sizeof(*ls.k), bykey);
 	header();
-	for (i = 0; i < n; i++)
-		if ((!onlyover || rows[i].over || rows[i].banned) &&
-		    (!onlybanned || rows[i].banned))
-			printrow(&rows[i], shown++ == 0);
+	for (i = 0; i < ls.n; i++) {
+		if ((rc = readname(ls.k[i].name, &rw, 1)) < 0)
+			errs++;
+		else if (rc > 0 && wanted(&ls, &rw))
+			printrow(&rw, shown++ == 0);
+		if (ls.top > 0)
+			free(ls.k[i].name);
+	}
 	footer(shown);
-	free(rows);
+	arena_free(&ls.a);
+	free(ls.k);
 	return errs ? 111 : 0;
 }
 
@@ -612,7 +779,7 @@ cmd_show(int argc, char **argv)
 	opendb();
 	openstore();
 	parsewho(argv[1], &w);
-	if ((rc = readrow(&w, &rw)) < 0)
+	if ((rc = readrow(&w, &rw, 1)) < 0)
 		return 111;
 	if (rc == 1) {
 		fprintf(stderr, PROG ": %s: no counter %s (nothing sent "
@@ -993,16 +1160,40 @@ tallyof(const char *name)
 	return n > 0 ? (long long)n : 0;
 }
 
-/* Prometheus node_exporter textfile, written atomically. */
+/* What metrics adds up. */
+struct sums {
+	size_t		clients;
+	unsigned long long total, refused;
+	unsigned long	over, raised, banned, notified, aggover;
+};
+
+static void
+addsums(void *arg, const struct row *rw)
+{
+	struct sums *m = arg;
+
+	/* the pools and the server cap are not clients: their counts are
+	 * the clients' again */
+	if (name_isfile(rw->enc) != NAME_FCLIENT) {
+		m->aggover += (unsigned long)rw->over;
+		return;
+	}
+	m->clients++;
+	m->total += rw->h.total;
+	m->refused += rw->h.refused;
+	m->over += (unsigned long)rw->over;
+	m->raised += (unsigned long)rw->raised;
+	m->banned += (unsigned long)rw->banned;
+	m->notified += rw->h.notified;
+}
+
+/* Prometheus node_exporter textfile, written atomically; the sums taken
+ * one client at a time (eachrow): constant memory. */
 static int
 cmd_metrics(int argc, char **argv)
 {
-	struct row *rows;
-	size_t n, i;
-	unsigned long errs, over = 0, raised = 0, banned = 0, notified = 0;
-	unsigned long aggover = 0;
-	size_t nclients = 0;
-	unsigned long long total = 0, refused = 0;
+	struct sums m;
+	unsigned long errs;
 	char tmp[4096];
 	FILE *f = stdout;
 	int fd = -1;
@@ -1011,23 +1202,8 @@ cmd_metrics(int argc, char **argv)
 		usage();
 	opendb();
 	openstore();
-	rows = readall(&n, &errs);
-	for (i = 0; i < n; i++) {
-		/* the pools and the server cap are not clients: their counts
-		 * are the clients' again */
-		if (name_isfile(rows[i].enc) != NAME_FCLIENT) {
-			aggover += (unsigned long)rows[i].over;
-			continue;
-		}
-		nclients++;
-		total += rows[i].h.total;
-		refused += rows[i].h.refused;
-		over += (unsigned long)rows[i].over;
-		raised += (unsigned long)rows[i].raised;
-		banned += (unsigned long)rows[i].banned;
-		notified += rows[i].h.notified;
-	}
-	free(rows);
+	memset(&m, 0, sizeof(m));
+	errs = eachrow(0, addsums, &m);
 	if (argc == 2) {
 		if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", argv[1],
 		    (long)getpid()) >= (int)sizeof(tmp))
@@ -1083,9 +1259,9 @@ cmd_metrics(int argc, char **argv)
 	    "# HELP rcptcheck_overlimit_scrape_time Unix time of this report.\n"
 	    "# TYPE rcptcheck_overlimit_scrape_time gauge\n"
 	    "rcptcheck_overlimit_scrape_time %lld\n",
-	    nclients, over, raised, banned, aggover, total, refused, notified,
-	    errs, tallyof(TALLY_ACCEPT), tallyof(TALLY_DEFER),
-	    tallyof(TALLY_NOCOUNT), (long long)now);
+	    m.clients, m.over, m.raised, m.banned, m.aggover, m.total,
+	    m.refused, m.notified, errs, tallyof(TALLY_ACCEPT),
+	    tallyof(TALLY_DEFER), tallyof(TALLY_NOCOUNT), (long long)now);
 	if (argc == 2) {
 		if (fflush(f) != 0 || fsync(fd) < 0 || fclose(f) != 0 ||
 		    rename(tmp, argv[1]) < 0) {
@@ -1314,7 +1490,7 @@ static int
 cmd_migrate(int argc, char **argv)
 {
 	unsigned long n = 0, done = 0, errs = 0;
-	struct names *nm;
+	struct names nm;
 	struct dirent *d;
 	char tag[64];
 	DIR *dp;
@@ -1327,11 +1503,10 @@ cmd_migrate(int argc, char **argv)
 	if (store_open(&st, dir) < 0)
 		die("unable to open", dir, errno);
 	if (argc == 2) {
-		nm = rnames();
-		for (i = 0; i < nm->n; i++, n++) {
-			errs += back1(nm->v[i], &done) < 0;
-			free(nm->v[i]);
-		}
+		rnames(&nm);
+		for (i = 0; i < nm.n; i++, n++)
+			errs += back1(nm.v[i], &done) < 0;
+		namesfree(&nm);
 		printf("%lu counters in redis, %lu written to %s, %lu errors\n",
 		    n, done, dir, errs);
 		return errs ? 111 : 0;

@@ -89,6 +89,56 @@ fi
 ctl list bogus
 check list.usage 100 "$RC"
 
+# list --top N [over|banned]: the first N lines of list, in every format
+ctl list
+top_all=$OUT
+ctl list --top 2
+check top.order "$(printf '%s\n' "$top_all" | sed -n 1,3p)" "$OUT"
+check top.rc 0 "$RC"
+ctl list --top 1
+check top.one "$(printf '%s\n' "$top_all" | sed -n 1,2p)" "$OUT"
+ctl list --top 100
+check top.more "$top_all" "$OUT"
+ctl list --top 4
+check top.all "$top_all" "$OUT"
+ctl list --top 1 over
+check top.over "a@example.org" "$(printf '%s\n' "$OUT" | sed 1d | awk '{ print $1 }')"
+ctl list banned
+top_banned=$OUT
+ctl list --top 3 banned
+check top.banned "$top_banned" "$OUT"
+ctl -o tsv list
+top_all=$OUT
+ctl -o tsv list --top 3
+check top.tsv "$(printf '%s\n' "$top_all" | sed -n 1,4p)" "$OUT"
+ctl -o json list --top 2
+if command -v python3 >/dev/null 2>&1; then
+    check top.json "a@example.org 10.1.2.3" "$(printf '%s' "$OUT" | python3 -c '
+import json, sys
+print(" ".join(c["client"] for c in json.load(sys.stdin)))')"
+    ctl -o json list
+    full=$OUT
+    ctl -o json list --top 3
+    check top.json.same yes "$(printf '%s\n%s' "$full" "$OUT" | python3 -c '
+import json, sys
+a, b = sys.stdin.read().split("\n]\n", 1)
+print("yes" if json.loads(a + "]")[:3] == json.loads(b) else "no")')"
+else
+    skip top.json "python3 missing"
+fi
+ctl -o json list --top 5 banned
+check top.json.empty "[]" "$OUT"
+for bad in 0 -1 x 1x '' 100000001; do
+    ctl list --top "$bad"
+    check "top.usage.'$bad'" 100 "$RC"
+done
+ctl list --top
+check top.usage.missing 100 "$RC"
+ctl list over --top 2
+check top.usage.after 100 "$RC"
+ctl list --top 2 over banned
+check top.usage.two 100 "$RC"
+
 # ------------------------------------------------------------ show
 ctl show A%Example.ORG
 check show.rc 0 "$RC"
@@ -360,6 +410,19 @@ if [ -n "$FAKELIB" ]; then
 else
     skip sig.warmup "$NOFAKE"
 fi
+# list --top N on this store's dozen counters (ties broken by name): the
+# first N lines of list, whatever N
+ctl list
+top_all=$OUT
+check sig.top.many yes "$([ "$(printf '%s\n' "$top_all" | wc -l)" -gt 10 ] && echo yes)"
+for n in 1 3 6 9; do
+    ctl list --top $n
+    check sig.top.$n "$(printf '%s\n' "$top_all" | sed -n "1,$((n + 1))p")" "$OUT"
+done
+ctl list over
+top_all=$OUT
+ctl list --top 1 over
+check sig.top.over "$(printf '%s\n' "$top_all" | sed -n 1,2p)" "$OUT"
 OL=$OL_SAVE CDB=$CDB_SAVE
 
 # ------------------------------------------------------------ root's admin commands
