@@ -33,19 +33,25 @@ local W_NONE, W_LIMIT, W_WARMUP, W_NETS, W_MASS, W_POOL, W_SERVER =
     0, 1, 2, 3, 4, 5, 6
 local F = { 'fl', 'tot', 'ref', 'lim', 'la', 'rs', 'lr', 'ru', 'rf', 'bs',
     'no', 'wu', 'wc', 'kp', 'sk', 'hf' }
-local VF = { 'accepted', 'over', 'banned', 'newban', 'dryrun', 'event',
-    'retry', 'raised', 'why', 'ocount', 'olimit', 'operiod', 'warm', 'woke' }
 local MAXNUM = 2 ^ 53
+-- the state as commit writes it
+local STATEPAT = '^' .. string.rep('(%d+) ', #F - 1) .. '(%d+)$'
+local STATEFMT = string.rep('%d ', #F - 1) .. '%d'
 
 local function fail(msg)
 	error({ err = 'ROL ' .. msg })
 end
 
 -- a whole number in [lo, hi] from a string (tonumber's syntax; anything
--- else, a fraction, NaN: nil)
+-- else, a fraction, NaN: nil). "0", the most common, without tonumber
+-- (strtod): a string compared with a constant is a pointer compared.
 local function num(s, lo, hi)
-	local n = tonumber(s)
-	if n == nil or n % 1 ~= 0 or n < lo or n > hi then return nil end
+	local n = 0
+	if s ~= '0' then
+		n = tonumber(s)
+		if n == nil or n % 1 ~= 0 then return nil end
+	end
+	if n < lo or n > hi then return nil end
 	return n
 end
 
@@ -98,11 +104,25 @@ local function load(hk, rk)
 	local i = 0
 	if v then
 		if #v > 400 then return nil end
-		for x in string.gmatch(v, '%S+') do
-			i = i + 1
-			if i > #F then return nil end
-			s[F[i]] = num(x, 0, MAXNUM)
-			if s[F[i]] == nil then return nil end
+		-- as written (16 numbers, one space apart): one match
+		local w = { string.match(v, STATEPAT) }
+		if #w == #F then
+			for j = 1, #F do
+				local n = 0
+				if w[j] ~= '0' then
+					n = tonumber(w[j])
+					if n > MAXNUM then return nil end
+				end
+				s[F[j]] = n
+			end
+			i = #F
+		else
+			for x in string.gmatch(v, '%S+') do
+				i = i + 1
+				if i > #F then return nil end
+				s[F[i]] = num(x, 0, MAXNUM)
+				if s[F[i]] == nil then return nil end
+			end
 		end
 		if i ~= #F then return nil end
 	else
@@ -166,9 +186,8 @@ end
 -- write the state; every key lives as long as it matters, and keep
 -- seconds more, but a banned client's state
 local function commit(s, now, keep)
-	local kv = {}
-	for i, f in ipairs(F) do kv[i] = fmt(s[f]) end
-	kv = table.concat(kv, ' ')
+	local kv = string.format(STATEFMT, s.fl, s.tot, s.ref, s.lim, s.la,
+	    s.rs, s.lr, s.ru, s.rf, s.bs, s.no, s.wu, s.wc, s.kp, s.sk, s.hf)
 	if band(s.fl, BANNED) ~= 0 then
 		redis.call('SET', s.hk, kv)		-- no TTL
 	else
@@ -548,25 +567,38 @@ local function auxerr(key, text)
 	end
 end
 
-local function pushv(o, v, nwin)
-	for _, k in ipairs(VF) do o[#o + 1] = v[k] end
-	o[#o + 1] = nwin
-	for i = 1, nwin do o[#o + 1] = v.count[i] or 0 end
-	for i = 1, nwin do o[#o + 1] = v.limit[i] or 0 end
+-- a verdict's fields at o[n + 1] on (in rstore.c's order: accepted, over,
+-- banned, newban, dryrun, event, retry, raised, why, ocount, olimit,
+-- operiod, warm, woke, then nwin, its counts and limits); the new n
+local function pushv(o, n, v, nwin)
+	o[n + 1], o[n + 2], o[n + 3], o[n + 4], o[n + 5], o[n + 6], o[n + 7] =
+	    v.accepted, v.over, v.banned, v.newban, v.dryrun, v.event, v.retry
+	o[n + 8], o[n + 9], o[n + 10], o[n + 11], o[n + 12], o[n + 13],
+	    o[n + 14], o[n + 15] = v.raised, v.why, v.ocount, v.olimit,
+	    v.operiod, v.warm, v.woke, nwin
+	n = n + 15
+	local cnt, lim = v.count, v.limit
+	for i = 1, nwin do
+		o[n + i], o[n + nwin + i] = cnt[i] or 0, lim[i] or 0
+	end
+	return n + 2 * nwin
 end
+
+local NOVERDICT = verdict()	-- an aggregate's that did not count: read only
 
 local function reply(result, v, nwin, c, nets, pool, srv)
 	local o = { 'rol1', result }
-	pushv(o, v, nwin)
-	o[#o + 1] = c and c.tot or 0
-	o[#o + 1] = c and c.wc or 0
-	o[#o + 1] = nets
-	for _, g in ipairs({ pool, srv }) do
-		o[#o + 1] = g.counted and 1 or 0
-		pushv(o, g.v or verdict(), g.counted and g.r.nwin or 0)
-	end
-	o[#o + 1] = #out_err / 2
-	for i = 1, #out_err do o[#o + 1] = out_err[i] end
+	local n = pushv(o, 2, v, nwin)
+	o[n + 1], o[n + 2], o[n + 3] = c and c.tot or 0, c and c.wc or 0, nets
+	n = n + 3
+	o[n + 1] = pool.counted and 1 or 0
+	n = pushv(o, n + 1, pool.v or NOVERDICT,
+	    pool.counted and pool.r.nwin or 0)
+	o[n + 1] = srv.counted and 1 or 0
+	n = pushv(o, n + 1, srv.v or NOVERDICT,
+	    srv.counted and srv.r.nwin or 0)
+	o[n + 1] = #out_err / 2
+	for i = 1, #out_err do o[n + 1 + i] = out_err[i] end
 	return o
 end
 
