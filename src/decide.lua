@@ -20,6 +20,15 @@
 -- dormant warmn warmper". Every input is validated before the first
 -- write: an error it can foresee leaves nothing half written.
 -- Clock: redis.call('TIME'), the one clock of the farm.
+--
+-- Two forms from this one file (scripts/lua2c.sh): the script EVALSHA and
+-- EVAL run, as it is here, and the function library rol_SHA1 (SHA1 the
+-- script's) that FUNCTION LOAD keeps in Redis: there the body between this
+-- first line and the last ("return run()") runs once, at the first FCALL,
+-- and every FCALL then only run(), with KEYS and ARGV set from its
+-- arguments: nothing here may keep a call's state for the next but the
+-- cache of parsed rules.
+local KEYS, ARGV = KEYS, ARGV
 
 local band, bor, bnot, lshift = bit.band, bit.bor, bit.bnot, bit.lshift
 local floor = math.floor
@@ -65,7 +74,7 @@ local function fmt(n) return string.format('%d', n) end
 
 -- "nwin p1 l1 ... flags ban warn nets netsper massn massr massper
 -- dormant warmn warmper"
-local function parserule(s)
+local function parserule1(s)
 	local w, r = {}, { win = {} }
 	if type(s) ~= 'string' or #s > 400 then fail('bad rule') end
 	for x in string.gmatch(s, '%S+') do
@@ -92,6 +101,20 @@ local function parserule(s)
 	    r.netsper > MAXPERIOD or r.massper > MAXPERIOD or
 	    r.dormant > MAXPERIOD or r.warmper > MAXPERIOD or
 	    r.warmn > MAXLIMIT then fail('bad rule option') end
+	return r
+end
+
+-- the same, from the rules already parsed (in the function library they
+-- outlive the call: a farm has a few rules, not thousands): a parsed rule
+-- is never written to (aggcount writes a copy)
+local rules, nrules = {}, 0
+local function parserule(s)
+	local r = rules[s]
+	if r == nil then
+		r = parserule1(s)
+		if nrules >= 256 then rules, nrules = {}, 0 end
+		rules[s], nrules = r, nrules + 1
+	end
 	return r
 end
 
@@ -925,10 +948,16 @@ end
 
 -- an error of Redis's own (READONLY, OOM, NOPERM, ...) goes back as it
 -- is, so that the caller can tell it; a bug of this script as "ROL script"
-local ok, res = pcall(main)
-if ok then return res end
-if type(res) == 'table' and res.err then return redis.error_reply(res.err) end
-if type(res) == 'string' and string.match(res, '^%u+ ') then
-	return redis.error_reply(res)
+local function run()
+	out_err = {}
+	local ok, res = pcall(main)
+	if ok then return res end
+	if type(res) == 'table' and res.err then
+		return redis.error_reply(res.err)
+	end
+	if type(res) == 'string' and string.match(res, '^%u+ ') then
+		return redis.error_reply(res)
+	end
+	return redis.error_reply('ROL script: ' .. tostring(res))
 end
-return redis.error_reply('ROL script: ' .. tostring(res))
+return run()
