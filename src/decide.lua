@@ -607,19 +607,23 @@ local function pushv(o, n, v, nwin)
 	return n + 2 * nwin
 end
 
-local NOVERDICT = verdict()	-- an aggregate's that did not count: read only
-
+-- the reply: "rol1", the result, the client's verdict, its total and
+-- warm-up count, the networks, per aggregate 1 and its verdict if it
+-- counted, else 0 alone; the auxiliary errors
 local function reply(result, v, nwin, c, nets, pool, srv)
 	local o = { 'rol1', result }
 	local n = pushv(o, 2, v, nwin)
 	o[n + 1], o[n + 2], o[n + 3] = c and c.tot or 0, c and c.wc or 0, nets
 	n = n + 3
-	o[n + 1] = pool.counted and 1 or 0
-	n = pushv(o, n + 1, pool.v or NOVERDICT,
-	    pool.counted and pool.r.nwin or 0)
-	o[n + 1] = srv.counted and 1 or 0
-	n = pushv(o, n + 1, srv.v or NOVERDICT,
-	    srv.counted and srv.r.nwin or 0)
+	for _, g in ipairs({ pool, srv }) do
+		if g.counted then
+			o[n + 1] = 1
+			n = pushv(o, n + 1, g.v, g.r.nwin)
+		else
+			o[n + 1] = 0
+			n = n + 1
+		end
+	end
 	o[n + 1] = #out_err / 2
 	for i = 1, #out_err do o[n + 1 + i] = out_err[i] end
 	return o

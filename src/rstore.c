@@ -700,11 +700,17 @@ verdict(struct cursor *c, struct verdict *v, int nwin)
 		v->limit[i] = (uint32_t)next(c, 0, RULE_MAXLIMIT);
 }
 
+/* 1 and the verdict when it counted, else 0 alone (the verdict of none) */
 static void
 aggregate(struct cursor *c, const struct rule *r, struct aggregate *g)
 {
 	g->counted = (int)next(c, 0, r != NULL);
-	verdict(c, &g->v, g->counted ? r->nwin : 0);
+	if (g->counted && !c->bad)
+		verdict(c, &g->v, r->nwin);
+	else {
+		memset(&g->v, 0, sizeof(g->v));
+		g->v.over = -1;
+	}
 }
 
 /* The script's reply into the outcome, every element checked. */
