@@ -92,6 +92,7 @@ usage(void)
 	    "2026-12-24, 2026-12-24T18:00; UTC)\n"
 	    "       " PROG " metrics [FILE]\n"
 	    "       " PROG " migrate [back]   (with OVERLIMIT_REDIS)\n"
+	    "       " PROG " load             (with OVERLIMIT_REDIS)\n"
 	    "       " PROG " check [-u USER] [-s QMAIL-SMTPD]\n");
 	exit(100);
 }
@@ -1525,6 +1526,25 @@ cmd_migrate(int argc, char **argv)
 	return errs ? 111 : 0;
 }
 
+/* The decision's function library into Redis (FUNCTION LOAD), once per
+ * upgrade, on one host: replicated and persisted with the data. */
+static int
+cmd_load(int argc, char **argv)
+{
+	int rc;
+
+	(void)argv;
+	if (argc != 1)
+		usage();
+	if (!redis)
+		die("load: OVERLIMIT_REDIS is not set", NULL, 0);
+	if ((rc = rstore_load(&rs)) < 0)
+		die(rs.err, NULL, 0);
+	printf("function library %s %s\n", rstore_libname(), rc ?
+	    "loaded" : "was loaded already");
+	return 0;
+}
+
 /* The connection to Redis, closed at exit (no buffer left behind). */
 static void
 closeredis(void)
@@ -1569,6 +1589,21 @@ checkredis(struct selfcheck *sc)
 	}
 	rrep_free(r);
 	selfcheck_say(sc, "ok", "redis %s", rs.cur.text);
+	switch (rstore_haslib(&rs)) {
+	case 1:
+		selfcheck_say(sc, "ok", "redis function library %s",
+		    rstore_libname());
+		break;
+	case 0:
+		selfcheck_say(sc, "warn", "redis: no function library %s, or "
+		    "no +fcall for this user: each decision costs a round "
+		    "trip and the script's set-up more", rstore_libname());
+		selfcheck_fix(sc, "overlimitctl load, with the admin user "
+		    "(INSTALL, \"Several servers\")%s", "");
+		break;
+	default:
+		selfcheck_say(sc, "FAIL", "%s", rs.err);
+	}
 }
 
 /* Would the helper work, run as the smtpd user with this environment? */
@@ -1671,6 +1706,8 @@ main(int argc, char **argv)
 		die("atexit", NULL, 0);
 	if (strcmp(argv[0], "migrate") == 0)
 		return cmd_migrate(argc, argv);
+	if (strcmp(argv[0], "load") == 0)
+		return cmd_load(argc, argv);
 	if (strcmp(argv[0], "list") == 0)
 		return cmd_list(argc, argv);
 	if (strcmp(argv[0], "show") == 0)

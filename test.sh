@@ -141,14 +141,17 @@ fi
 # the Redis store: the runners whose cases make sense for a shared store,
 # each against a redis-server of its own (RTS_STORE=redis: the same
 # verdicts and log lines; what looks at counter files is skipped, saying
-# so), and the property test's model against it (tests/rts-redis.sh, its
-# own faults and farms, is in tests/runners)
+# so), and the property test's model against it, by the function library
+# (FCALL, as INSTALL has it) and by the script (EVALSHA: a farm that has
+# not loaded the library); tests/rts-redis.sh, its own faults and farms,
+# is in tests/runners
 if [ "$ok_gcc" = 1 ]; then
 	for r in rts-lookup rts-store rts-responses rts-signals rts-dest \
 	    rts-admin rts-cleanup; do
 		stage "$r (redis, gcc)" "env RTS_STORE=redis RTS_BUILD=build/gcc RTS_CONC_REPEAT=5 sh tests/$r.sh"
 	done
 	stage "property (model, redis, gcc)" "env PROP_STORE=redis PROP_DECISIONS=20000 PROP_HELPER=build/gcc/tests/rcptcheck-overlimit.dyn PROP_CDBMAKE=build/gcc/cdbmake-limits python3 tests/property/check.py"
+	stage "property (model, redis by the script, gcc)" "env PROP_STORE=redis PROP_REDIS_FUNCTION=0 PROP_DECISIONS=10000 PROP_HELPER=build/gcc/tests/rcptcheck-overlimit.dyn PROP_CDBMAKE=build/gcc/cdbmake-limits python3 tests/property/check.py"
 fi
 if [ "$ok_asan" = 1 ]; then
 	stage "rts-store (redis, ASan+UBSan)" "env RTS_STORE=redis RTS_BUILD=build/asan RTS_CONC_REPEAT=2 RTS_SIMTIMEOUT=60 RTS_HELPER_TIMEOUT=60 sh tests/rts-store.sh"

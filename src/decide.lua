@@ -20,6 +20,15 @@
 -- dormant warmn warmper". Every input is validated before the first
 -- write: an error it can foresee leaves nothing half written.
 -- Clock: redis.call('TIME'), the one clock of the farm.
+--
+-- Two forms from this one file (scripts/lua2c.sh): the script EVALSHA and
+-- EVAL run, as it is here, and the function library rol_SHA1 (SHA1 the
+-- script's) that FUNCTION LOAD keeps in Redis: there the body between this
+-- first line and the last ("return run()") runs once, at the first FCALL,
+-- and every FCALL then only run(), with KEYS and ARGV set from its
+-- arguments: nothing here may keep a call's state for the next but the
+-- cache of parsed rules.
+local KEYS, ARGV = KEYS, ARGV
 
 local band, bor, bnot, lshift = bit.band, bit.bor, bit.bnot, bit.lshift
 local floor = math.floor
@@ -33,19 +42,25 @@ local W_NONE, W_LIMIT, W_WARMUP, W_NETS, W_MASS, W_POOL, W_SERVER =
     0, 1, 2, 3, 4, 5, 6
 local F = { 'fl', 'tot', 'ref', 'lim', 'la', 'rs', 'lr', 'ru', 'rf', 'bs',
     'no', 'wu', 'wc', 'kp', 'sk', 'hf' }
-local VF = { 'accepted', 'over', 'banned', 'newban', 'dryrun', 'event',
-    'retry', 'raised', 'why', 'ocount', 'olimit', 'operiod', 'warm', 'woke' }
 local MAXNUM = 2 ^ 53
+-- the state as commit writes it
+local STATEPAT = '^' .. string.rep('(%d+) ', #F - 1) .. '(%d+)$'
+local STATEFMT = string.rep('%d ', #F - 1) .. '%d'
 
 local function fail(msg)
 	error({ err = 'ROL ' .. msg })
 end
 
 -- a whole number in [lo, hi] from a string (tonumber's syntax; anything
--- else, a fraction, NaN: nil)
+-- else, a fraction, NaN: nil). "0", the most common, without tonumber
+-- (strtod): a string compared with a constant is a pointer compared.
 local function num(s, lo, hi)
-	local n = tonumber(s)
-	if n == nil or n % 1 ~= 0 or n < lo or n > hi then return nil end
+	local n = 0
+	if s ~= '0' then
+		n = tonumber(s)
+		if n == nil or n % 1 ~= 0 then return nil end
+	end
+	if n < lo or n > hi then return nil end
 	return n
 end
 
@@ -59,7 +74,7 @@ local function fmt(n) return string.format('%d', n) end
 
 -- "nwin p1 l1 ... flags ban warn nets netsper massn massr massper
 -- dormant warmn warmper"
-local function parserule(s)
+local function parserule1(s)
 	local w, r = {}, { win = {} }
 	if type(s) ~= 'string' or #s > 400 then fail('bad rule') end
 	for x in string.gmatch(s, '%S+') do
@@ -89,6 +104,20 @@ local function parserule(s)
 	return r
 end
 
+-- the same, from the rules already parsed (in the function library they
+-- outlive the call: a farm has a few rules, not thousands): a parsed rule
+-- is never written to (aggcount writes a copy)
+local rules, nrules = {}, 0
+local function parserule(s)
+	local r = rules[s]
+	if r == nil then
+		r = parserule1(s)
+		if nrules >= 256 then rules, nrules = {}, 0 end
+		rules[s], nrules = r, nrules + 1
+	end
+	return r
+end
+
 -- ---------------------------------------------------------------- state
 
 local function load(hk, rk)
@@ -98,11 +127,25 @@ local function load(hk, rk)
 	local i = 0
 	if v then
 		if #v > 400 then return nil end
-		for x in string.gmatch(v, '%S+') do
-			i = i + 1
-			if i > #F then return nil end
-			s[F[i]] = num(x, 0, MAXNUM)
-			if s[F[i]] == nil then return nil end
+		-- as written (16 numbers, one space apart): one match
+		local w = { string.match(v, STATEPAT) }
+		if #w == #F then
+			for j = 1, #F do
+				local n = 0
+				if w[j] ~= '0' then
+					n = tonumber(w[j])
+					if n > MAXNUM then return nil end
+				end
+				s[F[j]] = n
+			end
+			i = #F
+		else
+			for x in string.gmatch(v, '%S+') do
+				i = i + 1
+				if i > #F then return nil end
+				s[F[i]] = num(x, 0, MAXNUM)
+				if s[F[i]] == nil then return nil end
+			end
 		end
 		if i ~= #F then return nil end
 	else
@@ -166,9 +209,8 @@ end
 -- write the state; every key lives as long as it matters, and keep
 -- seconds more, but a banned client's state
 local function commit(s, now, keep)
-	local kv = {}
-	for i, f in ipairs(F) do kv[i] = fmt(s[f]) end
-	kv = table.concat(kv, ' ')
+	local kv = string.format(STATEFMT, s.fl, s.tot, s.ref, s.lim, s.la,
+	    s.rs, s.lr, s.ru, s.rf, s.bs, s.no, s.wu, s.wc, s.kp, s.sk, s.hf)
 	if band(s.fl, BANNED) ~= 0 then
 		redis.call('SET', s.hk, kv)		-- no TTL
 	else
@@ -548,25 +590,42 @@ local function auxerr(key, text)
 	end
 end
 
-local function pushv(o, v, nwin)
-	for _, k in ipairs(VF) do o[#o + 1] = v[k] end
-	o[#o + 1] = nwin
-	for i = 1, nwin do o[#o + 1] = v.count[i] or 0 end
-	for i = 1, nwin do o[#o + 1] = v.limit[i] or 0 end
+-- a verdict's fields at o[n + 1] on (in rstore.c's order: accepted, over,
+-- banned, newban, dryrun, event, retry, raised, why, ocount, olimit,
+-- operiod, warm, woke, then nwin, its counts and limits); the new n
+local function pushv(o, n, v, nwin)
+	o[n + 1], o[n + 2], o[n + 3], o[n + 4], o[n + 5], o[n + 6], o[n + 7] =
+	    v.accepted, v.over, v.banned, v.newban, v.dryrun, v.event, v.retry
+	o[n + 8], o[n + 9], o[n + 10], o[n + 11], o[n + 12], o[n + 13],
+	    o[n + 14], o[n + 15] = v.raised, v.why, v.ocount, v.olimit,
+	    v.operiod, v.warm, v.woke, nwin
+	n = n + 15
+	local cnt, lim = v.count, v.limit
+	for i = 1, nwin do
+		o[n + i], o[n + nwin + i] = cnt[i] or 0, lim[i] or 0
+	end
+	return n + 2 * nwin
 end
 
+-- the reply: "rol1", the result, the client's verdict, its total and
+-- warm-up count, the networks, per aggregate 1 and its verdict if it
+-- counted, else 0 alone; the auxiliary errors
 local function reply(result, v, nwin, c, nets, pool, srv)
 	local o = { 'rol1', result }
-	pushv(o, v, nwin)
-	o[#o + 1] = c and c.tot or 0
-	o[#o + 1] = c and c.wc or 0
-	o[#o + 1] = nets
+	local n = pushv(o, 2, v, nwin)
+	o[n + 1], o[n + 2], o[n + 3] = c and c.tot or 0, c and c.wc or 0, nets
+	n = n + 3
 	for _, g in ipairs({ pool, srv }) do
-		o[#o + 1] = g.counted and 1 or 0
-		pushv(o, g.v or verdict(), g.counted and g.r.nwin or 0)
+		if g.counted then
+			o[n + 1] = 1
+			n = pushv(o, n + 1, g.v, g.r.nwin)
+		else
+			o[n + 1] = 0
+			n = n + 1
+		end
 	end
-	o[#o + 1] = #out_err / 2
-	for i = 1, #out_err do o[#o + 1] = out_err[i] end
+	o[n + 1] = #out_err / 2
+	for i = 1, #out_err do o[n + 1 + i] = out_err[i] end
 	return o
 end
 
@@ -893,10 +952,16 @@ end
 
 -- an error of Redis's own (READONLY, OOM, NOPERM, ...) goes back as it
 -- is, so that the caller can tell it; a bug of this script as "ROL script"
-local ok, res = pcall(main)
-if ok then return res end
-if type(res) == 'table' and res.err then return redis.error_reply(res.err) end
-if type(res) == 'string' and string.match(res, '^%u+ ') then
-	return redis.error_reply(res)
+local function run()
+	out_err = {}
+	local ok, res = pcall(main)
+	if ok then return res end
+	if type(res) == 'table' and res.err then
+		return redis.error_reply(res.err)
+	end
+	if type(res) == 'string' and string.match(res, '^%u+ ') then
+		return redis.error_reply(res)
+	end
+	return redis.error_reply('ROL script: ' .. tostring(res))
 end
-return redis.error_reply('ROL script: ' .. tostring(res))
+return run()

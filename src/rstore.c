@@ -1,6 +1,8 @@
 /* rstore.c: see rstore.h. One exchange per decision: AUTH (when a
- * password file is set) and EVALSHA pipelined, EVAL of the compiled-in
- * script after a NOSCRIPT; under Sentinel the master's address is cached
+ * password file is set) and FCALL of the function library made from the
+ * compiled-in script (DECIDE_LIB_NAME, loaded by overlimitctl load)
+ * pipelined; when Redis has no such function, EVALSHA of the script
+ * instead, EVAL after a NOSCRIPT; under Sentinel the master's address is cached
  * in the counter directory and asked again only when the master cannot
  * be reached or answers READONLY, then tried once more. A connect failure
  * is remembered (RSTORE_DOWNFILE) for OVERLIMIT_REDIS_RETRY seconds: a
@@ -411,7 +413,46 @@ isreadonly(const struct rrep *r)
 	    strncmp(r->str, "READONLY", 8) == 0;
 }
 
-/* EVALSHA, EVAL after NOSCRIPT; under Sentinel, a master that cannot be
+/* FCALL's answer when Redis has not this library's function: not loaded
+ * (or another version's only), a Redis before 7.0, an ACL user without
+ * +fcall (INSTALL's line before 2.x). An error of the function itself,
+ * or of a command it calls, is none of these. */
+static int
+nofunction(const struct rrep *r)
+{
+	return r->type == REDIS_REPLY_ERROR && r->str != NULL &&
+	    (strncmp(r->str, "ERR Function not found", 22) == 0 ||
+	    strncmp(r->str, "ERR unknown command", 19) == 0 ||
+	    (strncmp(r->str, "NOPERM", 6) == 0 &&
+	    strstr(r->str, "'fcall'") != NULL));
+}
+
+/* EVALSHA, EVAL after NOSCRIPT */
+static int
+evalsha(struct rstore *rs, int argc, const char **argv, size_t *len,
+    struct rrep **rep)
+{
+	int rc;
+
+	argv[0] = "EVALSHA";
+	argv[1] = DECIDE_LUA_SHA1;
+	len[0] = 7;
+	len[1] = strlen(DECIDE_LUA_SHA1);
+	if ((rc = exchange(rs, argc, argv, len, rep)) == 0 &&
+	    (*rep)->type == REDIS_REPLY_ERROR &&
+	    strncmp((*rep)->str, "NOSCRIPT", 8) == 0) {
+		rrep_free(*rep);
+		argv[0] = "EVAL";
+		argv[1] = decide_lua;
+		len[0] = 4;
+		len[1] = sizeof(decide_lua) - 1;
+		rc = exchange(rs, argc, argv, len, rep);
+	}
+	return rc;
+}
+
+/* FCALL; without the function EVALSHA (and no FCALL again from this
+ * process), EVAL after NOSCRIPT; under Sentinel, a master that cannot be
  * reached or answers READONLY makes it ask again and try once more. */
 static int
 script(struct rstore *rs, int argc, const char **argv, size_t *len,
@@ -422,20 +463,21 @@ script(struct rstore *rs, int argc, const char **argv, size_t *len,
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (!rs->connected && connectto(rs, attempt > 0, now) < 0)
 			return -1;
-		argv[0] = "EVALSHA";
-		argv[1] = DECIDE_LUA_SHA1;
-		len[0] = 7;
-		len[1] = strlen(DECIDE_LUA_SHA1);
-		if ((rc = exchange(rs, argc, argv, len, rep)) == 0 &&
-		    (*rep)->type == REDIS_REPLY_ERROR &&
-		    strncmp((*rep)->str, "NOSCRIPT", 8) == 0) {
-			rrep_free(*rep);
-			argv[0] = "EVAL";
-			argv[1] = decide_lua;
-			len[0] = 4;
-			len[1] = sizeof(decide_lua) - 1;
-			rc = exchange(rs, argc, argv, len, rep);
+		rc = 1;			/* not asked yet */
+		if (!rs->nofunc) {
+			argv[0] = "FCALL";
+			argv[1] = DECIDE_LIB_NAME;
+			len[0] = 5;
+			len[1] = strlen(DECIDE_LIB_NAME);
+			if ((rc = exchange(rs, argc, argv, len, rep)) == 0 &&
+			    nofunction(*rep)) {
+				rrep_free(*rep);
+				rs->nofunc = 1;
+				rc = 1;
+			}
 		}
+		if (rc == 1)
+			rc = evalsha(rs, argc, argv, len, rep);
 		if (rc < 0 && (!rs->sentinel || rs->fail != RSTORE_ECONNECT ||
 		    attempt > 0))
 			return -1;
@@ -553,6 +595,59 @@ rstore_cmd(struct rstore *rs, int argc, const char *const *argv,
 	return 0;
 }
 
+const char *
+rstore_libname(void)
+{
+	return DECIDE_LIB_NAME;
+}
+
+int
+rstore_load(struct rstore *rs)
+{
+	const char *argv[3] = { "FUNCTION", "LOAD", decide_lib };
+	size_t len[3] = { 8, 4, sizeof(decide_lib) - 1 };
+	struct rrep *r;
+	int rc = 1;
+
+	if (!rs->connected && connectto(rs, 0, time(NULL)) < 0)
+		return -1;
+	if (exchange(rs, 3, argv, len, &r) < 0)
+		return -1;
+	if (r->type == REDIS_REPLY_ERROR && r->str != NULL &&
+	    strncmp(r->str, "ERR Library '", 13) == 0 &&
+	    strstr(r->str, "' already exists") != NULL)
+		rc = 0;
+	else if (r->type == REDIS_REPLY_ERROR) {
+		replyerr(rs, "FUNCTION LOAD", r);
+		rc = -1;
+	}
+	rrep_free(r);
+	return rc;
+}
+
+int
+rstore_haslib(struct rstore *rs)
+{
+	const char *argv[3] = { "FCALL", DECIDE_LIB_NAME, "0" };
+	size_t len[3] = { 5, strlen(DECIDE_LIB_NAME), 1 };
+	struct rrep *r;
+	int rc = 1;
+
+	if (!rs->connected && connectto(rs, 0, time(NULL)) < 0)
+		return -1;
+	if (exchange(rs, 3, argv, len, &r) < 0)
+		return -1;
+	if (nofunction(r))
+		rc = 0;
+	else if (r->type != REDIS_REPLY_ERROR || r->str == NULL ||
+	    strncmp(r->str, "ROL ", 4) != 0) {
+		replyerr(rs, "FCALL", r);
+		rc = -1;
+	}
+	rrep_free(r);
+	return rc;
+}
+
 /* ------------------------------------------------------------ the reply */
 
 struct cursor {
@@ -605,11 +700,17 @@ verdict(struct cursor *c, struct verdict *v, int nwin)
 		v->limit[i] = (uint32_t)next(c, 0, RULE_MAXLIMIT);
 }
 
+/* 1 and the verdict when it counted, else 0 alone (the verdict of none) */
 static void
 aggregate(struct cursor *c, const struct rule *r, struct aggregate *g)
 {
 	g->counted = (int)next(c, 0, r != NULL);
-	verdict(c, &g->v, g->counted ? r->nwin : 0);
+	if (g->counted && !c->bad)
+		verdict(c, &g->v, r->nwin);
+	else {
+		memset(&g->v, 0, sizeof(g->v));
+		g->v.over = -1;
+	}
 }
 
 /* The script's reply into the outcome, every element checked. */

@@ -44,6 +44,7 @@ struct rstore {
 	char		host[64];	/* mass=: the session's host */
 	struct rcli	c;
 	int		connected;
+	int		nofunc;		/* no FCALL: Redis lacks the library */
 	int		fail;		/* RSTORE_E* */
 	char		err[400];
 };
@@ -56,6 +57,14 @@ int	rstore_init(struct rstore *rs, const char *dir);
  * exempt recipient without mass= with no round trip, else one call. */
 int	rstore_decide(struct rstore *rs, const struct request *rq,
 	    struct outcome *out);
+/* The function library of the script (FUNCTION LOAD): 1 loaded, 0 it
+ * was loaded already, -1 (rs->err). Its name: rstore_libname. */
+int	rstore_load(struct rstore *rs);
+const char *rstore_libname(void);
+/* Can this user FCALL the library (an FCALL that runs nothing)? 1 yes,
+ * 0 not loaded or not allowed (the helper then runs the script: one
+ * round trip more per decision), -1 (rs->err). */
+int	rstore_haslib(struct rstore *rs);
 /* One call of the script's operation op on counter (with ARGV args) for
  * the admin tools; the reply (its first element "rol1") in *rep. */
 int	rstore_op(struct rstore *rs, const char *op, const char *counter,

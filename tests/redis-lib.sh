@@ -6,7 +6,8 @@
 # bounded. Sets RPID (added to REDISPIDS). redis_stop PID: stop one by its
 # pid, wait until it is gone (bounded).
 #
-# RTS_STORE=redis: redis_store DIR starts one server for the run, and every
+# RTS_STORE=redis: redis_store DIR starts one server for the run (the
+# function library loaded: RTS_REDIS_FUNCTION=0 not), and every
 # helper the runner starts gets OVERLIMIT_REDIS ($REDISENV); redis_flush
 # empties it (each test's setup). filestore NAME: true with the file
 # store, else the case is skipped (it looks at the counter files).
@@ -66,10 +67,16 @@ redis_store() {
     redis_start "$1" || return 1
     RS_ENV=
     RSOCK=$1/redis.sock
+    # the function library, as INSTALL has it: the helper calls it (FCALL);
+    # RTS_REDIS_FUNCTION=0: not loaded, the script (EVALSHA) decides
+    if [ "${RTS_REDIS_FUNCTION:-1}" != 0 ]; then
+        env -i OVERLIMIT_REDIS="unix:$RSOCK" OVERLIMIT_DIR="$1" "$OLCTL" load > /dev/null ||
+            { echo "rts: overlimitctl load failed" >&2; return 1; }
+    fi
     # long timeouts: a loaded machine slows a run down, never fails it
     REDISENV="OVERLIMIT_REDIS=unix:$RSOCK OVERLIMIT_REDIS_CONNECT_TIMEOUT=30000"
     REDISENV="$REDISENV OVERLIMIT_REDIS_TIMEOUT=60000"
-    echo "# store: redis (unix:$RSOCK)"
+    echo "# store: redis (unix:$RSOCK, function library ${RTS_REDIS_FUNCTION:-1})"
 }
 
 redis_flush() {

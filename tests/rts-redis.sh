@@ -60,6 +60,12 @@ tcpserver() {
     return 1
 }
 r() { redis-cli -s "$S" "$@"; }
+# calls CMD: how many times Redis ran CMD, and how many of them failed;
+# refused CMD: how many it refused before running (ACL, READONLY, OOM)
+calls() { r info commandstats | tr -d '\r' | awk -F'[:,=]' -v c="cmdstat_$1" '$1 == c { print $3, $11; f = 1 } END { if (!f) print 0, 0 }'; }
+refused() { r info commandstats | tr -d '\r' | awk -F'[:,=]' -v c="cmdstat_$1" '$1 == c { print $9; f = 1 } END { if (!f) print 0 }'; }
+# ld: overlimitctl load, as host $OL with its settings; LD its exit
+ld() { env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" $REDISENV "$OLCTL" load > "$IO/ld" 2>&1; LD=$?; }
 # on HOST [VAR=VALUE...]: the settings of host HOST (its own counter dir)
 onhost() {
     OL=$W/host-$1
@@ -207,10 +213,13 @@ redis_stop "$SP"
 
 # ------------------------------------------------- Redis frozen
 # a request sent, no reply: "outcome unknown", the failure policy, within
-# the command timeout; it ran once the server went on
+# the command timeout; it ran once the server went on (with the function
+# library loaded, as INSTALL has it: else the request sent is an FCALL
+# that finds no function then, and the script is never sent)
 setup frozen ':5/1h'
 server redis
 onhost a; use "unix:$S"
+ld
 seqx frozen.before "112" ipc 1.2.3.4
 kill -STOP "$SP"
 fz_t0=$(date +%s)
@@ -235,6 +244,32 @@ seqx flush.after "112 112 113" ipc 1.2.3.4
 check flush.cached 1 "$(r script exists "$(sed -n 's/^#define DECIDE_LUA_SHA1 "\(.*\)"$/\1/p' "$BUILD/gen/decide.lua.h")")"
 redis_stop "$SP"
 
+# ------------------------------------------------- the function library
+# without it the script (EVALSHA), after overlimitctl load FCALL alone;
+# another version's library is never called; FUNCTION FLUSH: the script
+# again, nothing lost
+setup func ':3/1h'
+server redis
+onhost a; use "unix:$S"
+seqx func.without "112" ipc 1.2.3.4
+check func.without.script "1 1 1" "$(calls fcall) $(calls evalsha | cut -d' ' -f1)"
+ld
+check func.load "0 function library $(sed -n 's/^#define DECIDE_LIB_NAME "\(.*\)"$/\1/p' "$BUILD/gen/decide.lua.h") loaded" "$LD $(cat "$IO/ld")"
+ld
+check func.load.again "0 yes" "$LD $(grep -q 'was loaded already$' "$IO/ld" && echo yes)"
+r config resetstat > /dev/null
+seqx func.with "112 112 113" ipc 1.2.3.4
+check func.with.fcall "3 0 0 0 0 0" "$(calls fcall) $(calls evalsha) $(calls eval)"
+check func.with.count "3/3" "$(logkv 1h)"
+r function flush > /dev/null
+r function load "#!lua name=rol_0000000000000000000000000000000000000000
+redis.register_function('rol_0000000000000000000000000000000000000000', function() return redis.error_reply('ROL not this one') end)" > /dev/null
+r config resetstat > /dev/null
+seqx func.other "113" ipc 1.2.3.4
+check func.other.script "1 1 1" "$(calls fcall) $(calls evalsha | cut -d' ' -f1)"
+check func.other.count "3/3" "$(logkv 1h)"
+redis_stop "$SP"
+
 # ------------------------------------------------- out of memory
 setup oom ':3/1h'
 server redis --maxmemory-policy noeviction
@@ -247,6 +282,14 @@ check oom.text yes "$(case $(errkv) in *OOM*) echo yes;; *) echo "no: $(errkv)";
 r config set maxmemory 0 > /dev/null
 ipc 1.2.3.4
 check oom.nothing.written "112 3/3" "$R $(logkv 1h)"
+# the same with the function library: FCALL refused whole
+ld
+r config set maxmemory 1 > /dev/null
+errcase oom.fcall ipc 1.2.3.4
+check oom.fcall.text yes "$(case $(errkv) in *OOM*) echo yes;; *) echo "no: $(errkv)";; esac)"
+r config set maxmemory 0 > /dev/null
+ipc 1.2.3.4
+check oom.fcall.nothing.written "113 3/3" "$R $(logkv 1h)"
 redis_stop "$SP"
 
 # ------------------------------------------------- Redis busy
@@ -278,15 +321,28 @@ onhost a; use "unix:$S"
 errcase replica ipc 1.2.3.4
 check replica.text yes "$(case $(errkv) in *READONLY*) echo yes;; *) echo "no: $(errkv)";; esac)"
 check replica.nothing.written 0 "$(redis-cli -s "$PS" dbsize)"
+# the library loaded on the primary is replicated: FCALL, READONLY
+ld0() { env -i OVERLIMIT_DIR="$OL" OVERLIMIT_CDB="$CDB" OVERLIMIT_REDIS="unix:$1" "$OLCTL" load > "$IO/ld" 2>&1; LD=$?; }
+ld0 "$PS"
+check replica.load 0 "$LD"
+rpi=0
+until [ "$(redis-cli -s "$S" function list | grep -c '^rol_')" = 1 ] || [ "$rpi" -ge 250 ]; do
+    rpi=$((rpi + 1)); sleep 0.02
+done
+r config resetstat > /dev/null
+errcase replica.fcall ipc 1.2.3.4
+check replica.fcall.text yes "$(case $(errkv) in *READONLY*) echo yes;; *) echo "no: $(errkv)";; esac)"
+check replica.fcall.refused "0 0 yes 0 0" "$(calls fcall) $([ "$(refused fcall)" -ge 1 ] && echo yes) $(calls evalsha)"
+check replica.fcall.nothing.written 0 "$(redis-cli -s "$PS" dbsize)"
 redis_stop "$SP"
 redis_stop "$PSP"
 
 # ------------------------------------------------- ACL users
 # the two ACL lines of INSTALL: the helper's user may run the script and
 # what it calls on the prefix, nothing else; the admin tools' user also
-# SCAN and the commands of the admin operations
-HELPERACL='on >helper-secret resetkeys ~rol:* resetchannels -@all +evalsha +eval +time +get +set +zrange +zadd +zrem +zremrangebyscore +zcard +expire'
-ADMINACL='on >admin-secret resetkeys ~rol:* resetchannels -@all +evalsha +eval +time +get +set +zrange +zadd +zrem +zremrangebyscore +zcard +expire +del +ttl +hexists +hset +scan'
+# SCAN and the commands of the admin operations, and loads the library
+HELPERACL='on >helper-secret resetkeys ~rol:* resetchannels -@all +fcall +evalsha +eval +time +get +set +zrange +zadd +zrem +zremrangebyscore +zcard +expire'
+ADMINACL='on >admin-secret resetkeys ~rol:* resetchannels -@all +fcall +function|load +evalsha +eval +time +get +set +zrange +zadd +zrem +zremrangebyscore +zcard +expire +del +ttl +hexists +hset +scan'
 setup acl ':3/1h'
 server redis
 onhost a; use "unix:$S"
@@ -309,6 +365,20 @@ ac "$W/adminpass" list
 check acl.admin.list "0 yes" "$AC $(grep -q '^1\.2\.3\.4 ' "$IO/ac" && echo yes)"
 ac "$W/pass" list
 check acl.admin.helperuser "111 yes" "$AC $(grep -q NOPERM "$IO/ac" && echo yes)"
+# the library: the helper's user may not load it, the admin's may; then
+# the helper calls it; a helper user of the line before +fcall: the script
+ac "$W/pass" load
+check acl.load.helperuser "111 yes" "$AC $(grep -q NOPERM "$IO/ac" && echo yes)"
+ac "$W/adminpass" load
+check acl.load.admin "0 yes" "$AC $(grep -q 'loaded$' "$IO/ac" && echo yes)"
+r config resetstat > /dev/null
+seqx acl.helper.fcall "113" ipc 1.2.3.4
+check acl.helper.fcall.called "1 0 0 0" "$(calls fcall) $(calls evalsha)"
+r acl setuser rolhelper -fcall > /dev/null
+r config resetstat > /dev/null
+seqx acl.helper.nofcall "113" ipc 1.2.3.4
+check acl.helper.nofcall.script "0 0 1" "$(calls fcall) $(calls evalsha | cut -d' ' -f1)"
+r acl setuser rolhelper +fcall > /dev/null
 chmod 640 "$W/pass"
 errcase acl.passfile.mode ipc 1.2.3.5
 check acl.passfile.text yes "$(case $(errkv) in *'readable by group or others'*) echo yes;; *) echo "no: $(errkv)";; esac)"
@@ -383,6 +453,8 @@ else
     done
     onhost a; use "sentinel:m@127.0.0.1:1,127.0.0.1:$SEP"
     REDISENV="$REDISENV OVERLIMIT_REDIS_PASSFILE=$W/pw"
+    ld
+    check sentinel.load 0 "$LD"
     seqx sentinel.before "112 112 112" ipc 1.2.3.4
     check sentinel.cached "127.0.0.1:$PP" "$(cat "$OL/.redis-master" 2>/dev/null)"
     check sentinel.replicated 1 "$(rp -s "$PS" wait 1 5000)"
@@ -405,8 +477,11 @@ else
     while [ "$(rp -s "$RS" role | head -n 1)" != master ] && [ "$sf_i" -lt 100 ]; do
         sf_i=$((sf_i + 1)); sleep 0.1
     done
+    rp -s "$RS" config resetstat > /dev/null
     seqx sentinel.after "112 113" ipc 1.2.3.4
     check sentinel.after.count "5/5" "$(logkv 1h)"
+    # the library came with the replication: FCALL on the new master
+    check sentinel.after.fcall "2 0" "$(rp -s "$RS" info commandstats | tr -d '\r' | awk -F'[:,=]' '$1 == "cmdstat_fcall" { print $3, $11; f = 1 } END { if (!f) print 0, 0 }')"
     check sentinel.followed "127.0.0.1:$RP" "$(cat "$OL/.redis-master")"
     redis_stop "$SSP"
     redis_stop "$RSP"

@@ -32,7 +32,10 @@ Environment: PROP_SEED (replay a run; printed first), PROP_DECISIONS
 PROP_JOBS (scenarios run in parallel, default 2), PROP_MASS (how many of
 the decisions go to mass= scenarios, default a tenth, at most 2000; 0:
 none), PROP_SHOW (mismatches printed in full, default 12; all are
-counted), PROP_BRUTE=S (also find every retry time within S seconds by
+counted), PROP_REDIS_FUNCTION (with PROP_STORE=redis: 1, the default,
+loads the function library with overlimitctl load -- PROP_OVERLIMITCTL,
+default beside PROP_CDBMAKE -- so that the decisions go by FCALL; 0: by
+the script, EVALSHA), PROP_BRUTE=S (also find every retry time within S seconds by
 trying each second: a check of the model), PROP_FAKETIME (path of libfaketime.so.1; default: found under
 /usr/lib).  Replay one scenario printed on a mismatch (copy its block,
 from "# PROP_SEED", into a file; replays/ holds the minimal ones), every
@@ -180,6 +183,9 @@ def is_dynamic(path):
     return False
 
 
+OVERLIMITCTL = "overlimitctl"     # main() sets it
+
+
 class RedisStore:
     """PROP_STORE=redis: the decisions are made by the Redis store, in a
     redis-server of this worker (a unix socket in its own temporary
@@ -216,6 +222,12 @@ class RedisStore:
             time.sleep(0.01)
         self.env = {"OVERLIMIT_REDIS": "unix:" + self.sock,
                     "OVERLIMIT_REDIS_KEEP": str(366 * 86400)}
+        # the function library, as INSTALL has it: the decisions by FCALL
+        # (PROP_REDIS_FUNCTION=0: not loaded, by the script, EVALSHA)
+        if os.environ.get("PROP_REDIS_FUNCTION", "1") != "0":
+            subprocess.run([OVERLIMITCTL, "load"], check=True, stdout=subprocess.DEVNULL,
+                           env={"OVERLIMIT_REDIS": "unix:" + self.sock,
+                                "OVERLIMIT_DIR": self.dir})
 
     def set(self, t):
         with open(self.stamp + ".tmp", "w") as f:
@@ -1000,6 +1012,9 @@ def main():
     root = os.path.dirname(os.path.dirname(here))
     helper = os.environ.get("PROP_HELPER", os.path.join(root, "rcptcheck-overlimit"))
     cdbmake = os.environ.get("PROP_CDBMAKE", os.path.join(root, "cdbmake-limits"))
+    global OVERLIMITCTL
+    OVERLIMITCTL = os.environ.get("PROP_OVERLIMITCTL",
+                                  os.path.join(os.path.dirname(cdbmake), "overlimitctl"))
     faketime = find_faketime()
     if not faketime or not os.path.exists(faketime):
         skip("libfaketime is missing (apt-get install libfaketime)")
