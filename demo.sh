@@ -188,6 +188,9 @@ if command -v redis-server > /dev/null && command -v redis-cli > /dev/null; then
 	done
 	printf ':5/1h\n' > "$T/farm"
 	./build/cdbmake-limits "$T/farm.cdb" "$T/farm.tmp" < "$T/farm"
+	echo "    once per upgrade, on one host: overlimitctl load (the decision as a function library)"
+	env OVERLIMIT_REDIS="unix:$T/redis/redis.sock" OVERLIMIT_CDB="$T/farm.cdb" \
+	    ./build/overlimitctl load | sed 's/^/    /'
 	echo "    control file on both: :5/1h; eve@example.com alternates between them"
 	i=0
 	while [ $i -lt 7 ]; do
