@@ -205,7 +205,7 @@ if command -v redis-server > /dev/null && command -v redis-cli > /dev/null; then
 	tail -n 2 "$T/smtpd.log" | sed 's/^/    log: /'
 	echo "    the counters are in Redis, not in either directory:"
 	redis-cli -s "$T/redis/redis.sock" --scan --pattern 'rol:*' | sort | sed 's/^/    key: /'
-	echo "    files in mx1's and mx2's directories: $(ls -A "$T/mx1" "$T/mx2" | grep -vc '^/\|^$')"
+	echo "    files in mx1's and mx2's directories: $(find "$T/mx1" "$T/mx2" -mindepth 1 | wc -l | tr -d ' ')"
 	env OVERLIMIT_REDIS="unix:$T/redis/redis.sock" OVERLIMIT_CDB="$T/farm.cdb" \
 	    OVERLIMIT_DIR="$T/mx1" ./build/overlimitctl list | sed 's/^/    /'
 	echo "    Redis stopped: mx1 falls back to its own counts (OVERLIMIT_ONERROR=local)"
