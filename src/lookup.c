@@ -70,8 +70,6 @@ record(struct lookup *l, uint32_t rp, size_t klen, uint32_t *k,
 	else {
 		n = size - rp < 8 + klen + RULE_VALMAX ? size - rp :
 		    8 + klen + RULE_VALMAX;
-		if (n > sizeof(l->rec))		/* a key longer than any */
-			n = sizeof(l->rec);
 		if ((got = pread(l->fd, l->rec, n, rp)) < 8)
 			return NULL;
 		p = l->rec;
