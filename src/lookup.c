@@ -38,68 +38,18 @@ corrupt(void)
 	return -1;
 }
 
-size_t lookup_mapmax = 65536;
-
-/* The n bytes at off (off + n <= size, checked by the caller): in the
- * map, or read into buf. NULL: a short read (the file changed) or an
- * error, both corrupt. */
-static const unsigned char *
-bytes(const struct lookup *l, size_t off, size_t n, unsigned char *buf)
-{
-	if (l->map != NULL)
-		return l->map + off;
-	return pread(l->fd, buf, n, (off_t)off) == (ssize_t)n ? buf : NULL;
-}
-
-/* The record at rp whose key is klen bytes: *k, *d its lengths, its key
- * and value at the pointer returned (into l->rec when read), or NULL
- * corrupt. Read: its head and what a value usually needs in one pread,
- * the rest of a longer one in a second. */
-static const unsigned char *
-record(struct lookup *l, uint32_t rp, size_t klen, uint32_t *k,
-    uint32_t *d)
-{
-	const unsigned char *p;
-	size_t size = l->size, n;
-	ssize_t got = 8;
-
-	if (rp > size - 8)
-		return NULL;
-	if (l->map != NULL)
-		p = l->map + rp;
-	else {
-		n = size - rp < 8 + klen + RULE_VALMAX ? size - rp :
-		    8 + klen + RULE_VALMAX;
-		if ((got = pread(l->fd, l->rec, n, rp)) < 8)
-			return NULL;
-		p = l->rec;
-	}
-	*k = get32(p);
-	*d = get32(p + 4);
-	if (*k > size - rp - 8 || *d > size - rp - 8 - *k)
-		return NULL;
-	if (l->map != NULL || *k != klen || 8 + (size_t)*k + *d <= (size_t)got)
-		return p + 8;
-	if (8 + (size_t)*k + *d > sizeof(l->rec))	/* not ours */
-		return NULL;
-	return bytes(l, rp, 8 + (size_t)*k + *d, l->rec) == NULL ? NULL :
-	    l->rec + 8;
-}
-
-/* The value of key: 1 found (*val, *vlen: in the map or in l->rec), 0
- * not, -1 corrupt. */
+/* The value of key: 1 found (*val, *vlen in the map), 0 not, -1 corrupt. */
 static int
-find(struct lookup *l, const char *key, size_t klen,
+find(const struct lookup *l, const char *key, size_t klen,
     const unsigned char **val, uint32_t *vlen)
 {
-	const unsigned char *t, *p;
-	unsigned char sb[8];
+	const unsigned char *m = l->map, *t;
 	uint32_t h = 5381, pos, len, slot, i, rp, k, d;
 	size_t j, size = l->size;
 
 	for (j = 0; j < klen; j++)		/* cdb's hash */
 		h = ((h << 5) + h) ^ (unsigned char)key[j];
-	t = (l->map != NULL ? l->map : l->ptr) + (h & 255) * 8;
+	t = m + (h & 255) * 8;
 	pos = get32(t);
 	if ((len = get32(t + 4)) == 0)
 		return 0;
@@ -109,15 +59,18 @@ find(struct lookup *l, const char *key, size_t klen,
 	for (i = 0; i < len; i++) {
 		if (i == MAXPROBE)
 			return corrupt();
-		if ((t = bytes(l, pos + (size_t)slot * 8, 8, sb)) == NULL)
-			return corrupt();
+		t = m + pos + (size_t)slot * 8;
 		if ((rp = get32(t + 4)) == 0)
 			return 0;			/* an empty slot */
 		if (get32(t) == h) {
-			if ((p = record(l, rp, klen, &k, &d)) == NULL)
+			if (rp > size - 8)
 				return corrupt();
-			if (k == klen && memcmp(p, key, klen) == 0) {
-				*val = p + k;
+			k = get32(m + rp);
+			d = get32(m + rp + 4);
+			if (k > size - rp - 8 || d > size - rp - 8 - k)
+				return corrupt();
+			if (k == klen && memcmp(m + rp + 8, key, klen) == 0) {
+				*val = m + rp + 8 + k;
 				*vlen = d;
 				return 1;
 			}
@@ -226,12 +179,8 @@ lookup_open(struct lookup *l, const char *path)
 	    (uint64_t)st.st_size > MAXSIZE)
 		goto bad;
 	l->size = (size_t)st.st_size;
-	if (l->size > lookup_mapmax) {
-		m = NULL;
-		if (bytes(l, 0, sizeof(l->ptr), l->ptr) == NULL)
-			goto bad;			/* err: EPROTO */
-	} else if ((m = mmap(NULL, l->size, PROT_READ, MAP_SHARED, l->fd,
-	    0)) == MAP_FAILED) {
+	if ((m = mmap(NULL, l->size, PROT_READ, MAP_SHARED, l->fd, 0)) ==
+	    MAP_FAILED) {
 		err = errno;
 		goto bad;
 	}
@@ -244,8 +193,7 @@ lookup_open(struct lookup *l, const char *path)
 	    (l->features & LOOKUP_FDEST))))
 		return 0;
 	err = EPROTO;
-	if (m != NULL)
-		munmap(m, l->size);
+	munmap(m, l->size);
 	l->map = NULL;
 bad:
 	close(l->fd);

@@ -27,25 +27,12 @@
 					 * compilers know no such line) */
 #define LOOKUP_FALIAS	0x10u		/* !alias= lines (likewise) */
 
-/* The longest record a limits CDB holds (a destination set's wildcard
- * list: 64 patterns of up to 255 bytes, with their entries), and more. */
-#define LOOKUP_RECMAX	32768
-
 struct lookup {
 	int			fd;
-	const unsigned char	*map;	/* the CDB, mapped; NULL: by pread */
+	const unsigned char	*map;	/* the CDB, mapped */
 	size_t			size;
 	unsigned		features;	/* LOOKUP_F* */
-	/* a CDB larger than lookup_mapmax is read by pread: its table
-	 * pointers once, then a slot and a record a probe (mapped, each
-	 * probe of a large file is a page fault and a page table) */
-	unsigned char		ptr[2048];
-	unsigned char		rec[LOOKUP_RECMAX];
 };
-
-/* The largest CDB mapped (64 KB; a test may lower it: 0 reads every CDB
- * by pread). */
-extern size_t	lookup_mapmax;
 
 /* The line that matched a client. */
 struct match {
@@ -54,10 +41,9 @@ struct match {
 	int	plen;			/* an IP prefix line's length, else -1 */
 };
 
-/* Open the CDB at path (a regular file of a sane size), map it (up to
- * lookup_mapmax bytes; a larger one is read by pread) and read its
- * features. A lookup costs a bounded number of probes (and no system
- * call when mapped), whatever the file holds. errno EPROTO: not a limits CDB of a
+/* Open the CDB at path (a regular file of a sane size), map it and read
+ * its features. A lookup costs no system call and a bounded number of
+ * probes, whatever the file holds. errno EPROTO: not a limits CDB of a
  * format this program reads (corrupt, hostile, too large, not a file).
  * A file truncated in place while mapped raises SIGBUS: a program that
  * reads the CDB catches it (prog_sigbus). */
@@ -107,8 +93,7 @@ int	lookup_setting(struct lookup *l, const char *key, uint32_t dflt,
 int	lookup_exempt(struct lookup *l, const char *addr, size_t len,
 	    char *matched, size_t msz);
 
-/* The value of key[0..klen): 1 found (*val, *vlen: in the map, or in l
- * until the next lookup), 0 not. */
+/* The value of key[0..klen), in the map: 1 found (*val, *vlen), 0 not. */
 int	lookup_find(struct lookup *l, const char *key, size_t klen,
 	    const char **val, size_t *vlen);
 

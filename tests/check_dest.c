@@ -467,33 +467,6 @@ START_TEST(compile_wildcard_cap)
 }
 END_TEST
 
-/* A wildcard list longer than one read of the pread path (63 patterns
- * of 200 bytes and a *: about 13 KB): its last patterns still decide. */
-START_TEST(cdb_long_wildlist)
-{
-	char *text, pat[256];
-	size_t o = 0, cap = DEST_WILDMAX * 256 + 64;
-	int i;
-
-	ck_assert_ptr_nonnull(text = malloc(cap));
-	for (i = 1; i < DEST_WILDMAX; i++) {	/* and the * */
-		memset(pat, 'a' + i % 26, 190);
-		snprintf(pat + 190, sizeof(pat) - 190, "%02d*@x.org", i);
-		o += (size_t)snprintf(text + o, cap - o, "u@x.org>%s:%s\n",
-		    pat, i == DEST_WILDMAX - 1 ? "allow" : "deny");
-	}
-	o += (size_t)snprintf(text + o, cap - o, "u@x.org>*:deny\n");
-	openl(text);
-	free(text);
-	memset(pat, 'a' + (DEST_WILDMAX - 1) % 26, 190);
-	snprintf(pat + 190, sizeof(pat) - 190, "%02dzz@x.org",
-	    DEST_WILDMAX - 1);
-	ck_assert_str_eq(decide("u@x.org", pat), "63 allow");
-	ck_assert_str_eq(decide("u@x.org", "b@x.org"), "64 deny");
-	lookup_close(&lk);
-}
-END_TEST
-
 /* A value the compiler never writes: the failure policy's error. */
 START_TEST(cdb_corrupt)
 {
@@ -619,18 +592,6 @@ START_TEST(model_first_match)
 }
 END_TEST
 
-static void
-cdbtests(TCase *tc)
-{
-	tcase_add_test(tc, cdb_precedence);
-	tcase_add_test(tc, cdb_first_match);
-	tcase_add_test(tc, cdb_text_and_trace);
-	tcase_add_test(tc, compile_wildcard_cap);
-	tcase_add_test(tc, cdb_long_wildlist);
-	tcase_add_test(tc, cdb_corrupt);
-	tcase_add_test(tc, model_first_match);
-}
-
 Suite *
 dest_suite(void)
 {
@@ -645,15 +606,15 @@ dest_suite(void)
 	tcase_add_test(tc, grammar_lines);
 	tcase_add_test(tc, grammar_errors);
 	suite_add_tcase(s, tc);
-	/* the CDB mapped, then read by pread (a large one is not mapped) */
 	tc = td_tcase("cdb", 60, mkdir_tc);
-	cdbtests(tc);
+	tcase_add_test(tc, cdb_precedence);
+	tcase_add_test(tc, cdb_first_match);
+	tcase_add_test(tc, cdb_text_and_trace);
 	tcase_add_test(tc, cdb_format);
 	tcase_add_test(tc, compile_warnings);
-	suite_add_tcase(s, tc);
-	tc = td_tcase("cdb (pread)", 60, mkdir_tc);
-	tcase_add_checked_fixture(tc, td_bypread, td_bymap);
-	cdbtests(tc);
+	tcase_add_test(tc, compile_wildcard_cap);
+	tcase_add_test(tc, cdb_corrupt);
+	tcase_add_test(tc, model_first_match);
 	suite_add_tcase(s, tc);
 	return s;
 }

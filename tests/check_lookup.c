@@ -16,7 +16,6 @@
 #include "lookup.h"
 #include "name.h"
 #include "rule.h"
-#include "testdir.h"
 
 Suite	*lookup_suite(void);
 
@@ -502,18 +501,6 @@ START_TEST(lookup_corrupt_values)
 }
 END_TEST
 
-static void
-lookuptests(TCase *tc)
-{
-	tcase_add_test(tc, lookup_users);
-	tcase_add_test(tc, lookup_ips);
-	tcase_add_test(tc, lookup_no_default);
-	tcase_add_test(tc, lookup_zero_length_prefixes);
-	tcase_add_test(tc, lookup_only_listed_lengths);
-	tcase_add_test(tc, lookup_hashed_names);
-	tcase_add_test(tc, lookup_corrupt_values);
-}
-
 Suite *
 lookup_suite(void)
 {
@@ -533,18 +520,13 @@ lookup_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_unchecked_fixture(tc, mkdir_tc, rmdir_tc);
 	tcase_add_checked_fixture(tc, empty, empty);
-	lookuptests(tc);
-	suite_add_tcase(s, tc);
-
-	/* the same, the CDB read by pread (a large CDB is not mapped) */
-	tc = tcase_create("lookup (pread)");
-	tcase_set_timeout(tc, 30);
-	tcase_add_unchecked_fixture(tc, mkdir_tc, rmdir_tc);
-	tcase_add_checked_fixture(tc, empty, empty);
-	tcase_add_checked_fixture(tc, td_bypread, td_bymap);
-	tcase_add_test(tc, open_garbage);
-	tcase_add_test(tc, open_no_format);
-	lookuptests(tc);
+	tcase_add_test(tc, lookup_users);
+	tcase_add_test(tc, lookup_ips);
+	tcase_add_test(tc, lookup_no_default);
+	tcase_add_test(tc, lookup_zero_length_prefixes);
+	tcase_add_test(tc, lookup_only_listed_lengths);
+	tcase_add_test(tc, lookup_hashed_names);
+	tcase_add_test(tc, lookup_corrupt_values);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "counter.h"
-#include "lookup.h"
 #include "testdir.h"
 
 char	td_dir[64];
@@ -138,16 +137,4 @@ td_writeraw(const char *name, const void *b, size_t n)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, b, n), (ssize_t)n);
 	close(fd);
-}
-
-void
-td_bypread(void)
-{
-	lookup_mapmax = 0;
-}
-
-void
-td_bymap(void)
-{
-	lookup_mapmax = 65536;
 }

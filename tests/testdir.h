@@ -28,11 +28,6 @@ void	td_teardown(void);
  * td_rmdir, and the checked one td_setup and td_teardown. */
 TCase	*td_tcase(const char *name, int timeout, void (*mkdir_tc)(void));
 
-/* Checked fixture: every CDB opened by pread (lookup_mapmax 0, as a
- * large one is), and back to the default. */
-void	td_bypread(void);
-void	td_bymap(void);
-
 /* td_dir/name, in one of 4 rotating static buffers. */
 const char *td_path(const char *name);
 int	td_exists(const char *name);		/* lstat succeeds */
