@@ -571,6 +571,17 @@ rstore_op(struct rstore *rs, const char *op, const char *counter, int argc,
 	return script(rs, n, argv, len, rep, time(NULL));
 }
 
+/* An admin's command: connected first if need be, then one exchange;
+ * the reply, an error reply too, in *rep. 0, or -1 (rs->err). */
+static int
+request(struct rstore *rs, int argc, const char *const *argv,
+    const size_t *len, struct rrep **rep)
+{
+	if (!rs->connected && connectto(rs, 0, time(NULL)) < 0)
+		return -1;
+	return exchange(rs, argc, argv, len, rep);
+}
+
 int
 rstore_cmd(struct rstore *rs, int argc, const char *const *argv,
     struct rrep **rep)
@@ -583,9 +594,7 @@ rstore_cmd(struct rstore *rs, int argc, const char *const *argv,
 		    NULL);
 	for (i = 0; i < argc; i++)
 		len[i] = strlen(argv[i]);
-	if (!rs->connected && connectto(rs, 0, time(NULL)) < 0)
-		return -1;
-	if (exchange(rs, argc, argv, len, rep) < 0)
+	if (request(rs, argc, argv, len, rep) < 0)
 		return -1;
 	if ((*rep)->type == REDIS_REPLY_ERROR) {
 		replyerr(rs, argv[0], *rep);
@@ -609,9 +618,7 @@ rstore_load(struct rstore *rs)
 	struct rrep *r;
 	int rc = 1;
 
-	if (!rs->connected && connectto(rs, 0, time(NULL)) < 0)
-		return -1;
-	if (exchange(rs, 3, argv, len, &r) < 0)
+	if (request(rs, 3, argv, len, &r) < 0)
 		return -1;
 	if (r->type == REDIS_REPLY_ERROR && r->str != NULL &&
 	    strncmp(r->str, "ERR Library '", 13) == 0 &&
@@ -633,9 +640,7 @@ rstore_haslib(struct rstore *rs)
 	struct rrep *r;
 	int rc = 1;
 
-	if (!rs->connected && connectto(rs, 0, time(NULL)) < 0)
-		return -1;
-	if (exchange(rs, 3, argv, len, &r) < 0)
+	if (request(rs, 3, argv, len, &r) < 0)
 		return -1;
 	if (nofunction(r))
 		rc = 0;
